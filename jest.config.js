@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  // Integration suites start DynamoDB Local (a JVM) and kinesalite; two cores fit two workers.
+  maxWorkers: 2,
+  testTimeout: 120000,
+};

@@ -1,0 +1,24 @@
+import java.lang.reflect.Field;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import software.amazon.dynamodb.services.local.main.ServerRunner;
+import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
+
+/**
+ * Starts DynamoDB Local bound to 127.0.0.1 only. DynamoDB Local has no host option and its Jetty
+ * server listens on every interface, so this sets the connector's host before starting it.
+ * Arguments are DynamoDB Local's own (-port, -inMemory, -sharedDb, ...).
+ */
+public class LoopbackDynamoDBLocal {
+  public static void main(String[] args) throws Exception {
+    DynamoDBProxyServer proxy = ServerRunner.createServerFromCommandLineArgs(args);
+    Field serverField = DynamoDBProxyServer.class.getDeclaredField("server");
+    serverField.setAccessible(true);
+    Server server = (Server) serverField.get(proxy);
+    for (var connector : server.getConnectors()) {
+      ((ServerConnector) connector).setHost("127.0.0.1");
+    }
+    proxy.start();
+    System.out.println("DynamoDB Local listening on 127.0.0.1");
+  }
+}

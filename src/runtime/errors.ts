@@ -1,0 +1,118 @@
+/**
+ * Errors carry a fixed code, a full-sentence message and whether a retry can help.
+ * The batch loop decides "report for retry" or "capture as a fault" from `retryable`, never from message text.
+ */
+
+export const ErrorCode = {
+  /** Kinesis `data` is not valid base64. */
+  InvalidBase64: 'INVALID_BASE64',
+  /** The payload starts with the gzip magic bytes but does not inflate. */
+  InvalidGzip: 'INVALID_GZIP',
+  /** The payload starts with the KPL magic bytes but the aggregate is truncated or malformed. */
+  InvalidKplAggregate: 'INVALID_KPL_AGGREGATE',
+  /** The KPL aggregate's trailing MD5 does not match its protobuf bytes. */
+  KplChecksumMismatch: 'KPL_CHECKSUM_MISMATCH',
+  /** The payload is not valid UTF-8 where text was asked for. */
+  InvalidUtf8: 'INVALID_UTF8',
+  /** The payload is not JSON where JSON was asked for. */
+  InvalidJson: 'INVALID_JSON',
+  /** The record's `eventSource` is neither `aws:kinesis` nor `aws:dynamodb`. */
+  UnknownEventSource: 'UNKNOWN_EVENT_SOURCE',
+  /** A field the platform contract requires is missing or has the wrong type. */
+  MissingField: 'MISSING_FIELD',
+  /** A DynamoDB AttributeValue has no known type tag (S, N, B, SS, NS, BS, M, L, NULL, BOOL). */
+  UnknownAttributeType: 'UNKNOWN_ATTRIBUTE_TYPE',
+  /** A DynamoDB number is not a number DynamoDB can hold (more than 38 significant digits, bad syntax). */
+  InvalidNumber: 'INVALID_NUMBER',
+  /** A processor asked for an image that the stream's view type does not carry. */
+  ImageNotInView: 'IMAGE_NOT_IN_VIEW',
+  /** The record is well formed but its content breaks a processor's rules. */
+  Validation: 'VALIDATION',
+  /** A sink could not apply effects for a reason a retry can fix (throttling, conflicts, 5xx). */
+  SinkTransient: 'SINK_TRANSIENT',
+  /** A sink refused effects for a reason no retry can fix (validation, missing table, access). */
+  SinkPermanent: 'SINK_PERMANENT',
+  /** A processor threw something that is not a ShardflowError; treated as retryable. */
+  Unexpected: 'UNEXPECTED',
+  /** Options given to a shardflow constructor are invalid. */
+  InvalidOptions: 'INVALID_OPTIONS',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes that describe the record itself: retrying the same bytes cannot help. */
+const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.InvalidBase64,
+  ErrorCode.InvalidGzip,
+  ErrorCode.InvalidKplAggregate,
+  ErrorCode.KplChecksumMismatch,
+  ErrorCode.InvalidUtf8,
+  ErrorCode.InvalidJson,
+  ErrorCode.UnknownEventSource,
+  ErrorCode.MissingField,
+  ErrorCode.UnknownAttributeType,
+  ErrorCode.InvalidNumber,
+  ErrorCode.ImageNotInView,
+  ErrorCode.Validation,
+  ErrorCode.SinkPermanent,
+  ErrorCode.InvalidOptions,
+]);
+
+export interface ShardflowErrorOptions {
+  /** The record the error is about, as `eventID` (plus `#subSequence` for KPL sub-records). */
+  readonly recordId?: string;
+  readonly cause?: unknown;
+}
+
+export class ShardflowError extends Error {
+  readonly code: ErrorCode;
+  /** Whether delivering the same record again can succeed. */
+  readonly retryable: boolean;
+  readonly recordId: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ShardflowErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ShardflowError';
+    this.code = code;
+    this.retryable = !PERMANENT_CODES.has(code);
+    this.recordId = options.recordId;
+  }
+}
+
+export function isShardflowError(error: unknown): error is ShardflowError {
+  return error instanceof ShardflowError;
+}
+
+/** A record whose bytes or shape cannot be decoded. Never retryable. */
+export function decodeError(
+  code: ErrorCode,
+  recordId: string,
+  reason: string,
+  cause?: unknown,
+): ShardflowError {
+  return new ShardflowError(code, `Record ${recordId} cannot be decoded: ${reason}.`, { recordId, cause });
+}
+
+/** A processor rejects a well-formed record. Never retryable. */
+export class ValidationError extends ShardflowError {
+  constructor(message: string, options: ShardflowErrorOptions = {}) {
+    super(ErrorCode.Validation, message, options);
+    this.name = 'ValidationError';
+  }
+}
+
+/** A failure that another delivery can fix (throttling, a dependency that is down). */
+export class RetryableError extends ShardflowError {
+  constructor(message: string, options: ShardflowErrorOptions = {}) {
+    super(ErrorCode.SinkTransient, message, options);
+    this.name = 'RetryableError';
+  }
+}
+
+/** Whether an arbitrary thrown value is worth a retry. Unknown errors are retried: losing a record is worse. */
+export function isRetryable(error: unknown): boolean {
+  return isShardflowError(error) ? error.retryable : true;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

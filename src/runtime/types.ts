@@ -1,0 +1,109 @@
+/**
+ * Contracts between the runtime, processors and sinks.
+ * Processors are pure: records in, effects out. Sinks apply effects; the batch loop connects them.
+ */
+import type { Provenance, RecordKind, RecordSource, StreamRecord } from './model';
+
+/** Something a processor wants changed, with the provenance of the record that asked for it. */
+export interface EffectBase {
+  readonly type: string;
+  readonly provenance: Provenance;
+}
+
+/**
+ * Add numbers to attributes of one item (missing attributes start from 0). Negative values subtract.
+ * Additive effects commute, so a sink can pre-aggregate them per target key.
+ */
+export interface AddEffect extends EffectBase {
+  readonly type: 'add';
+  readonly table: string;
+  /** The target item's primary key. */
+  readonly key: Readonly<Record<string, string | number>>;
+  /** Attribute name to the amount added. */
+  readonly add: Readonly<Record<string, number>>;
+}
+
+export const LogLevel = { Debug: 'DEBUG', Info: 'INFO', Warn: 'WARN' } as const;
+export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
+
+/** A structured log line about a record. */
+export interface LogEffect extends EffectBase {
+  readonly type: 'log';
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export type Effect = AddEffect | LogEffect;
+
+/** Which records a processor wants. Every given field must match; an empty selector matches everything. */
+export interface Selector {
+  readonly sources?: readonly RecordSource[];
+  /** Kinesis stream names or DynamoDB table names (parsed from the record's ARN). */
+  readonly streams?: readonly string[];
+  readonly kinds?: readonly RecordKind[];
+  readonly where?: (record: StreamRecord) => boolean;
+}
+
+export interface ProcessContext {
+  /** Remaining time of the invocation in milliseconds (Infinity outside Lambda). */
+  remainingTimeMs(): number;
+}
+
+/**
+ * A pure function of one normalized record to effects. It must not call AWS: that is what sinks are for, and
+ * what makes processors property-testable. Throw a `ShardflowError` (e.g. `ValidationError`) to reject a record;
+ * its `retryable` flag decides between retry and fault capture.
+ */
+export interface Processor<E extends EffectBase = Effect> {
+  readonly name: string;
+  readonly select: Selector;
+  process(record: StreamRecord, context: ProcessContext): readonly E[] | Promise<readonly E[]>;
+}
+
+/** The effects one record produced for one sink, in batch order. */
+export interface RecordEffects<E extends EffectBase = Effect> {
+  readonly record: StreamRecord;
+  readonly effects: readonly E[];
+}
+
+export interface RecordFailure {
+  /** `StreamRecord.recordId` of the record whose effects were not applied. */
+  readonly recordId: string;
+  readonly error: unknown;
+}
+
+export interface SinkResult {
+  /** Records whose effects were not applied. Everything else given to `apply` is applied. */
+  readonly failed: readonly RecordFailure[];
+}
+
+/**
+ * Applies effects. A sink must be idempotent: applying the same record's effects twice (a re-delivery, a retry
+ * from the middle of a batch, a lost response) must leave the state of applying them once.
+ */
+export interface Sink<E extends EffectBase = Effect> {
+  readonly name: string;
+  accepts(effect: EffectBase): effect is E;
+  apply(batch: readonly RecordEffects<E>[]): Promise<SinkResult>;
+}
+
+/** A record that could not be processed and is kept, with its data, instead of blocking the shard. */
+export interface Fault {
+  readonly recordId: string;
+  /** Partial when the record was too malformed to tell (e.g. a missing sequence number). */
+  readonly provenance: Partial<Provenance>;
+  readonly position: number;
+  readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean };
+  /** Which processor or sink rejected it; `normalize` when the record could not be decoded. */
+  readonly stage: string;
+  /** The record exactly as Lambda delivered it, data included. */
+  readonly raw: unknown;
+  /** Epoch milliseconds. */
+  readonly capturedAt: number;
+}
+
+export interface FaultSink {
+  readonly name: string;
+  capture(faults: readonly Fault[]): Promise<void>;
+}
