@@ -1,0 +1,40 @@
+/**
+ * A deployable app: the seed systems wired as Lambda handlers, with the tables and streams they need.
+ * The CLI (replay, dev, npm start) and the infrastructure code read these definitions.
+ */
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
+import type { PartialBatchResponse } from '../runtime/model';
+
+export type StreamEvent = KinesisStreamEvent | DynamoDBStreamEvent;
+
+/** A Lambda handler for Kinesis or DynamoDB stream events with partial batch responses. */
+export type StreamHandler = (event: StreamEvent, context: Context) => Promise<PartialBatchResponse>;
+
+export interface AppEnvironment {
+  readonly dynamodb: DynamoDBClient;
+  /** Where captured faults go: a DynamoDB table (default) or, for development, a JSONL file. */
+  readonly faults?: { readonly file: string } | { readonly table: string };
+}
+
+export const AppName = {
+  Scores: 'scores',
+  Tags: 'tags',
+  Orders: 'orders',
+  KinesisLog: 'kinesis-log',
+} as const;
+export type AppName = (typeof AppName)[keyof typeof AppName];
+
+export interface AppDefinition {
+  readonly name: AppName;
+  readonly description: string;
+  /** Every table the app reads (with its stream specification) or writes, created when missing. */
+  readonly tables: readonly CreateTableCommandInput[];
+  /** Kinesis streams the app consumes. */
+  readonly kinesisStreams: readonly string[];
+  /** Tables the app's sinks write, in the order a summary lists them. */
+  readonly outputTables: readonly string[];
+  /** Event source mapping settings the seed uses (batch size, starting position). */
+  readonly eventSource: { readonly batchSize: number; readonly startingPosition: 'TRIM_HORIZON' | 'LATEST' };
+  createHandler(environment: AppEnvironment): StreamHandler;
+}
