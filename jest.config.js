@@ -7,4 +7,5 @@ module.exports = {
   // Integration suites start DynamoDB Local (a JVM) and kinesalite; two cores fit two workers.
   maxWorkers: 2,
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

@@ -17,6 +17,12 @@ export interface AppEnvironment {
   readonly faults?: { readonly file: string } | { readonly table: string };
 }
 
+/** A table an app needs: CreateTable's input plus the TTL attribute, which CreateTable cannot set. */
+export type TableDefinition = CreateTableCommandInput & {
+  /** Attribute holding an epoch-seconds expiry; enable TTL on it after creating the table. */
+  readonly timeToLiveAttribute?: string;
+};
+
 export const AppName = {
   Scores: 'scores',
   Tags: 'tags',
@@ -28,8 +34,11 @@ export type AppName = (typeof AppName)[keyof typeof AppName];
 export interface AppDefinition {
   readonly name: AppName;
   readonly description: string;
-  /** Every table the app reads (with its stream specification) or writes, created when missing. */
-  readonly tables: readonly CreateTableCommandInput[];
+  /**
+   * Every table the app reads or writes, created when missing. A table whose StreamSpecification is enabled is
+   * one the app consumes: its stream is mapped to the app's handler.
+   */
+  readonly tables: readonly TableDefinition[];
   /** Kinesis streams the app consumes. */
   readonly kinesisStreams: readonly string[];
   /** Tables the app's sinks write, in the order a summary lists them. */
