@@ -3,6 +3,7 @@
  * partial batch responses, bisection, bounded retries and an on-failure queue, plus a dashboard and alarms.
  */
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -10,6 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { PAGE_VIEWS } from '../src/apps/tables';
 import type { AppDefinition, TableDefinition } from '../src/apps/types';
 import { MetricName, METRICS_NAMESPACE } from '../src/runtime/metrics';
 
@@ -93,6 +95,25 @@ export class ShardflowStack extends Stack {
       }
       this.observe(app, fn, failures, dashboard, props.iteratorAgeAlarmMs ?? 60_000);
     }
+    const pageViews = this.tables.get(PAGE_VIEWS);
+    if (pageViews !== undefined) this.tagsHttpApi(props.code, pageViews);
+  }
+
+  /** The page-view tags HTTP side (seed 000): GET /tag/{tag} and GET /counts/{tag} behind one function. */
+  private tagsHttpApi(code: lambda.Code, pageViews: dynamodb.Table): void {
+    const fn = new lambda.Function(this, 'TagsHttpFunction', {
+      runtime: lambda.Runtime.NODEJS_20_X,
+      code,
+      handler: 'index.tagsHttpHandler',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+    });
+    pageViews.grantReadWriteData(fn);
+    const api = new apigateway.RestApi(this, 'TagsApi', { restApiName: `${this.stackName}-tags` });
+    const integration = new apigateway.LambdaIntegration(fn);
+    api.root.addResource('tag').addResource('{tag}').addMethod('GET', integration);
+    api.root.addResource('counts').addResource('{tag}').addMethod('GET', integration);
+    this.functions.set('tags-http', fn);
   }
 
   private table(definition: TableDefinition): dynamodb.Table {

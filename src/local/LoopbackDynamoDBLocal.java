@@ -7,7 +7,7 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
 /**
  * Starts DynamoDB Local bound to 127.0.0.1 only. DynamoDB Local has no host option and its Jetty
  * server listens on every interface, so this sets the connector's host before starting it.
- * Arguments are DynamoDB Local's own (-port, -inMemory, -sharedDb, ...).
+ * Arguments are DynamoDB Local's own (-port, -inMemory, -sharedDb, ...). Exits when its stdin closes.
  */
 public class LoopbackDynamoDBLocal {
   public static void main(String[] args) throws Exception {
@@ -18,6 +18,20 @@ public class LoopbackDynamoDBLocal {
     for (var connector : server.getConnectors()) {
       ((ServerConnector) connector).setHost("127.0.0.1");
     }
+    // The parent holds our stdin open; EOF means it is gone (even killed with SIGKILL), so stop with it
+    // instead of living on as an orphan.
+    Thread parentWatch = new Thread(() -> {
+      try {
+        while (System.in.read() != -1) {
+          // Nothing is ever sent; only EOF matters.
+        }
+      } catch (java.io.IOException ignored) {
+        // A broken pipe means the same as EOF.
+      }
+      System.exit(0);
+    });
+    parentWatch.setDaemon(true);
+    parentWatch.start();
     proxy.start();
     System.out.println("DynamoDB Local listening on 127.0.0.1");
   }

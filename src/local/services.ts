@@ -59,7 +59,8 @@ export async function startDynamoDBLocal(options: { port?: number } = {}): Promi
       '-inMemory',
       '-disableTelemetry',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // stdin stays open as a lifeline: the launcher exits when it closes, so a crashed parent leaves no JVM behind.
+    { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const endpoint = `http://${LOOPBACK}:${port}`;
   const output = captureOutput(child);

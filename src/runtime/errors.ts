@@ -36,6 +36,10 @@ export const ErrorCode = {
   Unexpected: 'UNEXPECTED',
   /** Options given to a shardflow constructor are invalid. */
   InvalidOptions: 'INVALID_OPTIONS',
+  /** A processor produced an effect that no configured sink accepts (a wiring mistake; the record is kept). */
+  NoSinkForEffect: 'NO_SINK_FOR_EFFECT',
+  /** Faults could not be captured (no fault sink, or it failed); the records are retried instead. */
+  FaultCaptureFailed: 'FAULT_CAPTURE_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -55,6 +59,7 @@ const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.Validation,
   ErrorCode.SinkPermanent,
   ErrorCode.InvalidOptions,
+  ErrorCode.NoSinkForEffect,
 ]);
 
 export interface ShardflowErrorOptions {

@@ -1,0 +1,29 @@
+import { kinesisLogApp } from './kinesis-log';
+import { ordersApp } from './orders';
+import { scoresApp } from './scores';
+import { tagsApp } from './tags';
+import { AppName, type AppDefinition } from './types';
+
+/** Every deployable app by name: what the CLI's `--app` and the CDK stack read. */
+export const apps: Readonly<Record<AppName, AppDefinition>> = {
+  [AppName.Scores]: scoresApp,
+  [AppName.Tags]: tagsApp,
+  [AppName.Orders]: ordersApp,
+  [AppName.KinesisLog]: kinesisLogApp,
+};
+
+export { kinesisLogApp, ordersApp, scoresApp, tagsApp };
+export { FAULT_TABLE, MARKER_TABLE } from './shared';
+export {
+  COUNTER_ID,
+  GAME_SCORE_EVENTS,
+  GAME_SCORE_RECORDS,
+  GAME_SCORES_BY_USER,
+  LAB_STREAM,
+  ORDERS,
+  PAGE_VIEWS,
+  gameScoreRecordsTable,
+  gameScoresByUserTable,
+  ordersTable,
+  pageViewsTable,
+} from './tables';

@@ -1,0 +1,207 @@
+/**
+ * The score aggregator (seed "GameScoreRecords -> GameScoresByUser"): keeps `GameScoresByUser.Score` equal to the
+ * sum of `Score` over the user's score records. The seed only ever ADDed the new image's Score, so modifies and
+ * removes double-counted; here every change contributes its exact delta:
+ * - INSERT adds the new Score to the new image's user;
+ * - MODIFY subtracts the old Score from the old image's user and adds the new Score to the new image's user
+ *   (one effect when the user is unchanged, two when Username changed);
+ * - REMOVE subtracts the old Score, including TTL deletes unless `ttlDeletes` is `'keep'`.
+ * MODIFY needs the old image and REMOVE has nothing else, so under the seed's NEW_IMAGE stream they are permanent
+ * `IMAGE_NOT_IN_VIEW` faults that say the stream needs NEW_AND_OLD_IMAGES (INSERT still works).
+ *
+ * An image counts as its Score when it is a valid score record (a non-empty string Username and a Score that is
+ * a safe integer) and as 0 otherwise, and each change applies count(new) − count(old). So the totals always equal
+ * the sums over the valid records, whatever the history:
+ * - a change whose invalid new image replaces nothing counted (an INSERT, or a MODIFY of a record that was
+ *   already invalid) is a permanent `ValidationError` naming the record and the reason, so the bad data is
+ *   captured as a fault;
+ * - a MODIFY that turns a counted record invalid still subtracts the old Score (a fault would leave it counted,
+ *   and a later fix-up would then count the record twice) and reports the reason in a WARN `LogEffect`.
+ * An invalid old image counted 0 because the change that wrote it was rejected by the same rule.
+ */
+import { ErrorCode, ShardflowError, ValidationError } from '../runtime/errors';
+import {
+  RecordKind,
+  RecordSource,
+  type DynamoDBStreamRecord,
+  type Item,
+  type KinesisStreamRecord,
+  type StreamRecord,
+} from '../runtime/model';
+import { LogLevel, type AddEffect, type Effect, type Processor } from '../runtime/types';
+import {
+  checkName,
+  checkNames,
+  checkOptionKeys,
+  provenanceOf,
+  readKeyString,
+  readSafeInteger,
+  requireImagesForDelta,
+  type Reading,
+} from './common';
+import { describeValue, toJsonValue } from './json';
+
+/** What a TTL delete of a score record does to the user's total. */
+export const TtlDeletePolicy = {
+  /** The record is gone, so its Score leaves the sum like any other delete. */
+  Subtract: 'subtract',
+  /** Expiry archives a record but keeps it in the lifetime total. */
+  Keep: 'keep',
+} as const;
+export type TtlDeletePolicy = (typeof TtlDeletePolicy)[keyof typeof TtlDeletePolicy];
+
+export interface ScoreAggregatorOptions {
+  /**
+   * The processor's name, used in faults and metrics.
+   * @default 'score-aggregator'
+   */
+  readonly name?: string;
+  /**
+   * The table of score records whose stream is consumed (key `RecordID`, attributes `Username`, `Score`).
+   * @default 'GameScoreRecords'
+   */
+  readonly sourceTable?: string;
+  /**
+   * The table of per-user totals (key `Username` S, attribute `Score` N).
+   * @default 'GameScoresByUser'
+   */
+  readonly targetTable?: string;
+  /**
+   * Kinesis streams whose records are JSON objects carrying `Username` and `Score`; each adds its Score.
+   * @default []
+   * @example ['GameScoreEvents']
+   */
+  readonly kinesisStreams?: readonly string[];
+  /**
+   * What a TTL delete of a score record does: `'subtract'` keeps the total equal to the sum over the records
+   * that exist; `'keep'` ignores expiry so totals are lifetime totals.
+   * @default 'subtract'
+   */
+  readonly ttlDeletes?: TtlDeletePolicy;
+}
+
+const DEFAULTS = {
+  name: 'score-aggregator',
+  sourceTable: 'GameScoreRecords',
+  targetTable: 'GameScoresByUser',
+  kinesisStreams: [],
+  ttlDeletes: TtlDeletePolicy.Subtract,
+} satisfies Required<ScoreAggregatorOptions>;
+
+const COMPONENT = 'The score aggregator';
+
+interface ScoreEntry {
+  readonly username: string;
+  readonly score: number;
+}
+
+/** Reads `Username` and `Score` from an image or a Kinesis JSON object. */
+function readScoreEntry(source: Item | undefined, what: string): Reading<ScoreEntry> {
+  if (source === undefined) return { ok: false, reason: `the ${what} is missing` };
+  const username = readKeyString(source.Username, 'Username');
+  if (!username.ok) return { ok: false, reason: `in the ${what}, ${username.reason}` };
+  const score = readSafeInteger(source.Score, 'Score');
+  if (!score.ok) return { ok: false, reason: `in the ${what}, ${score.reason}` };
+  return { ok: true, value: { username: username.value, score: score.value } };
+}
+
+/**
+ * A processor of score-record changes (and Kinesis score records) into `AddEffect`s on the per-user totals, and
+ * a WARN `LogEffect` when a change makes a counted record invalid.
+ * @example createScoreAggregator({ kinesisStreams: ['GameScoreEvents'] })
+ */
+export function createScoreAggregator(options: ScoreAggregatorOptions = {}): Processor<Effect> {
+  checkOptionKeys(COMPONENT, options, Object.keys(DEFAULTS));
+  const settings = { ...DEFAULTS, ...options };
+  checkName(COMPONENT, 'name', settings.name);
+  checkName(COMPONENT, 'sourceTable', settings.sourceTable);
+  checkName(COMPONENT, 'targetTable', settings.targetTable);
+  checkNames(COMPONENT, 'kinesisStreams', settings.kinesisStreams);
+  if (!(Object.values(TtlDeletePolicy) as string[]).includes(settings.ttlDeletes)) {
+    throw new ShardflowError(
+      ErrorCode.InvalidOptions,
+      `${COMPONENT} needs "ttlDeletes" to be one of ${Object.values(TtlDeletePolicy).join(', ')}, not ${String(settings.ttlDeletes)}.`,
+    );
+  }
+  const { name, sourceTable, targetTable, ttlDeletes } = settings;
+  const kinesisStreams: readonly string[] = [...settings.kinesisStreams];
+
+  const effect = (record: StreamRecord, username: string, delta: number): AddEffect => ({
+    type: 'add',
+    provenance: provenanceOf(record),
+    table: targetTable,
+    key: { Username: username },
+    add: { Score: delta },
+  });
+
+  function fromKinesis(record: KinesisStreamRecord): AddEffect[] {
+    const data = record.payload.json();
+    const entry =
+      typeof data === 'object' && data !== null && !Array.isArray(data)
+        ? readScoreEntry(data as Item, 'JSON payload')
+        : ({ ok: false, reason: `its JSON payload is ${describeValue(data, 60)}, not an object with Username and Score` } as const);
+    if (!entry.ok) {
+      throw new ValidationError(
+        `Record ${record.recordId} from Kinesis stream ${record.streamName} cannot be added to ${targetTable}: ${entry.reason}.`,
+        { recordId: record.recordId },
+      );
+    }
+    return [effect(record, entry.value.username, entry.value.score)];
+  }
+
+  function fromChange(record: DynamoDBStreamRecord): Effect[] {
+    if (record.kind === RecordKind.Remove && record.isTtlDelete && ttlDeletes === TtlDeletePolicy.Keep) return [];
+    requireImagesForDelta(record, `the ${name} processor`);
+    const describe = `${record.kind.toUpperCase()} on table ${record.tableName}, keys ${describeValue(record.keys)}`;
+    const reject = (reason: string): ValidationError =>
+      new ValidationError(`Record ${record.recordId} (${describe}) cannot be added to ${targetTable}: ${reason}.`, {
+        recordId: record.recordId,
+      });
+    const before = record.kind === RecordKind.Insert ? undefined : readScoreEntry(record.oldImage, 'old image');
+    const after = record.kind === RecordKind.Remove ? undefined : readScoreEntry(record.newImage, 'new image');
+    if (after?.ok === false && before?.ok !== true) throw reject(after.reason);
+
+    // Per-user deltas in first-seen order: the old user first, so a Username change subtracts before it adds.
+    const deltas = new Map<string, number>();
+    const addDelta = (username: string, amount: number): void => {
+      deltas.set(username, (deltas.get(username) ?? 0) + amount);
+    };
+    if (before?.ok === true) addDelta(before.value.username, -before.value.score);
+    if (after?.ok === true) addDelta(after.value.username, after.value.score);
+    const effects: Effect[] = [];
+    for (const [username, delta] of deltas) {
+      if (!Number.isSafeInteger(delta)) {
+        throw reject(`the change of ${username}'s Score is beyond the safe integer range ±(2^53 − 1)`);
+      }
+      // An INSERT of Score 0 still creates the user's total, as the seed's ADD did; other zero deltas change nothing.
+      if (delta !== 0 || record.kind === RecordKind.Insert) effects.push(effect(record, username, delta));
+    }
+    if (after?.ok === false && before?.ok === true) {
+      effects.push({
+        type: 'log',
+        provenance: provenanceOf(record),
+        level: LogLevel.Warn,
+        message:
+          `Record ${record.recordId} (${describe}) made a counted score record invalid: ${after.reason}; ` +
+          `its old Score ${before.value.score} was subtracted from ${before.value.username}'s total.`,
+        fields: { recordId: record.recordId, table: record.tableName, keys: toJsonValue(record.keys), reason: after.reason },
+      });
+    }
+    return effects;
+  }
+
+  return {
+    name,
+    select: {
+      sources: kinesisStreams.length > 0 ? [RecordSource.DynamoDB, RecordSource.Kinesis] : [RecordSource.DynamoDB],
+      streams: [sourceTable, ...kinesisStreams],
+      where: (record) =>
+        record.source === RecordSource.DynamoDB
+          ? record.tableName === sourceTable
+          : kinesisStreams.includes(record.streamName),
+    },
+    process(record) {
+      return record.source === RecordSource.Kinesis ? fromKinesis(record) : fromChange(record);
+    },
+  };
+}

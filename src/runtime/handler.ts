@@ -1,0 +1,117 @@
+/**
+ * The Lambda handler factory: a pipeline becomes a handler for Kinesis or DynamoDB stream events that returns
+ * a partial batch response, logs structured lines and publishes EMF metrics once per invocation.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type {
+  Context,
+  DynamoDBBatchResponse,
+  DynamoDBStreamEvent,
+  Handler,
+  KinesisStreamBatchResponse,
+  KinesisStreamEvent,
+} from 'aws-lambda';
+import type { StreamEvent, StreamHandler } from '../apps/types';
+import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
+import { createLogger, defaultLogger } from './logging';
+import { METRICS_NAMESPACE, MetricName, addBatchMetrics, lastArrivalTime } from './metrics';
+import type { Pipeline } from './pipeline';
+
+/** A handler for a Kinesis event source mapping with ReportBatchItemFailures. */
+export type KinesisBatchHandler = Handler<KinesisStreamEvent, KinesisStreamBatchResponse>;
+/** A handler for a DynamoDB Streams event source mapping with ReportBatchItemFailures. */
+export type DynamoDBBatchHandler = Handler<DynamoDBStreamEvent, DynamoDBBatchResponse>;
+
+export interface HandlerOptions {
+  /**
+   * Service name: the `service` key of log lines and the `service` dimension of metrics.
+   * Ignored for the logger or metrics you pass in yourself.
+   * @default process.env.POWERTOOLS_SERVICE_NAME, else 'shardflow'
+   * @example { serviceName: 'scores' }
+   */
+  readonly serviceName?: string;
+  /**
+   * Structured logger; give the pipeline the same one so its record failures carry the Lambda context.
+   * @default the shared logger of `defaultLogger()` (or a new one named `serviceName` when that is given)
+   */
+  readonly logger?: Logger;
+  /**
+   * Where batch metrics go (EMF on stdout). Flushed at the end of every invocation.
+   * @default new Metrics({ namespace: 'shardflow', serviceName })
+   */
+  readonly metrics?: Metrics;
+  /**
+   * Log one INFO line per batch with its counts.
+   * @default true
+   */
+  readonly logBatchSummary?: boolean;
+}
+
+const DEFAULT_HANDLER_OPTIONS = {
+  serviceName: undefined,
+  logger: undefined,
+  metrics: undefined,
+  logBatchSummary: true,
+} satisfies { [K in keyof Required<HandlerOptions>]: HandlerOptions[K] };
+
+function isLambdaContext(context: unknown): context is Context {
+  return (
+    typeof context === 'object' &&
+    context !== null &&
+    typeof (context as Partial<Context>).awsRequestId === 'string' &&
+    typeof (context as Partial<Context>).functionName === 'string'
+  );
+}
+
+/**
+ * Turns a pipeline into a Lambda handler. Record failures become the partial batch response; an error of the
+ * pipeline itself (a bug, an event that is not a stream event) propagates, so Lambda retries the whole batch.
+ *
+ * @example
+ * const pipeline = definePipeline({ processors: [scores], sinks: [dynamoSink], faultSink });
+ * export const handler = createHandler(pipeline, { serviceName: 'scores' });
+ */
+export function createHandler(pipeline: Pipeline, options: HandlerOptions = {}): StreamHandler {
+  if (pipeline === null || typeof pipeline !== 'object' || typeof pipeline.run !== 'function') {
+    throw new ShardflowError(ErrorCode.InvalidOptions, 'createHandler needs a pipeline made by definePipeline().');
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new ShardflowError(ErrorCode.InvalidOptions, 'Handler options must be an object.');
+  }
+  const known = Object.keys(DEFAULT_HANDLER_OPTIONS);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new ShardflowError(ErrorCode.InvalidOptions, `Unknown handler option "${key}" (known: ${known.join(', ')}).`);
+    }
+  }
+  const resolved = { ...DEFAULT_HANDLER_OPTIONS, ...options };
+  const serviceName = resolved.serviceName;
+  const logger = resolved.logger ?? (serviceName === undefined ? defaultLogger() : createLogger({ serviceName }));
+  const metrics =
+    resolved.metrics ??
+    new Metrics({ namespace: METRICS_NAMESPACE, ...(serviceName === undefined ? {} : { serviceName }) });
+  const logBatchSummary = resolved.logBatchSummary;
+
+  return async (event: StreamEvent, context: Context) => {
+    if (isLambdaContext(context)) logger.addContext(context);
+    try {
+      const outcome = await pipeline.run(event, context);
+      const finished = Date.now();
+      const arrival = lastArrivalTime(event);
+      addBatchMetrics(metrics, outcome.stats, arrival === undefined ? undefined : finished - arrival);
+      if (logBatchSummary) logger.info('Batch processed', { stats: outcome.stats });
+      return outcome.response;
+    } catch (error) {
+      const records: unknown = (event as { Records?: unknown } | null)?.Records;
+      metrics.addMetric(MetricName.BatchErrors, MetricUnit.Count, 1);
+      metrics.addMetric(MetricName.RecordsIn, MetricUnit.Count, Array.isArray(records) ? records.length : 0);
+      logger.error('Batch failed as a whole; Lambda will retry all of it', {
+        error: { code: isShardflowError(error) ? error.code : ErrorCode.Unexpected, message: errorMessage(error) },
+      });
+      throw error;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Logger glue: one Powertools Logger (structured JSON lines, Lambda context keys) shared by the pipeline and
+ * the handler unless the user brings their own.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { PipelineLogger } from './pipeline';
+
+/** The service name logs and metrics carry unless told otherwise (POWERTOOLS_SERVICE_NAME overrides it). */
+export const DEFAULT_SERVICE_NAME = 'shardflow';
+
+export interface LoggerOptions {
+  /**
+   * The `service` key of every log line.
+   * @default process.env.POWERTOOLS_SERVICE_NAME, else 'shardflow'
+   */
+  readonly serviceName?: string;
+}
+
+/** A Powertools Logger; the log level follows POWERTOOLS_LOG_LEVEL / AWS_LAMBDA_LOG_LEVEL (default INFO). */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return new Logger({ serviceName: options.serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
+}
+
+let shared: Logger | undefined;
+
+/** The logger pipelines and handlers use when none is given, created on first use. */
+export function defaultLogger(): Logger {
+  shared ??= createLogger();
+  return shared;
+}
+
+/**
+ * Forwards to `defaultLogger()`, creating it only when something is logged: pipelines built without a logger
+ * log their record failures here, through the same logger the handler enriches with the Lambda context.
+ */
+export const sharedLogger: PipelineLogger = {
+  debug: (message, attributes) => defaultLogger().debug(message, attributes),
+  info: (message, attributes) => defaultLogger().info(message, attributes),
+  warn: (message, attributes) => defaultLogger().warn(message, attributes),
+  error: (message, attributes) => defaultLogger().error(message, attributes),
+};

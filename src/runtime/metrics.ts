@@ -1,0 +1,87 @@
+/**
+ * Metric names, defined once: the handler publishes them as CloudWatch EMF through Powertools Metrics and the
+ * infrastructure code graphs and alarms on the same names.
+ */
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { StreamEvent } from '../apps/types';
+import type { BatchStats } from './pipeline';
+
+/** The CloudWatch namespace shardflow publishes to unless told otherwise. */
+export const METRICS_NAMESPACE = 'shardflow';
+
+export const MetricName = {
+  /** Records Lambda delivered in the batch. */
+  RecordsIn: 'RecordsIn',
+  /** Records processed with every effect applied. */
+  RecordsProcessed: 'RecordsProcessed',
+  /** Records reported for retry because they failed. */
+  RecordsFailed: 'RecordsFailed',
+  /** Records reported for retry behind a failed record with the same partition key. */
+  RecordsSkipped: 'RecordsSkipped',
+  /** Records reported for retry because the invocation's deadline came first. */
+  RecordsNotStarted: 'RecordsNotStarted',
+  /** Records captured in the fault sink. */
+  RecordsFaulted: 'RecordsFaulted',
+  /** Records no processor wanted (acknowledged). */
+  RecordsUnrouted: 'RecordsUnrouted',
+  /** Effects handed to sinks. */
+  Effects: 'Effects',
+  /** Distinct sequence numbers in the partial batch response. */
+  BatchItemFailures: 'BatchItemFailures',
+  /** Batches that failed as a whole (the handler threw; Lambda retries all of it). */
+  BatchErrors: 'BatchErrors',
+  /** Time the pipeline took for the batch. */
+  BatchDuration: 'BatchDuration',
+  /** Age of the batch's last record when the batch finished (now minus its arrival time). */
+  IteratorAge: 'IteratorAge',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+/** Metrics of the idempotent DynamoDB sink, published next to the batch metrics. */
+export const SinkMetricName = {
+  /** TransactWriteItems requests sent, retries included. */
+  Requests: 'SinkRequests',
+  /** Write capacity units consumed by committed transactions. */
+  ConsumedWriteCapacity: 'SinkConsumedWriteCapacity',
+  /** Records skipped because an earlier delivery had applied them. */
+  DuplicatesSkipped: 'SinkDuplicatesSkipped',
+  /** Requests re-sent after throttling, conflicts, 5xx or lost responses. */
+  Retries: 'SinkRetries',
+} as const;
+export type SinkMetricName = (typeof SinkMetricName)[keyof typeof SinkMetricName];
+
+/** Epoch milliseconds at which the batch's last record arrived (Kinesis) or was created (DynamoDB). */
+export function lastArrivalTime(event: StreamEvent): number | undefined {
+  const records: unknown = (event as { Records?: unknown } | null)?.Records;
+  if (!Array.isArray(records) || records.length === 0) return undefined;
+  const last: unknown = records[records.length - 1];
+  if (last === null || typeof last !== 'object') return undefined;
+  const { kinesis, dynamodb } = last as {
+    kinesis?: { approximateArrivalTimestamp?: unknown };
+    dynamodb?: { ApproximateCreationDateTime?: unknown };
+  };
+  const seconds = kinesis?.approximateArrivalTimestamp ?? dynamodb?.ApproximateCreationDateTime;
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
+}
+
+/** Adds one batch's counts (and, when known, its iterator age) to `metrics`; the caller flushes. */
+export function addBatchMetrics(metrics: Metrics, stats: BatchStats, iteratorAgeMs: number | undefined): void {
+  const count = (name: MetricName, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  count(MetricName.RecordsIn, stats.recordsIn);
+  count(MetricName.RecordsProcessed, stats.processed);
+  count(MetricName.RecordsFailed, stats.failed);
+  count(MetricName.RecordsSkipped, stats.skipped);
+  count(MetricName.RecordsNotStarted, stats.deadlineSkipped);
+  count(MetricName.RecordsFaulted, stats.faulted);
+  count(MetricName.RecordsUnrouted, stats.unrouted);
+  count(MetricName.Effects, stats.effects);
+  count(MetricName.BatchItemFailures, stats.batchItemFailures);
+  metrics.addMetric(MetricName.BatchDuration, MetricUnit.Milliseconds, stats.durationMs);
+  if (iteratorAgeMs !== undefined) metrics.addMetric(MetricName.IteratorAge, MetricUnit.Milliseconds, Math.max(0, iteratorAgeMs));
+}
+
+/** Adds a batch's counts and writes them out as one EMF line. */
+export function publishBatchStats(metrics: Metrics, stats: BatchStats, iteratorAgeMs?: number): void {
+  addBatchMetrics(metrics, stats, iteratorAgeMs);
+  metrics.publishStoredMetrics();
+}

@@ -1,0 +1,104 @@
+/**
+ * One entry point from a raw Lambda record to `StreamRecord`s, reporting failures as values so one bad record
+ * never stops the rest of a batch from being decoded.
+ */
+import { canonicalKey, normalizeDynamoDBRecord } from './dynamodb';
+import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
+import { normalizeKinesisRecord, shardIdFromEventId } from './kinesis';
+import { RecordSource, type Provenance, type StreamRecord } from './model';
+import { isObject, recordError } from './record-fields';
+
+export type NormalizeResult =
+  | { readonly ok: true; readonly records: readonly StreamRecord[] }
+  | {
+      readonly ok: false;
+      readonly error: ShardflowError;
+      /** Whatever could be read from the record, to report or capture it. */
+      readonly provenance: Partial<Provenance>;
+      readonly raw: unknown;
+      readonly position: number;
+    };
+
+/**
+ * Normalizes the record at `position` of a batch: one `StreamRecord`, or several for a KPL aggregate.
+ * Never throws: undecodable records come back as `ok: false` with a permanent `ShardflowError` naming the
+ * record. A failure that is not about the data (a bug) comes back as a retryable `UNEXPECTED` error.
+ */
+export function normalizeRecord(raw: unknown, position: number): NormalizeResult {
+  try {
+    if (!isObject(raw)) {
+      throw recordError(ErrorCode.MissingField, undefined, position, 'it is not an object');
+    }
+    const source = raw.eventSource;
+    if (source === RecordSource.Kinesis) return { ok: true, records: normalizeKinesisRecord(raw, position) };
+    if (source === RecordSource.DynamoDB) return { ok: true, records: [normalizeDynamoDBRecord(raw, position)] };
+    const eventID = typeof raw.eventID === 'string' && raw.eventID.length > 0 ? raw.eventID : undefined;
+    throw recordError(
+      ErrorCode.UnknownEventSource,
+      eventID,
+      position,
+      `its eventSource ${describeSource(source)}, expected "aws:kinesis" or "aws:dynamodb"`,
+    );
+  } catch (caught) {
+    const error = isShardflowError(caught)
+      ? caught
+      : new ShardflowError(
+          ErrorCode.Unexpected,
+          `Record at batch position ${position} could not be normalized because of an unexpected error: ${errorMessage(caught)}.`,
+          { cause: caught },
+        );
+    return { ok: false, error, provenance: safeProvenance(raw), raw, position };
+  }
+}
+
+function describeSource(source: unknown): string {
+  if (source === undefined) return 'is missing';
+  if (typeof source === 'string') return `is ${JSON.stringify(source.length > 60 ? `${source.slice(0, 60)}...` : source)}`;
+  return `is ${source === null ? 'null' : `a ${typeof source}`}`;
+}
+
+type MutableProvenance = { -readonly [K in keyof Provenance]?: Provenance[K] };
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function safeProvenance(raw: unknown): Partial<Provenance> {
+  try {
+    return readProvenance(raw);
+  } catch {
+    // Only objects that are not JSON (throwing getters) get here; report what the error already says.
+    return {};
+  }
+}
+
+/** What can be read from a record that failed to normalize. */
+export function readProvenance(raw: unknown): Partial<Provenance> {
+  const provenance: MutableProvenance = {};
+  if (!isObject(raw)) return provenance;
+  const eventID = stringOrUndefined(raw.eventID);
+  const streamArn = stringOrUndefined(raw.eventSourceARN);
+  if (eventID !== undefined) provenance.eventID = eventID;
+  if (streamArn !== undefined) provenance.streamArn = streamArn;
+  if (raw.eventSource === RecordSource.Kinesis) {
+    provenance.source = RecordSource.Kinesis;
+    const shardId = eventID === undefined ? undefined : shardIdFromEventId(eventID);
+    if (shardId !== undefined) provenance.shardId = shardId;
+    if (isObject(raw.kinesis)) {
+      const partitionKey = stringOrUndefined(raw.kinesis.partitionKey);
+      const sequenceNumber = stringOrUndefined(raw.kinesis.sequenceNumber);
+      if (partitionKey !== undefined) provenance.partitionKey = partitionKey;
+      if (sequenceNumber !== undefined) provenance.sequenceNumber = sequenceNumber;
+    }
+  } else if (raw.eventSource === RecordSource.DynamoDB) {
+    provenance.source = RecordSource.DynamoDB;
+    if (isObject(raw.dynamodb)) {
+      const sequenceNumber = stringOrUndefined(raw.dynamodb.SequenceNumber);
+      if (sequenceNumber !== undefined) provenance.sequenceNumber = sequenceNumber;
+      if (isObject(raw.dynamodb.Keys)) {
+        provenance.partitionKey = canonicalKey(raw.dynamodb.Keys);
+      }
+    }
+  }
+  return provenance;
+}

@@ -1,0 +1,140 @@
+/**
+ * Payloads: bytes with lazy, cached text and JSON decoders. This is on the hot path, so decoders live on the
+ * prototype (no closures per record) and each decodes at most once.
+ */
+import { gunzipSync } from 'node:zlib';
+import { ErrorCode, decodeError, errorMessage } from './errors';
+import type { Payload } from './model';
+
+// fatal: malformed UTF-8 must fail rather than turn into U+FFFD. A BOM is dropped (JSON.parse rejects it).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const NOT_DECODED: unique symbol = Symbol('not decoded');
+
+abstract class CachedPayload implements Payload {
+  abstract readonly bytes: Uint8Array;
+  abstract readonly gzipped: boolean;
+  #text: string | typeof NOT_DECODED = NOT_DECODED;
+  #json: unknown = NOT_DECODED;
+
+  /** The record this payload belongs to, named in decoding errors. */
+  declare readonly recordId: string;
+
+  constructor(recordId: string) {
+    this.recordId = recordId;
+  }
+
+  protected decodeText(): string {
+    try {
+      return utf8.decode(this.bytes);
+    } catch (error) {
+      throw decodeError(ErrorCode.InvalidUtf8, this.recordId, `its ${this.bytes.length}-byte payload is not valid UTF-8`, error);
+    }
+  }
+
+  text(): string {
+    if (this.#text === NOT_DECODED) this.#text = this.decodeText();
+    return this.#text;
+  }
+
+  /** The parsed value is cached and shared by every caller: treat it as read-only. */
+  json(): unknown {
+    if (this.#json === NOT_DECODED) {
+      // The text is not kept once parsed: a batch would hold every payload twice.
+      const text = this.#text === NOT_DECODED ? this.decodeText() : this.#text;
+      try {
+        this.#json = JSON.parse(text);
+      } catch (error) {
+        // The parser's message quotes the data; it stays in `cause`, out of the message that gets logged.
+        throw decodeError(ErrorCode.InvalidJson, this.recordId, `its ${this.bytes.length}-byte payload is not valid JSON`, error);
+      }
+    }
+    return this.#json;
+  }
+}
+
+/** A payload over bytes already decoded from the wire (Kinesis data, a KPL user record's data). */
+export class BytesPayload extends CachedPayload {
+  declare readonly bytes: Uint8Array;
+  declare readonly gzipped: boolean;
+
+  constructor(bytes: Uint8Array, gzipped: boolean, recordId: string) {
+    super(recordId);
+    this.bytes = bytes;
+    this.gzipped = gzipped;
+  }
+}
+
+/** A payload that is the JSON text of a value already parsed by Lambda (a DynamoDB record's `dynamodb` section). */
+export class JsonValuePayload extends CachedPayload {
+  readonly gzipped = false;
+  #bytes: Uint8Array | undefined;
+  #value: unknown;
+
+  constructor(value: unknown, recordId: string) {
+    super(recordId);
+    this.#value = value;
+  }
+
+  get bytes(): Uint8Array {
+    if (this.#bytes === undefined) this.#bytes = Buffer.from(this.text(), 'utf8');
+    return this.#bytes;
+  }
+
+  protected override decodeText(): string {
+    return JSON.stringify(this.#value);
+  }
+}
+
+const BASE64_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) {
+  BASE64_VALUES['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+}
+const EQUALS = 61;
+
+/**
+ * Decodes standard, padded base64 (RFC 4648 section 4) and returns undefined for anything else.
+ * `Buffer.from(s, 'base64')` alone is lenient: it skips invalid characters, accepts the URL-safe alphabet and
+ * reads a character above U+00FF by its low byte. A regular expression over the whole string costs about ten
+ * decodes, so this checks cheaper facts instead: every skipped character shortens the output, so the output
+ * length proves that every character was in the decoder's alphabet; `-`, `_` and non-ASCII are then ruled out
+ * with native scans, and the unused bits of the last character must be zero (canonical form).
+ */
+export function decodeBase64Strict(text: string): Buffer | undefined {
+  const length = text.length;
+  if (length % 4 !== 0) return undefined;
+  let padding = 0;
+  if (length > 0 && text.charCodeAt(length - 1) === EQUALS) padding = text.charCodeAt(length - 2) === EQUALS ? 2 : 1;
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length !== (length / 4) * 3 - padding) return undefined;
+  if (text.indexOf('-') !== -1 || text.indexOf('_') !== -1) return undefined;
+  if (Buffer.byteLength(text, 'utf8') !== length) return undefined;
+  if (padding > 0) {
+    const last = BASE64_VALUES[text.charCodeAt(length - 1 - padding)]!;
+    if ((last & (padding === 1 ? 0x03 : 0x0f)) !== 0) return undefined;
+  }
+  return bytes;
+}
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
+}
+
+/** A payload over wire bytes: inflated first when they start with the gzip magic (`INVALID_GZIP` otherwise). */
+export function bytesPayload(bytes: Uint8Array, recordId: string): BytesPayload {
+  if (!isGzip(bytes)) return new BytesPayload(bytes, false, recordId);
+  let inflated: Buffer;
+  try {
+    inflated = gunzipSync(bytes);
+  } catch (error) {
+    throw decodeError(
+      ErrorCode.InvalidGzip,
+      recordId,
+      `its payload starts with the gzip magic bytes but does not inflate (${errorMessage(error)})`,
+      error,
+    );
+  }
+  return new BytesPayload(inflated, true, recordId);
+}

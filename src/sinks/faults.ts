@@ -1,0 +1,565 @@
+/**
+ * Fault sinks: where records that failed permanently are kept, with their data, instead of blocking the shard.
+ * Lambda's on-failure destinations drop the data; these keep the record exactly as delivered, so it can be listed,
+ * inspected and redriven through the same handler once the cause is fixed.
+ *
+ * - `DynamoDBFaultSink`: a table (see `faultTableDefinition`). The raw record is stored as gzip-compressed JSON in
+ *   binary chunks of at most ~350 KB, so records of any size Lambda can deliver (6 MB per invocation) fit the
+ *   400 KB item limit without losing a byte.
+ * - `FileFaultSink`: a JSONL file, for development.
+ */
+import { randomUUID, createHash } from 'node:crypto';
+import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  QueryCommand,
+  ScanCommand,
+  type AttributeValue,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
+import { compareSequenceNumbers, type PartialBatchResponse, type Provenance } from '../runtime/model';
+import type { Fault, FaultSink } from '../runtime/types';
+import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sleep, type BackoffOptions } from './retry';
+
+/** A fault as kept by a fault store. */
+export interface StoredFault extends Fault {
+  /** Stable id of the fault: the same record failing at the same stage again overwrites it. */
+  readonly faultId: string;
+  /** Id of this capture; a redrive deletes a fault only if it was not captured again meanwhile. */
+  readonly captureId: string;
+}
+
+export interface ListFaultsOptions {
+  /** Only faults of records from this stream (Kinesis or DynamoDB stream ARN). */
+  readonly streamArn?: string;
+  /** At most this many faults (the oldest first when the store can tell). */
+  readonly limit?: number;
+}
+
+export interface DeleteFaultOptions {
+  /** Delete only if the fault still holds this capture (it was not captured again since it was listed). */
+  readonly captureId?: string;
+}
+
+/** A fault sink whose faults can be listed, deleted and redriven. */
+export interface FaultStore extends FaultSink {
+  /** Faults ordered by capture time, then stream, shard and sequence number. */
+  listFaults(options?: ListFaultsOptions): Promise<StoredFault[]>;
+  /** Deletes a fault; resolves `false` when there was none (or it was captured again, with `captureId`). */
+  deleteFault(faultId: string, options?: DeleteFaultOptions): Promise<boolean>;
+}
+
+/** Key of a fault: stream, record and stage. Hashed when it would not fit a DynamoDB key comfortably. */
+export function faultIdOf(fault: Pick<Fault, 'recordId' | 'stage' | 'provenance'>): string {
+  const id = `${fault.provenance.streamArn ?? 'unknown-stream'}|${fault.recordId}|${fault.stage}`;
+  return Buffer.byteLength(id) <= 1024 ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Redrive
+
+/** A Lambda stream event rebuilt from faults: the raw records, in stream order. */
+export interface RedriveEvent {
+  readonly Records: unknown[];
+}
+
+/** Replays one event, e.g. through the app's Lambda handler. */
+export type Replay = (event: RedriveEvent) => Promise<PartialBatchResponse | void>;
+
+export interface RedriveReport {
+  /** Events replayed (one per stream and shard). */
+  readonly events: number;
+  /** Faults whose records went through without failing, and were deleted. */
+  readonly deleted: number;
+  /** Faults kept: their record failed again, was captured again, or the replay threw. */
+  readonly kept: number;
+  /** Errors thrown by the replay, one per failed event. */
+  readonly errors: readonly string[];
+}
+
+/**
+ * Groups faults into Lambda events, one per stream and shard, records in sequence order. Records that appear in
+ * several faults (KPL sub-records of one aggregate, or one record failing at two stages) appear once: redriving a
+ * whole aggregate re-applies the sub-records that had succeeded, which the idempotent DynamoDB sink skips.
+ */
+export function redriveEvents(faults: readonly Fault[]): { event: RedriveEvent; faults: Fault[] }[] {
+  const groups = new Map<string, Fault[]>();
+  for (const fault of faults) {
+    const key = `${fault.provenance.streamArn ?? ''}|${fault.provenance.shardId ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), fault]);
+  }
+  return [...groups.values()].map((group) => {
+    const ordered = [...group].sort(compareStreamOrder);
+    const seen = new Set<string>();
+    const records: unknown[] = [];
+    for (const fault of ordered) {
+      const identity = JSON.stringify(fault.raw ?? null);
+      if (seen.has(identity)) continue;
+      seen.add(identity);
+      records.push(fault.raw);
+    }
+    return { event: { Records: records }, faults: ordered };
+  });
+}
+
+/**
+ * Replays stored faults through `replay` and deletes those whose records went through. A fault stays when its
+ * sequence number is in the replay's `batchItemFailures`, when it was captured again during the replay (a
+ * permanent error again), or when the replay threw.
+ */
+export async function redriveFaults(store: FaultStore, replay: Replay, options: ListFaultsOptions = {}): Promise<RedriveReport> {
+  const stored = await store.listFaults(options);
+  let deleted = 0;
+  let kept = 0;
+  const errors: string[] = [];
+  const groups = redriveEvents(stored);
+  for (const { event, faults } of groups) {
+    let failedSequences: Set<string>;
+    try {
+      const response = await replay(event);
+      failedSequences = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+    } catch (error) {
+      errors.push(errorMessage(error));
+      kept += faults.length;
+      continue;
+    }
+    for (const fault of faults as StoredFault[]) {
+      const sequence = fault.provenance.sequenceNumber;
+      // Without a sequence number there is no telling whether it failed, unless nothing did.
+      const failed = sequence === undefined ? failedSequences.size > 0 : failedSequences.has(sequence);
+      if (!failed && (await store.deleteFault(fault.faultId, { captureId: fault.captureId }))) deleted += 1;
+      else kept += 1;
+    }
+  }
+  return { events: groups.length, deleted, kept, errors };
+}
+
+function compareStreamOrder(a: Fault, b: Fault): number {
+  const sa = a.provenance.sequenceNumber;
+  const sb = b.provenance.sequenceNumber;
+  if (sa !== undefined && sb !== undefined && sa !== sb) return compareSequenceNumbers(sa, sb);
+  return (a.provenance.subSequenceNumber ?? 0) - (b.provenance.subSequenceNumber ?? 0) || a.position - b.position;
+}
+
+function compareStored(a: StoredFault, b: StoredFault): number {
+  if (a.capturedAt !== b.capturedAt) return a.capturedAt - b.capturedAt;
+  const streams = (a.provenance.streamArn ?? '').localeCompare(b.provenance.streamArn ?? '');
+  if (streams !== 0) return streams;
+  return (a.provenance.shardId ?? '').localeCompare(b.provenance.shardId ?? '') || compareStreamOrder(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DynamoDB
+
+const FAULT_KEY = 'faultId';
+const PART_KEY = 'part';
+/** Raw bytes per item: leaves room under DynamoDB's 400 KB item limit for the key and the metadata. */
+const CHUNK_BYTES = 350_000;
+/** Metadata beyond this makes the first item too large; such a capture is refused with a clear error. */
+const MAX_METADATA_BYTES = 40_000;
+/** BatchWriteItem takes at most 25 writes and 16 MB. */
+const BATCH_WRITES = 25;
+const BATCH_BYTES = 15_000_000;
+
+/**
+ * The fault table: `faultId` (S) hash key and `part` (N) range key. Part 0 holds the fault's metadata and the
+ * first chunk of the raw record; large records continue in parts 1, 2, ...
+ */
+export function faultTableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    KeySchema: [
+      { AttributeName: FAULT_KEY, KeyType: 'HASH' },
+      { AttributeName: PART_KEY, KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [
+      { AttributeName: FAULT_KEY, AttributeType: 'S' },
+      { AttributeName: PART_KEY, AttributeType: 'N' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
+
+export interface DynamoDBFaultSinkOptions {
+  readonly client: DynamoDBClient;
+  /** The fault table (see `faultTableDefinition`). */
+  readonly table: string;
+  /**
+   * Name in logs and errors.
+   * @default 'dynamodb-faults'
+   */
+  readonly name?: string;
+  /** Retries of throttling and UnprocessedItems. */
+  readonly backoff?: BackoffOptions;
+}
+
+const DYNAMODB_OPTION_KEYS: ReadonlySet<string> = new Set<keyof DynamoDBFaultSinkOptions>(['client', 'table', 'name', 'backoff']);
+
+interface Metadata {
+  readonly recordId: string;
+  readonly provenance: Partial<Provenance>;
+  readonly position: number;
+  readonly error: Fault['error'];
+  readonly stage: string;
+  readonly capturedAt: number;
+}
+
+export class DynamoDBFaultSink implements FaultStore {
+  readonly name: string;
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  private readonly backoff: Required<BackoffOptions>;
+
+  constructor(options: DynamoDBFaultSinkOptions) {
+    rejectUnknownOptions(options, DYNAMODB_OPTION_KEYS, 'DynamoDBFaultSink');
+    if (typeof options.table !== 'string' || options.table === '') {
+      throw new ShardflowError(ErrorCode.InvalidOptions, 'DynamoDBFaultSink: table must name the fault table.');
+    }
+    this.name = options.name ?? 'dynamodb-faults';
+    this.client = options.client;
+    this.table = options.table;
+    this.backoff = resolveBackoff(options.backoff, 'DynamoDBFaultSink');
+  }
+
+  /**
+   * Stores the faults. Chunks of large records are written before the items that point at them, so a listed fault
+   * is always complete. Throws a retryable `ShardflowError` naming the records it could not store; the batch loop
+   * then reports them for retry instead of losing them.
+   */
+  async capture(faults: readonly Fault[]): Promise<void> {
+    const chunks: WriteRequest[] = [];
+    const heads: { request: WriteRequest; recordId: string }[] = [];
+    const refused: string[] = [];
+    // One write per fault id: BatchWriteItem refuses two writes of one key, and the later capture is the newer.
+    const latest = new Map(faults.map((fault) => [faultIdOf(fault), fault] as const));
+    for (const [faultId, fault] of latest) {
+      const metadata: Metadata = {
+        recordId: fault.recordId,
+        provenance: fault.provenance,
+        position: fault.position,
+        error: fault.error,
+        stage: fault.stage,
+        capturedAt: fault.capturedAt,
+      };
+      const metadataJson = JSON.stringify(metadata);
+      if (Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES) {
+        refused.push(fault.recordId);
+        continue;
+      }
+      const raw = gzipSync(Buffer.from(JSON.stringify(fault.raw ?? null), 'utf8'));
+      const parts = Math.max(1, Math.ceil(raw.length / CHUNK_BYTES));
+      for (let part = 1; part < parts; part++) {
+        chunks.push({
+          PutRequest: {
+            Item: {
+              [FAULT_KEY]: { S: faultId },
+              [PART_KEY]: { N: String(part) },
+              raw: { B: raw.subarray(part * CHUNK_BYTES, (part + 1) * CHUNK_BYTES) },
+            },
+          },
+        });
+      }
+      heads.push({
+        recordId: fault.recordId,
+        request: {
+          PutRequest: {
+            Item: {
+              [FAULT_KEY]: { S: faultId },
+              [PART_KEY]: { N: '0' },
+              captureId: { S: randomUUID() },
+              recordId: { S: fault.recordId },
+              streamArn: { S: fault.provenance.streamArn ?? '' },
+              stage: { S: fault.stage },
+              errorCode: { S: fault.error.code },
+              capturedAt: { N: String(fault.capturedAt) },
+              metadata: { S: metadataJson },
+              parts: { N: String(parts) },
+              rawEncoding: { S: 'json+gzip' },
+              raw: { B: raw.subarray(0, CHUNK_BYTES) },
+            },
+          },
+        },
+      });
+    }
+    // Unwritten requests come back as UnprocessedItems copies, so they are matched by fault id.
+    const idOf = (request: WriteRequest) => request.PutRequest?.Item?.[FAULT_KEY]?.S;
+    const incomplete = new Set((await this.write(chunks)).map(idOf));
+    // A head whose chunks did not all land is not written: it would point at missing data.
+    const ready = heads.filter(({ request }) => !incomplete.has(idOf(request)));
+    const unwritten = new Set((await this.write(ready.map(({ request }) => request))).map(idOf));
+    const notStored = heads
+      .filter(({ request }) => incomplete.has(idOf(request)) || unwritten.has(idOf(request)))
+      .map((head) => head.recordId);
+    if (refused.length > 0 || notStored.length > 0) {
+      const parts: string[] = [];
+      if (notStored.length > 0) {
+        parts.push(`records ${notStored.join(', ')} could not be written to table ${this.table} in time`);
+      }
+      if (refused.length > 0) {
+        parts.push(`records ${refused.join(', ')} carry more than ${MAX_METADATA_BYTES} bytes of provenance and error text`);
+      }
+      throw new ShardflowError(
+        ErrorCode.FaultCaptureFailed,
+        `Fault sink ${this.name} did not store every fault: ${parts.join('; ')}.`,
+      );
+    }
+  }
+
+  async listFaults(options: ListFaultsOptions = {}): Promise<StoredFault[]> {
+    const faults: StoredFault[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    const filters = ['#part = :zero'];
+    const names: Record<string, string> = { '#part': PART_KEY };
+    const values: Record<string, AttributeValue> = { ':zero': { N: '0' } };
+    if (options.streamArn !== undefined) {
+      filters.push('#stream = :stream');
+      names['#stream'] = 'streamArn';
+      values[':stream'] = { S: options.streamArn };
+    }
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? []) faults.push(await this.read(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    faults.sort(compareStored);
+    return options.limit === undefined ? faults : faults.slice(0, options.limit);
+  }
+
+  async deleteFault(faultId: string, options: DeleteFaultOptions = {}): Promise<boolean> {
+    let parts: number;
+    try {
+      const { Attributes } = await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: { [FAULT_KEY]: { S: faultId }, [PART_KEY]: { N: '0' } },
+          ConditionExpression:
+            options.captureId === undefined ? 'attribute_exists(#id)' : 'attribute_exists(#id) AND captureId = :capture',
+          ExpressionAttributeNames: { '#id': FAULT_KEY },
+          ExpressionAttributeValues: options.captureId === undefined ? undefined : { ':capture': { S: options.captureId } },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      parts = Number(Attributes?.parts?.N ?? '1');
+    } catch (error) {
+      if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+    const chunks = Array.from({ length: parts - 1 }, (_, index) => ({
+      DeleteRequest: { Key: { [FAULT_KEY]: { S: faultId }, [PART_KEY]: { N: String(index + 1) } } },
+    }));
+    const left = await this.write(chunks);
+    if (left.length > 0) {
+      throw new ShardflowError(
+        ErrorCode.SinkTransient,
+        `Fault sink ${this.name} deleted fault ${faultId} but ${left.length} of its raw-data chunks remain in ` +
+          `table ${this.table}; delete them again later.`,
+      );
+    }
+    return true;
+  }
+
+  private async read(item: Record<string, AttributeValue>): Promise<StoredFault> {
+    const faultId = item[FAULT_KEY]?.S ?? '';
+    const parts = Number(item.parts?.N ?? '1');
+    const chunks: Uint8Array[] = [item.raw?.B ?? new Uint8Array()];
+    if (parts > 1) {
+      let startKey: Record<string, AttributeValue> | undefined;
+      const rest: Uint8Array[] = new Array<Uint8Array>(parts - 1);
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: '#id = :id AND #part > :zero',
+            ExpressionAttributeNames: { '#id': FAULT_KEY, '#part': PART_KEY },
+            ExpressionAttributeValues: { ':id': { S: faultId }, ':zero': { N: '0' } },
+            ExclusiveStartKey: startKey,
+            ConsistentRead: true,
+          }),
+        );
+        for (const chunk of page.Items ?? []) {
+          const part = Number(chunk[PART_KEY]?.N);
+          if (part < parts && chunk.raw?.B !== undefined) rest[part - 1] = chunk.raw.B;
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      chunks.push(...rest);
+    }
+    const metadata = JSON.parse(item.metadata?.S ?? '{}') as Metadata;
+    if (chunks.some((chunk) => chunk === undefined)) {
+      throw new ShardflowError(
+        ErrorCode.SinkPermanent,
+        `Fault ${faultId} in table ${this.table} is missing raw-data chunks; its record ${metadata.recordId} cannot be rebuilt.`,
+      );
+    }
+    const raw: unknown = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8'));
+    return { ...metadata, raw, faultId, captureId: item.captureId?.S ?? '' };
+  }
+
+  /** BatchWriteItem in groups, retrying UnprocessedItems and retryable errors; returns what could not be written. */
+  private async write(requests: readonly WriteRequest[]): Promise<WriteRequest[]> {
+    const left: WriteRequest[] = [];
+    for (const group of groupWrites(requests)) {
+      let pending = group;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        try {
+          const { UnprocessedItems } = await this.client.send(
+            new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }),
+          );
+          pending = UnprocessedItems?.[this.table] ?? [];
+        } catch (error) {
+          if (!isRetryableAwsError(error)) {
+            throw new ShardflowError(
+              ErrorCode.FaultCaptureFailed,
+              `Fault sink ${this.name} cannot write to table ${this.table} (${awsErrorName(error)}: ${errorMessage(error)}).`,
+              { cause: error },
+            );
+          }
+        }
+        if (pending.length === 0) break;
+        if (attempt >= this.backoff.maxAttempts) {
+          left.push(...pending);
+          break;
+        }
+        await sleep(backoffDelay(attempt, this.backoff));
+      }
+    }
+    return left;
+  }
+}
+
+function groupWrites(requests: readonly WriteRequest[]): WriteRequest[][] {
+  const groups: WriteRequest[][] = [];
+  let group: WriteRequest[] = [];
+  let bytes = 0;
+  for (const request of requests) {
+    const size = writeSize(request);
+    if (group.length > 0 && (group.length === BATCH_WRITES || bytes + size > BATCH_BYTES)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(request);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+function writeSize(request: WriteRequest): number {
+  const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += name.length + (value.B?.length ?? 0) + (value.S?.length ?? 0) * 3 + (value.N?.length ?? 0);
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// File
+
+export interface FileFaultSinkOptions {
+  /** The JSONL file; created on the first capture. */
+  readonly path: string;
+  /**
+   * Name in logs and errors.
+   * @default 'file-faults'
+   */
+  readonly name?: string;
+}
+
+const FILE_OPTION_KEYS: ReadonlySet<string> = new Set<keyof FileFaultSinkOptions>(['path', 'name']);
+
+/** Faults as JSON lines in a local file, for development. A later line with the same `faultId` replaces earlier ones. */
+export class FileFaultSink implements FaultStore {
+  readonly name: string;
+  readonly path: string;
+
+  constructor(options: FileFaultSinkOptions) {
+    rejectUnknownOptions(options, FILE_OPTION_KEYS, 'FileFaultSink');
+    if (typeof options.path !== 'string' || options.path === '') {
+      throw new ShardflowError(ErrorCode.InvalidOptions, 'FileFaultSink: path must name the JSONL file.');
+    }
+    this.path = options.path;
+    this.name = options.name ?? 'file-faults';
+  }
+
+  async capture(faults: readonly Fault[]): Promise<void> {
+    if (faults.length === 0) return;
+    const lines = faults.map((fault) => JSON.stringify({ ...fault, faultId: faultIdOf(fault), captureId: randomUUID() }));
+    try {
+      await appendFile(this.path, `${lines.join('\n')}\n`, 'utf8');
+    } catch (error) {
+      throw new ShardflowError(
+        ErrorCode.FaultCaptureFailed,
+        `Fault sink ${this.name} could not append records ${faults.map((fault) => fault.recordId).join(', ')} ` +
+          `to ${this.path} (${errorMessage(error)}).`,
+        { cause: error },
+      );
+    }
+  }
+
+  async listFaults(options: ListFaultsOptions = {}): Promise<StoredFault[]> {
+    const faults = [...(await this.load()).values()]
+      .filter((fault) => options.streamArn === undefined || fault.provenance.streamArn === options.streamArn)
+      .sort(compareStored);
+    return options.limit === undefined ? faults : faults.slice(0, options.limit);
+  }
+
+  async deleteFault(faultId: string, options: DeleteFaultOptions = {}): Promise<boolean> {
+    const faults = await this.load();
+    const fault = faults.get(faultId);
+    if (fault === undefined || (options.captureId !== undefined && fault.captureId !== options.captureId)) return false;
+    faults.delete(faultId);
+    const text = [...faults.values()].map((kept) => `${JSON.stringify(kept)}\n`).join('');
+    // Write aside and rename, so a crash leaves the old file or the new one, never half of one.
+    const temporary = `${this.path}.${process.pid}.${randomUUID()}.tmp`;
+    await writeFile(temporary, text, 'utf8');
+    await rename(temporary, this.path);
+    return true;
+  }
+
+  private async load(): Promise<Map<string, StoredFault>> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ENOENT') return new Map();
+      throw error;
+    }
+    const faults = new Map<string, StoredFault>();
+    text.split('\n').forEach((line, index) => {
+      if (line.trim() === '') return;
+      let fault: StoredFault;
+      try {
+        fault = JSON.parse(line) as StoredFault;
+      } catch (error) {
+        throw new ShardflowError(
+          ErrorCode.InvalidJson,
+          `Line ${index + 1} of fault file ${this.path} is not JSON (${errorMessage(error)}); fix or remove it.`,
+        );
+      }
+      faults.set(fault.faultId, fault);
+    });
+    return faults;
+  }
+}
+
+function rejectUnknownOptions(options: object, known: ReadonlySet<string>, owner: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new ShardflowError(ErrorCode.InvalidOptions, `${owner}: unknown option "${key}".`);
+  }
+}

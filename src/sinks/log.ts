@@ -1,0 +1,93 @@
+/**
+ * A sink for `LogEffect`s: one structured line per effect through a Powertools Logger, with the record's
+ * provenance next to the processor's fields. Logging is at-least-once: a re-delivered record is logged again,
+ * with the same recordId, so duplicates can be told apart downstream.
+ */
+import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
+import { defaultLogger } from '../runtime/logging';
+import {
+  LogLevel,
+  type EffectBase,
+  type LogEffect,
+  type RecordEffects,
+  type RecordFailure,
+  type Sink,
+  type SinkResult,
+} from '../runtime/types';
+
+/** What the sink needs from a logger; a Powertools `Logger` fits. */
+export interface LogSinkLogger {
+  debug(message: string, attributes: Record<string, unknown>): void;
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+}
+
+export interface LogSinkOptions {
+  /**
+   * Where lines go.
+   * @default the shared Powertools logger of `defaultLogger()`
+   * @example { logger: new Logger({ serviceName: 'orders' }) }
+   */
+  readonly logger?: LogSinkLogger;
+  /**
+   * Name in logs and errors.
+   * @default 'log'
+   */
+  readonly name?: string;
+}
+
+const OPTION_KEYS: ReadonlySet<string> = new Set<keyof LogSinkOptions>(['logger', 'name']);
+
+export class LogSink implements Sink<LogEffect> {
+  readonly name: string;
+  private readonly logger: LogSinkLogger | undefined;
+
+  constructor(options: LogSinkOptions = {}) {
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key)) throw new ShardflowError(ErrorCode.InvalidOptions, `LogSink: unknown option "${key}".`);
+    }
+    this.name = options.name ?? 'log';
+    this.logger = options.logger;
+  }
+
+  accepts(effect: EffectBase): effect is LogEffect {
+    return effect.type === 'log';
+  }
+
+  async apply(batch: readonly RecordEffects<LogEffect>[]): Promise<SinkResult> {
+    const logger = this.logger ?? defaultLogger();
+    const failed: RecordFailure[] = [];
+    for (const { record, effects } of batch) {
+      try {
+        for (const effect of effects) {
+          const { source, streamArn, shardId, partitionKey, sequenceNumber, subSequenceNumber } = effect.provenance;
+          const attributes = {
+            ...effect.fields,
+            record: { recordId: record.recordId, source, streamArn, shardId, partitionKey, sequenceNumber, subSequenceNumber },
+          };
+          switch (effect.level) {
+            case LogLevel.Debug:
+              logger.debug(effect.message, attributes);
+              break;
+            case LogLevel.Warn:
+              logger.warn(effect.message, attributes);
+              break;
+            default:
+              logger.info(effect.message, attributes);
+          }
+        }
+      } catch (error) {
+        // A logger that throws (e.g. fields it cannot serialize) fails the record, never the batch.
+        failed.push({
+          recordId: record.recordId,
+          error: new ShardflowError(
+            ErrorCode.SinkTransient,
+            `Sink ${this.name} could not log record ${record.recordId} (${errorMessage(error)}).`,
+            { recordId: record.recordId, cause: error },
+          ),
+        });
+      }
+    }
+    return { failed };
+  }
+}

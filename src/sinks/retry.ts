@@ -1,0 +1,149 @@
+/**
+ * Backoff and AWS error classification shared by the sinks. Classification follows the platform contract
+ * (stream-semantics.md, "DynamoDB writes for idempotent sinks"): throttling, 5xx and network failures are worth
+ * another attempt; validation, missing tables and access errors are not. Anything unknown is retried, because
+ * losing a record is worse than retrying one.
+ */
+import { ErrorCode, errorMessage, isShardflowError, ShardflowError } from '../runtime/errors';
+
+/** Capped exponential backoff with full jitter. */
+export interface BackoffOptions {
+  /**
+   * Attempts in total, the first included. When they are used up the records are reported as failed (retryable),
+   * so Lambda re-delivers them; the sink never loops forever inside one invocation.
+   * @default 6
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Delay cap of the first retry in milliseconds; it doubles with every further retry.
+   * @default 50
+   */
+  readonly baseDelayMs?: number;
+  /**
+   * Upper bound of a single delay in milliseconds.
+   * @default 2000
+   */
+  readonly maxDelayMs?: number;
+}
+
+export const DEFAULT_BACKOFF = {
+  maxAttempts: 6,
+  baseDelayMs: 50,
+  maxDelayMs: 2000,
+} as const satisfies Required<BackoffOptions>;
+
+/** Fills in defaults and checks the numbers once, at construction. */
+export function resolveBackoff(options: BackoffOptions | undefined, owner: string): Required<BackoffOptions> {
+  const resolved = { ...DEFAULT_BACKOFF, ...options };
+  if (!Number.isInteger(resolved.maxAttempts) || resolved.maxAttempts < 1) {
+    throw new ShardflowError(
+      ErrorCode.InvalidOptions,
+      `${owner}: backoff.maxAttempts must be a positive integer, got ${String(resolved.maxAttempts)}.`,
+    );
+  }
+  for (const key of ['baseDelayMs', 'maxDelayMs'] as const) {
+    if (!Number.isFinite(resolved[key]) || resolved[key] < 0) {
+      throw new ShardflowError(
+        ErrorCode.InvalidOptions,
+        `${owner}: backoff.${key} must be a non-negative number of milliseconds, got ${String(resolved[key])}.`,
+      );
+    }
+  }
+  return resolved;
+}
+
+/**
+ * Delay before retry number `retry` (1 for the first retry): uniform in [0, min(maxDelay, base * 2^(retry-1))].
+ * Full jitter spreads concurrent appliers that collided on the same item apart.
+ */
+export function backoffDelay(retry: number, options: Required<BackoffOptions>, random: () => number = Math.random): number {
+  const cap = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, retry - 1));
+  return Math.floor(random() * cap);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Service error names a later attempt can get past. */
+const RETRYABLE_NAMES: ReadonlySet<string> = new Set([
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ThrottlingException',
+  'Throttling',
+  'LimitExceededException',
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TransactionConflictException',
+  // Another call with the same ClientRequestToken is still running; once it finishes the retry is a no-op.
+  'TransactionInProgressException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+/** Service error names no retry can fix: the request itself is wrong, or the table or the permission is. */
+const PERMANENT_NAMES: ReadonlySet<string> = new Set([
+  'ValidationException',
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'ConditionalCheckFailedException',
+  'UnrecognizedClientException',
+  'IdempotentParameterMismatchException',
+  'ItemCollectionSizeLimitExceededException',
+  'SerializationException',
+]);
+
+interface SdkErrorShape {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly $fault?: unknown;
+  readonly $retryable?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown };
+}
+
+function shape(error: unknown): SdkErrorShape {
+  return typeof error === 'object' && error !== null ? (error as SdkErrorShape) : {};
+}
+
+/** Whether another attempt of the same request can succeed. */
+export function isRetryableAwsError(error: unknown): boolean {
+  if (isShardflowError(error)) return error.retryable;
+  const { name, $fault, $retryable, $metadata } = shape(error);
+  if (typeof name === 'string') {
+    if (RETRYABLE_NAMES.has(name)) return true;
+    if (PERMANENT_NAMES.has(name)) return false;
+  }
+  if (typeof $retryable === 'object' && $retryable !== null) return true;
+  const status = $metadata?.httpStatusCode;
+  if (typeof status === 'number') return status >= 500 || status === 429;
+  if ($fault === 'client') return false;
+  // No HTTP status: the request never got an answer (socket reset, timeout, DNS). It may or may not have
+  // committed, which is exactly the case idempotent writes exist for.
+  return true;
+}
+
+/** The AWS error's name, for messages and metrics. */
+export function awsErrorName(error: unknown): string {
+  const { name, code } = shape(error);
+  if (typeof name === 'string' && name !== 'Error') return name;
+  if (typeof code === 'string') return code;
+  return 'Error';
+}
+
+/**
+ * Wraps a failure of a sink into a `ShardflowError` naming the record: `SINK_TRANSIENT` when a later delivery can
+ * succeed, `SINK_PERMANENT` otherwise.
+ */
+export function sinkError(sink: string, recordId: string, error: unknown, retryable = isRetryableAwsError(error)): ShardflowError {
+  const reason = `${awsErrorName(error)}: ${errorMessage(error)}`;
+  return new ShardflowError(
+    retryable ? ErrorCode.SinkTransient : ErrorCode.SinkPermanent,
+    retryable
+      ? `Sink ${sink} could not apply the effects of record ${recordId} yet (${reason}); a later delivery can apply them.`
+      : `Sink ${sink} refused the effects of record ${recordId} (${reason}); retrying cannot help.`,
+    { recordId, cause: error },
+  );
+}

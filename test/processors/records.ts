@@ -1,0 +1,40 @@
+/** Raw factory records through the real normalizer, for processor tests. */
+import { normalizeRecord } from '../../src/runtime/normalize';
+import { RecordSource, type DynamoDBStreamRecord, type KinesisStreamRecord, type StreamRecord } from '../../src/runtime/model';
+import { compileRouter } from '../../src/runtime/router';
+import type { Effect, ProcessContext, Processor } from '../../src/runtime/types';
+
+export const context: ProcessContext = { remainingTimeMs: () => Number.POSITIVE_INFINITY };
+
+/** Every normalized record of one raw record (several for a KPL aggregate); fails the test if it does not decode. */
+export function normalizeAll(raw: unknown, position = 0): StreamRecord[] {
+  const result = normalizeRecord(raw, position);
+  if (!result.ok) throw new Error(`The test record did not normalize: ${String(result.error)}`);
+  return [...result.records];
+}
+
+export function normalizeDynamoDB(raw: unknown): DynamoDBStreamRecord {
+  const [record] = normalizeAll(raw);
+  if (record === undefined || record.source !== RecordSource.DynamoDB) throw new Error('Expected one DynamoDB record.');
+  return record;
+}
+
+export function normalizeKinesis(raw: unknown): KinesisStreamRecord {
+  const [record] = normalizeAll(raw);
+  if (record === undefined || record.source !== RecordSource.Kinesis) throw new Error('Expected one Kinesis record.');
+  return record;
+}
+
+/** Runs a processor on one record, synchronously (the processors here never return promises). */
+export function run(processor: Processor<Effect>, record: StreamRecord): readonly Effect[] {
+  const effects = processor.process(record, context);
+  if (effects instanceof Promise) throw new Error('Expected a synchronous processor.');
+  return effects;
+}
+
+/** Whether the processor's selector admits the record, as the runtime's router decides it. */
+export function selects(processor: Processor<Effect>, record: StreamRecord): boolean {
+  return compileRouter([processor])
+    .candidates(record)
+    .some((route) => route.where === undefined || route.where(record));
+}

@@ -1,0 +1,148 @@
+import fc from 'fast-check';
+import { createTagTotal } from '../../src/processors';
+import { ErrorCode, ShardflowError, ValidationError } from '../../src/runtime/errors';
+import type { AddEffect, Effect, LogEffect } from '../../src/runtime/types';
+import { dynamodbRecord, kinesisRecord, type DynamoDBItem } from '../helpers/factories';
+import { normalizeDynamoDB, normalizeKinesis, run, selects } from './records';
+
+const adds = (effects: readonly Effect[]): AddEffect[] => effects.filter((effect): effect is AddEffect => effect.type === 'add');
+const summary = (effects: readonly Effect[]) => adds(effects).map((effect) => [effect.table, effect.key, effect.add]);
+
+function thrown(action: () => unknown): ShardflowError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ShardflowError) return error;
+    throw new Error(`Expected a ShardflowError, got ${String(error)}`);
+  }
+  throw new Error('Expected the action to throw.');
+}
+
+type EventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+const change = (
+  eventName: EventName,
+  id: string,
+  oldImage: DynamoDBItem | undefined,
+  newImage: DynamoDBItem | undefined,
+  viewType: 'NEW_AND_OLD_IMAGES' | 'NEW_IMAGE' | 'KEYS_ONLY' = 'NEW_AND_OLD_IMAGES',
+) =>
+  normalizeDynamoDB(
+    dynamodbRecord({
+      eventName,
+      table: 'PageViews',
+      keys: { ID: id },
+      ...(oldImage === undefined ? {} : { oldImage }),
+      ...(newImage === undefined ? {} : { newImage }),
+      viewType,
+    }),
+  );
+
+describe('tag total (seed 000 page view tags)', () => {
+  const total = createTagTotal();
+  const counter = (delta: number) => [['PageViews', { ID: 'COUNTER' }, { TotalViews: delta }]];
+
+  it('adds Count on INSERT, new − old on MODIFY, subtracts on REMOVE', () => {
+    const insert = change('INSERT', 'cats', undefined, { ID: 'cats', Count: 1 });
+    expect(selects(total, insert)).toBe(true);
+    const effects = run(total, insert);
+    expect(summary(effects)).toEqual(counter(1));
+    expect(effects[0]?.provenance).toMatchObject({ source: 'aws:dynamodb', eventID: insert.eventID, sequenceNumber: insert.sequenceNumber });
+    expect(summary(run(total, change('MODIFY', 'cats', { ID: 'cats', Count: 1 }, { ID: 'cats', Count: 2 })))).toEqual(counter(1));
+    expect(summary(run(total, change('MODIFY', 'cats', { ID: 'cats', Count: 7 }, { ID: 'cats', Count: 3 })))).toEqual(counter(-4));
+    expect(summary(run(total, change('REMOVE', 'cats', { ID: 'cats', Count: 3 }, undefined)))).toEqual(counter(-3));
+  });
+
+  it('skips zero deltas and counts a missing Count as 0', () => {
+    expect(run(total, change('MODIFY', 'cats', { ID: 'cats', Count: 2, Note: 'a' }, { ID: 'cats', Count: 2, Note: 'b' }))).toEqual([]);
+    expect(run(total, change('INSERT', 'dogs', undefined, { ID: 'dogs' }))).toEqual([]);
+    expect(summary(run(total, change('MODIFY', 'dogs', { ID: 'dogs' }, { ID: 'dogs', Count: 5 })))).toEqual(counter(5));
+  });
+
+  it("ignores changes to the COUNTER item itself, so the sink's writes never loop back", () => {
+    for (const record of [
+      change('INSERT', 'COUNTER', undefined, { ID: 'COUNTER', TotalViews: 1 }),
+      change('MODIFY', 'COUNTER', { ID: 'COUNTER', TotalViews: 1 }, { ID: 'COUNTER', TotalViews: 2, Count: 9 }),
+      change('REMOVE', 'COUNTER', { ID: 'COUNTER', TotalViews: 2 }, undefined),
+    ]) {
+      expect(run(total, record)).toEqual([]);
+    }
+  });
+
+  it('faults MODIFY and REMOVE on a stream without old images, naming NEW_AND_OLD_IMAGES', () => {
+    const record = change('MODIFY', 'cats', undefined, { ID: 'cats', Count: 2 }, 'NEW_IMAGE');
+    const error = thrown(() => run(total, record));
+    expect(error.code).toBe(ErrorCode.ImageNotInView);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain(record.recordId);
+    expect(error.message).toContain('NEW_AND_OLD_IMAGES');
+    expect(thrown(() => run(total, change('INSERT', 'cats', undefined, undefined, 'KEYS_ONLY'))).code).toBe(ErrorCode.ImageNotInView);
+  });
+
+  it('faults a Count that is not a safe integer, and subtracts a counted one it replaces', () => {
+    const bad = change('INSERT', 'cats', undefined, { ID: 'cats', Count: 'many' });
+    const error = thrown(() => run(total, bad));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toContain(`Record ${bad.recordId}`);
+    expect(error.message).toContain('Count is the string "many", not a number');
+
+    const effects = run(total, change('MODIFY', 'cats', { ID: 'cats', Count: 4 }, { ID: 'cats', Count: 2n ** 64n }));
+    expect(summary(effects)).toEqual(counter(-4));
+    const warning = effects.find((effect): effect is LogEffect => effect.type === 'log');
+    expect(warning?.level).toBe('WARN');
+    expect(warning?.message).toContain('beyond the safe integer range');
+  });
+
+  it('selects only the PageViews table and rejects a Kinesis record routed to it by mistake', () => {
+    const other = normalizeDynamoDB(dynamodbRecord({ eventName: 'INSERT', table: 'Orders', keys: { ID: 'x' } }));
+    const kinesis = normalizeKinesis(kinesisRecord({ streamName: 'PageViews' }));
+    expect(selects(total, other)).toBe(false);
+    expect(selects(total, kinesis)).toBe(false);
+    expect(thrown(() => run(total, kinesis))).toBeInstanceOf(ValidationError);
+  });
+
+  it('uses the configured table and counter id, and rejects unknown options', () => {
+    const custom = createTagTotal({ table: 'Views', counterId: '#total' });
+    const record = normalizeDynamoDB(dynamodbRecord({ eventName: 'INSERT', table: 'Views', keys: { ID: 'a' }, newImage: { ID: 'a', Count: 2 } }));
+    expect(summary(run(custom, record))).toEqual([['Views', { ID: '#total' }, { TotalViews: 2 }]]);
+    expect(() => createTagTotal({ counter: 'x' } as never)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+    expect(() => createTagTotal({ counterId: '' })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+  });
+
+  it('keeps TotalViews equal to the sum of Count over the tag items, for any history', () => {
+    const operation = fc.record({
+      tag: fc.constantFrom('cats', 'dogs', 'COUNTER', 'fish'),
+      count: fc.oneof({ weight: 9, arbitrary: fc.option(fc.integer({ min: 0, max: 500 }), { nil: undefined }) }, { weight: 1, arbitrary: fc.constant<unknown>('x') }),
+      remove: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 40 }), (operations) => {
+        const table = new Map<string, DynamoDBItem>();
+        let totalViews = 0;
+        for (const op of operations) {
+          const before = table.get(op.tag);
+          let record;
+          if (op.remove) {
+            if (before === undefined) continue;
+            table.delete(op.tag);
+            record = change('REMOVE', op.tag, before, undefined);
+          } else {
+            const after: DynamoDBItem = op.count === undefined ? { ID: op.tag } : { ID: op.tag, Count: op.count };
+            table.set(op.tag, after);
+            record = before === undefined ? change('INSERT', op.tag, undefined, after) : change('MODIFY', op.tag, before, after);
+          }
+          try {
+            for (const effect of adds(run(total, record))) totalViews += effect.add.TotalViews ?? 0;
+          } catch (error) {
+            expect(error).toBeInstanceOf(ValidationError);
+          }
+        }
+        let expected = 0;
+        for (const [id, item] of table) {
+          if (id !== 'COUNTER' && Number.isSafeInteger(item.Count)) expected += item.Count as number;
+        }
+        expect(totalViews).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * In-memory processors, sinks and fault sinks for the batch-loop tests: each records what it saw, and fails
+ * the records a test chooses.
+ */
+import type { Context } from 'aws-lambda';
+import { RetryableError, ValidationError, ShardflowError, ErrorCode } from '../../src/runtime/errors';
+import type { PipelineLogger } from '../../src/runtime/pipeline';
+import type { StreamRecord } from '../../src/runtime/model';
+import type {
+  AddEffect,
+  Effect,
+  EffectBase,
+  Fault,
+  FaultSink,
+  ProcessContext,
+  Processor,
+  RecordEffects,
+  RecordFailure,
+  Selector,
+  Sink,
+  SinkResult,
+} from '../../src/runtime/types';
+
+export const Behaviour = { Ok: 'ok', Async: 'async', Retryable: 'retryable', Permanent: 'permanent', Throw: 'throw' } as const;
+export type Behaviour = (typeof Behaviour)[keyof typeof Behaviour];
+
+/** The `id` of a test payload `{ "id": ..., "n": ... }`; JSON payloads are how tests name user records. */
+export function payloadId(record: StreamRecord): string {
+  const value = record.payload.json() as { id?: unknown };
+  if (typeof value.id !== 'string') throw new Error(`Test record ${record.recordId} has no id.`);
+  return value.id;
+}
+
+export function addEffect(record: StreamRecord, id: string, amount = 1): AddEffect {
+  return {
+    type: 'add',
+    provenance: {
+      source: record.source,
+      eventID: record.eventID,
+      streamArn: record.streamArn,
+      shardId: record.shardId,
+      partitionKey: record.partitionKey,
+      sequenceNumber: record.sequenceNumber,
+      subSequenceNumber: record.subSequenceNumber,
+    },
+    table: 'Totals',
+    key: { id },
+    add: { n: amount },
+  };
+}
+
+export interface ProcessorCall {
+  readonly id: string;
+  readonly recordId: string;
+  readonly partitionKey: string;
+  readonly behaviour: Behaviour;
+}
+
+/**
+ * A processor that emits one AddEffect per record, keyed by the payload id, unless `behaviour(id)` says to
+ * fail. Every call is logged (before it fails), so tests can see what ran and in which order.
+ */
+export class ScriptedProcessor implements Processor<Effect> {
+  readonly calls: ProcessorCall[] = [];
+  readonly onCall: ((call: ProcessorCall) => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly select: Selector = {},
+    private readonly behaviour: (id: string) => Behaviour = () => Behaviour.Ok,
+    private readonly idOf: (record: StreamRecord) => string = payloadId,
+  ) {}
+
+  process(record: StreamRecord, _context: ProcessContext): readonly Effect[] | Promise<readonly Effect[]> {
+    const id = this.idOf(record);
+    const behaviour = this.behaviour(id);
+    const call = { id, recordId: record.recordId, partitionKey: record.partitionKey, behaviour };
+    this.calls.push(call);
+    for (const listener of this.onCall) listener(call);
+    switch (behaviour) {
+      case Behaviour.Retryable:
+        throw new RetryableError(`Record ${record.recordId} hit a test dependency that is down.`, { recordId: record.recordId });
+      case Behaviour.Permanent:
+        throw new ValidationError(`Record ${record.recordId} breaks a test rule.`, { recordId: record.recordId });
+      case Behaviour.Throw:
+        throw new TypeError('a test bug');
+      case Behaviour.Async:
+        return Promise.resolve([addEffect(record, id)]);
+      default:
+        return [addEffect(record, id)];
+    }
+  }
+}
+
+export const SinkBehaviour = { Ok: 'ok', Retryable: 'retryable', Permanent: 'permanent' } as const;
+export type SinkBehaviour = (typeof SinkBehaviour)[keyof typeof SinkBehaviour];
+
+/** Sums AddEffects per key in memory. Records for which `behaviour(recordId)` is not ok are reported failed. */
+export class MemorySink implements Sink<AddEffect> {
+  readonly totals = new Map<string, number>();
+  /** recordIds in the order they were applied (each apply call's successes, in batch order). */
+  readonly applied: string[] = [];
+  readonly batches: (readonly RecordEffects<AddEffect>[])[] = [];
+  throwOnApply: unknown = undefined;
+
+  constructor(
+    readonly name: string = 'memory',
+    private readonly behaviour: (record: StreamRecord) => SinkBehaviour = () => SinkBehaviour.Ok,
+  ) {}
+
+  accepts(effect: EffectBase): effect is AddEffect {
+    return effect.type === 'add';
+  }
+
+  async apply(batch: readonly RecordEffects<AddEffect>[]): Promise<SinkResult> {
+    this.batches.push(batch);
+    if (this.throwOnApply !== undefined) throw this.throwOnApply;
+    const failed: RecordFailure[] = [];
+    for (const { record, effects } of batch) {
+      const behaviour = this.behaviour(record);
+      if (behaviour === SinkBehaviour.Retryable) {
+        failed.push({ recordId: record.recordId, error: new RetryableError(`Record ${record.recordId} was throttled.`) });
+      } else if (behaviour === SinkBehaviour.Permanent) {
+        failed.push({
+          recordId: record.recordId,
+          error: new ShardflowError(ErrorCode.SinkPermanent, `Record ${record.recordId} was refused by the test table.`),
+        });
+      } else {
+        this.applied.push(record.recordId);
+        for (const effect of effects) {
+          const key = String(effect.key.id);
+          this.totals.set(key, (this.totals.get(key) ?? 0) + (effect.add.n ?? 0));
+        }
+      }
+    }
+    return { failed };
+  }
+}
+
+export class MemoryFaultSink implements FaultSink {
+  readonly name = 'memory-faults';
+  readonly faults: Fault[] = [];
+  failWith: unknown = undefined;
+
+  async capture(faults: readonly Fault[]): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    this.faults.push(...faults);
+  }
+}
+
+/** A Lambda context whose remaining time drops below any margin after `calls` calls; no clock involved. */
+export class FakeContext implements Pick<Context, 'getRemainingTimeInMillis'> {
+  calls = 0;
+  expired = false;
+
+  constructor(private readonly callsBeforeDeadline: number) {}
+
+  getRemainingTimeInMillis(): number {
+    this.calls++;
+    if (this.calls > this.callsBeforeDeadline) this.expired = true;
+    return this.expired ? 0 : 60_000;
+  }
+}
+
+export interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly attributes: Record<string, unknown>;
+}
+
+export class CapturingLogger implements PipelineLogger {
+  readonly lines: LogLine[] = [];
+  debug(message: string, attributes: Record<string, unknown>): void {
+    this.lines.push({ level: 'debug', message, attributes });
+  }
+  info(message: string, attributes: Record<string, unknown>): void {
+    this.lines.push({ level: 'info', message, attributes });
+  }
+  warn(message: string, attributes: Record<string, unknown>): void {
+    this.lines.push({ level: 'warn', message, attributes });
+  }
+  error(message: string, attributes: Record<string, unknown>): void {
+    this.lines.push({ level: 'error', message, attributes });
+  }
+}

@@ -1,0 +1,720 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import type { AttributeValue, DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
+import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
+import { definePipeline, type PermanentFailure, type PipelineOptions } from '../../src/runtime/pipeline';
+import { RecordKind, RecordSource, type StreamRecord } from '../../src/runtime/model';
+import type { Effect, LogEffect, Processor } from '../../src/runtime/types';
+import {
+  dynamodbEvent,
+  dynamodbRecord,
+  kinesisEvent,
+  kinesisRecord,
+  kplAggregateRecord,
+  rawDynamodbRecord,
+  type RawItem,
+} from '../helpers/factories';
+import {
+  Behaviour,
+  CapturingLogger,
+  FakeContext,
+  MemoryFaultSink,
+  MemorySink,
+  ScriptedProcessor,
+  SinkBehaviour,
+  addEffect,
+  payloadId,
+} from './pipeline-helpers';
+
+const quiet = (extra: PipelineOptions = {}): PipelineOptions => ({ logger: new CapturingLogger(), ...extra });
+
+function rec(id: string, partitionKey: string): KinesisStreamRecord {
+  return kinesisRecord({ json: { id }, partitionKey });
+}
+
+function seq(record: KinesisStreamRecord): string {
+  return record.kinesis.sequenceNumber;
+}
+
+function ids(response: { batchItemFailures: { itemIdentifier: string }[] }): string[] {
+  return response.batchItemFailures.map((f) => f.itemIdentifier);
+}
+
+describe('definePipeline: a batch that goes well', () => {
+  it('processes every record once, in batch order, and reports nothing', async () => {
+    const processor = new ScriptedProcessor('count');
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], options: quiet() });
+    const records = [rec('a', 'k1'), rec('b', 'k2'), rec('c', 'k1')];
+
+    const outcome = await pipeline.run(kinesisEvent(records));
+
+    expect(outcome.response).toEqual({ batchItemFailures: [] });
+    expect(processor.calls.map((c) => c.id)).toEqual(['a', 'b', 'c']);
+    expect(sink.batches).toHaveLength(1);
+    expect(sink.batches[0]!.map((r) => r.record.recordId)).toEqual(records.map((r) => r.eventID));
+    expect(sink.totals).toEqual(new Map([['a', 1], ['b', 1], ['c', 1]]));
+    expect(outcome.stats).toMatchObject({ recordsIn: 3, records: 3, processed: 3, failed: 0, skipped: 0, faulted: 0, unrouted: 0, effects: 3 });
+  });
+
+  it('runs synchronous processors without awaiting: every record is processed before run() first yields', () => {
+    const processor = new ScriptedProcessor('count');
+    const pipeline = definePipeline({ processors: [processor], sinks: [new MemorySink()], options: quiet() });
+    const pending = pipeline.run(kinesisEvent([rec('a', 'k1'), rec('b', 'k2'), rec('c', 'k3')]));
+    // Nothing has been awaited yet: an await per record would leave calls behind here.
+    expect(processor.calls).toHaveLength(3);
+    return pending;
+  });
+
+  it('awaits processors that return promises, and keeps batch order', async () => {
+    const processor = new ScriptedProcessor('mixed', {}, (id) => (id === 'b' ? Behaviour.Async : Behaviour.Ok));
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], options: quiet() });
+    const outcome = await pipeline.run(kinesisEvent([rec('a', 'k1'), rec('b', 'k1'), rec('c', 'k1')]));
+    expect(ids(outcome.response)).toEqual([]);
+    expect(sink.applied).toHaveLength(3);
+    expect(sink.batches[0]!.map((r) => payloadId(r.record))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sends a record to every processor that selects it and counts records nobody wants', async () => {
+    const all = new ScriptedProcessor('all', { streams: ['Lab-Stream'] });
+    const onlyEven = new ScriptedProcessor('even', {
+      where: (record) => Number(payloadId(record).slice(1)) % 2 === 0,
+    });
+    const dynamoOnly = new ScriptedProcessor('ddb', { sources: [RecordSource.DynamoDB] });
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [all, onlyEven, dynamoOnly], sinks: [sink], options: quiet() });
+    const records = [rec('r1', 'k'), rec('r2', 'k'), kinesisRecord({ json: { id: 'x3' }, streamName: 'Other' })];
+
+    const outcome = await pipeline.run(kinesisEvent(records));
+
+    expect(all.calls.map((c) => c.id)).toEqual(['r1', 'r2']);
+    expect(onlyEven.calls.map((c) => c.id)).toEqual(['r2']);
+    expect(dynamoOnly.calls).toHaveLength(0);
+    expect(outcome.stats).toMatchObject({ processed: 2, unrouted: 1, effects: 3 });
+    expect(sink.totals.get('r2')).toBe(2);
+    expect(ids(outcome.response)).toEqual([]);
+  });
+
+  it('normalizes DynamoDB records and isolates failures by item key', async () => {
+    const processor = new ScriptedProcessor(
+      'scores',
+      { sources: [RecordSource.DynamoDB], kinds: [RecordKind.Insert] },
+      (id) => (id === '1' ? Behaviour.Retryable : Behaviour.Ok),
+      (record) => String(record.source === RecordSource.DynamoDB ? record.keys.RecordID : undefined),
+    );
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], options: quiet() });
+    const insert = (id: number) =>
+      dynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys: { RecordID: id }, newImage: { RecordID: id, Score: 1 } });
+    const records = [insert(1), insert(2), insert(1), insert(3)];
+
+    const outcome = await pipeline.run(dynamodbEvent(records));
+
+    expect(ids(outcome.response)).toEqual([records[0]!.dynamodb!.SequenceNumber, records[2]!.dynamodb!.SequenceNumber]);
+    expect(processor.calls.map((c) => c.id)).toEqual(['1', '2', '3']);
+    expect(outcome.stats).toMatchObject({ processed: 2, failed: 1, skipped: 1 });
+  });
+});
+
+describe('failures during processing', () => {
+  it('blocks the partition key of a retryable failure for the rest of the batch; other keys go on', async () => {
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a2' ? Behaviour.Retryable : Behaviour.Ok));
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], options: quiet() });
+    const records = [rec('a1', 'A'), rec('b1', 'B'), rec('a2', 'A'), rec('b2', 'B'), rec('a3', 'A')];
+
+    const outcome = await pipeline.run(kinesisEvent(records));
+
+    expect(ids(outcome.response)).toEqual([seq(records[2]!), seq(records[4]!)]);
+    expect(processor.calls.map((c) => c.id)).toEqual(['a1', 'b1', 'a2', 'b2']);
+    expect([...sink.totals.keys()]).toEqual(['a1', 'b1', 'b2']);
+    expect(outcome.stats).toMatchObject({ processed: 3, failed: 1, skipped: 1 });
+  });
+
+  it('treats an unknown thrown error as retryable', async () => {
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a' ? Behaviour.Throw : Behaviour.Ok));
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({ processors: [processor], sinks: [new MemorySink()], faultSink: faults, options: quiet() });
+    const records = [rec('a', 'A'), rec('b', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([seq(records[0]!), seq(records[1]!)]);
+    expect(faults.faults).toHaveLength(0);
+  });
+
+  it('captures a permanent failure with its raw record and lets its key go on', async () => {
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a1' ? Behaviour.Permanent : Behaviour.Ok));
+    const faults = new MemoryFaultSink();
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: faults, options: quiet() });
+    const records = [rec('a1', 'A'), rec('a2', 'A')];
+
+    const outcome = await pipeline.run(kinesisEvent(records));
+
+    expect(ids(outcome.response)).toEqual([]);
+    expect([...sink.totals.keys()]).toEqual(['a2']);
+    expect(faults.faults).toHaveLength(1);
+    expect(outcome.faults).toEqual(faults.faults);
+    const [fault] = faults.faults;
+    expect(fault).toMatchObject({
+      recordId: records[0]!.eventID,
+      position: 0,
+      stage: 'p',
+      error: { code: ErrorCode.Validation, retryable: false },
+      provenance: { sequenceNumber: seq(records[0]!), partitionKey: 'A', source: RecordSource.Kinesis },
+    });
+    expect(fault!.raw).toBe(records[0]);
+    expect(fault!.capturedAt).toBeGreaterThan(0);
+    expect(outcome.stats).toMatchObject({ processed: 1, faulted: 1 });
+  });
+
+  it("reports permanent failures for retry under onPermanentError: 'retry'", async () => {
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a1' ? Behaviour.Permanent : Behaviour.Ok));
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({
+      processors: [processor],
+      sinks: [new MemorySink()],
+      faultSink: faults,
+      options: quiet({ onPermanentError: 'retry' }),
+    });
+    const records = [rec('a1', 'A'), rec('a2', 'A'), rec('b1', 'B')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([seq(records[0]!), seq(records[1]!)]);
+    expect(faults.faults).toHaveLength(0);
+  });
+
+  it('asks an onPermanentError callback per failure, with the stage and record', async () => {
+    const seen: PermanentFailure[] = [];
+    const processor = new ScriptedProcessor('p', {}, (id) => (id.startsWith('bad') ? Behaviour.Permanent : Behaviour.Ok));
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({
+      processors: [processor],
+      sinks: [new MemorySink()],
+      faultSink: faults,
+      options: quiet({
+        onPermanentError: (failure) => {
+          seen.push(failure);
+          return failure.record !== undefined && payloadId(failure.record) === 'bad-retry' ? 'retry' : 'capture';
+        },
+      }),
+    });
+    const records = [rec('bad-retry', 'A'), rec('bad-keep', 'B'), kinesisRecord({ base64: '%%%%', partitionKey: 'C' })];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(seen.map((f) => [f.stage, f.position, f.error.code])).toEqual([
+      ['p', 0, ErrorCode.Validation],
+      ['p', 1, ErrorCode.Validation],
+      ['normalize', 2, ErrorCode.InvalidBase64],
+    ]);
+    expect(seen[2]!.record).toBeUndefined();
+    expect(seen[2]!.raw).toBe(records[2]);
+    expect(ids(outcome.response)).toEqual([seq(records[0]!)]);
+    expect(faults.faults.map((f) => f.position)).toEqual([1, 2]);
+  });
+
+  it('reports permanent failures for retry when no fault sink is configured', async () => {
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a1' ? Behaviour.Permanent : Behaviour.Ok));
+    const pipeline = definePipeline({ processors: [processor], sinks: [new MemorySink()], options: quiet() });
+    const records = [rec('a1', 'A'), rec('a2', 'A'), rec('b1', 'B')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([seq(records[0]!), seq(records[1]!)]);
+    expect(processor.calls.map((c) => c.id)).toEqual(['a1', 'b1']);
+  });
+
+  it('reports faults for retry when the fault sink fails, with later records of the same key', async () => {
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a1' ? Behaviour.Permanent : Behaviour.Ok));
+    const faults = new MemoryFaultSink();
+    faults.failWith = new Error('the fault table is gone');
+    const logger = new CapturingLogger();
+    const pipeline = definePipeline({ processors: [processor], sinks: [new MemorySink()], faultSink: faults, options: { logger } });
+    const records = [rec('a1', 'A'), rec('b1', 'B'), rec('a2', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([seq(records[0]!), seq(records[2]!)]);
+    expect(outcome.faults).toEqual([]);
+    expect(outcome.stats).toMatchObject({ processed: 1, failed: 1, skipped: 1, faulted: 0 });
+    expect(logger.lines.some((l) => l.level === 'error' && l.message.includes('could not be captured'))).toBe(true);
+  });
+
+  it('fails the whole batch when a fault can be neither captured nor reported (no sequence number)', async () => {
+    const noSequence = rec('x', 'A') as { kinesis: Partial<KinesisStreamRecord['kinesis']> };
+    delete noSequence.kinesis.sequenceNumber;
+    const pipeline = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [new MemorySink()], options: quiet() });
+    await expect(pipeline.run(kinesisEvent([rec('a', 'A'), noSequence as KinesisStreamRecord]))).rejects.toMatchObject({
+      code: ErrorCode.FaultCaptureFailed,
+    });
+
+    const faults = new MemoryFaultSink();
+    const withFaults = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [new MemorySink()], faultSink: faults, options: quiet() });
+    const outcome = await withFaults.run(kinesisEvent([noSequence as KinesisStreamRecord]));
+    expect(outcome.response.batchItemFailures).toEqual([]);
+    expect(faults.faults[0]).toMatchObject({ stage: 'normalize', error: { code: ErrorCode.MissingField } });
+  });
+
+  it('discards the effects of every processor when one of them fails the record', async () => {
+    const first = new ScriptedProcessor('first');
+    const second = new ScriptedProcessor('second', {}, (id) => (id === 'a' ? Behaviour.Retryable : Behaviour.Ok));
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [first, second], sinks: [sink], options: quiet() });
+    await pipeline.run(kinesisEvent([rec('a', 'A'), rec('b', 'B')]));
+    expect(first.calls.map((c) => c.id)).toEqual(['a', 'b']);
+    expect([...sink.totals]).toEqual([['b', 2]]);
+  });
+
+  it('captures a record whose effect no sink accepts, naming the processor and effect type', async () => {
+    const logging: Processor<Effect> = {
+      name: 'logs',
+      select: {},
+      process: (record): LogEffect[] => [
+        { type: 'log', level: 'INFO', message: 'seen', fields: {}, provenance: addEffect(record, 'x').provenance },
+      ],
+    };
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({ processors: [logging], sinks: [new MemorySink()], faultSink: faults, options: quiet() });
+    await pipeline.run(kinesisEvent([rec('a', 'A')]));
+    expect(faults.faults[0]).toMatchObject({ stage: 'logs', error: { code: ErrorCode.NoSinkForEffect, retryable: false } });
+    expect(faults.faults[0]!.error.message).toContain('"log" effect');
+  });
+
+  it('treats a processor that returns something other than effects as a retryable failure', async () => {
+    const broken: Processor<Effect> = {
+      name: 'broken',
+      select: {},
+      process: () => Promise.resolve(undefined as unknown as Effect[]),
+    };
+    const pipeline = definePipeline({ processors: [broken], sinks: [new MemorySink()], options: quiet() });
+    const records = [rec('a', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([seq(records[0]!)]);
+  });
+});
+
+describe('KPL aggregates', () => {
+  it('processes each user record with its own key and reports a failing user record by its parent', async () => {
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'u2' ? Behaviour.Retryable : Behaviour.Ok));
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], options: quiet() });
+    const aggregate = kplAggregateRecord([
+      { partitionKey: 'A', data: JSON.stringify({ id: 'u1' }) },
+      { partitionKey: 'B', data: JSON.stringify({ id: 'u2' }) },
+      { partitionKey: 'B', data: JSON.stringify({ id: 'u3' }) },
+      { partitionKey: 'C', data: JSON.stringify({ id: 'u4' }) },
+    ]);
+    const after = rec('b-later', 'B');
+
+    const outcome = await pipeline.run(kinesisEvent([aggregate, after]));
+
+    // u3 and b-later wait behind u2; the parent is named once.
+    expect(ids(outcome.response)).toEqual([seq(aggregate), seq(after)]);
+    expect(processor.calls.map((c) => c.id)).toEqual(['u1', 'u2', 'u4']);
+    expect(sink.applied).toEqual([`${aggregate.eventID}#0`, `${aggregate.eventID}#3`]);
+    expect(outcome.stats).toMatchObject({ recordsIn: 2, records: 5, processed: 2, failed: 1, skipped: 2 });
+  });
+});
+
+describe('sinks', () => {
+  it('gives each sink its own records in batch order and reports a retryable sink failure with later same-key records', async () => {
+    const failing = new MemorySink('totals', (record) => (payloadId(record) === 'a1' ? SinkBehaviour.Retryable : SinkBehaviour.Ok));
+    const pipeline = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [failing], options: quiet() });
+    const records = [rec('a1', 'A'), rec('b1', 'B'), rec('a2', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([seq(records[0]!), seq(records[2]!)]);
+    expect(outcome.stats).toMatchObject({ processed: 1, failed: 1, skipped: 1 });
+  });
+
+  it('captures records a sink refuses permanently', async () => {
+    const sink = new MemorySink('totals', (record) => (payloadId(record) === 'a1' ? SinkBehaviour.Permanent : SinkBehaviour.Ok));
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [sink], faultSink: faults, options: quiet() });
+    const records = [rec('a1', 'A'), rec('a2', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([]);
+    expect(faults.faults).toEqual([expect.objectContaining({ stage: 'totals', recordId: records[0]!.eventID, raw: records[0] })]);
+    expect(outcome.stats).toMatchObject({ processed: 1, faulted: 1 });
+  });
+
+  it('fails every record of a sink that throws', async () => {
+    const sink = new MemorySink();
+    sink.throwOnApply = new Error('socket hang up'); // not a ShardflowError: retryable
+    const pipeline = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [sink], options: quiet() });
+    const records = [rec('a', 'A'), rec('b', 'B')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual(records.map(seq));
+    expect(outcome.stats).toMatchObject({ processed: 0, failed: 2 });
+  });
+
+  it('lets a retry from one sink win over a capture by another', async () => {
+    const refusing = new MemorySink('refusing', () => SinkBehaviour.Permanent);
+    const throttled = new MemorySink('throttled', () => SinkBehaviour.Retryable);
+    const both: Processor<Effect> = { name: 'p', select: {}, process: (record) => [addEffect(record, payloadId(record))] };
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({ processors: [both], sinks: [refusing, throttled], faultSink: faults, options: quiet() });
+    const records = [rec('a', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(refusing.batches).toHaveLength(1);
+    expect(throttled.batches).toHaveLength(1);
+    expect(ids(outcome.response)).toEqual([seq(records[0]!)]);
+    expect(faults.faults).toEqual([]);
+  });
+});
+
+describe('deadline', () => {
+  it('stops starting records once the remaining time is below the margin and reports the rest', async () => {
+    const processor = new ScriptedProcessor('p');
+    const logger = new CapturingLogger();
+    const pipeline = definePipeline({
+      processors: [processor],
+      sinks: [new MemorySink()],
+      options: { deadlineMarginMs: 5000, logger },
+    });
+    const records = [rec('a', 'A'), rec('b', 'B'), rec('c', 'C'), rec('d', 'D')];
+    const outcome = await pipeline.run(kinesisEvent(records), new FakeContext(2));
+    expect(processor.calls.map((c) => c.id)).toEqual(['a', 'b']);
+    expect(ids(outcome.response)).toEqual([seq(records[2]!), seq(records[3]!)]);
+    expect(outcome.stats).toMatchObject({ processed: 2, deadlineSkipped: 2 });
+    expect(logger.lines.some((l) => l.message.startsWith('Deadline reached'))).toBe(true);
+  });
+
+  it('has no deadline without a context and gives processors the remaining time', async () => {
+    const seen: number[] = [];
+    const processor: Processor<Effect> = {
+      name: 'time',
+      select: {},
+      process: (_record, context) => {
+        seen.push(context.remainingTimeMs());
+        return [];
+      },
+    };
+    const pipeline = definePipeline({ processors: [processor], sinks: [], options: quiet() });
+    await pipeline.run(kinesisEvent([rec('a', 'A')]));
+    await pipeline.run(kinesisEvent([rec('b', 'A')]), { getRemainingTimeInMillis: () => 42_000 });
+    expect(seen).toEqual([Infinity, 42_000]);
+  });
+});
+
+describe('configuration errors', () => {
+  const base = { processors: [new ScriptedProcessor('p')], sinks: [new MemorySink()] };
+
+  it.each([
+    [{ ...base, options: { deadlineMargin: 5 } as unknown as PipelineOptions }, /unknown option "deadlineMargin" \(known: deadlineMarginMs, onPermanentError, logger\)/],
+    [{ ...base, options: { deadlineMarginMs: -1 } }, /deadlineMarginMs must be a finite number/],
+    [{ ...base, options: { onPermanentError: 'drop' } as unknown as PipelineOptions }, /onPermanentError must be 'capture', 'retry' or a function/],
+    [{ ...base, sink: [] } as unknown as typeof base, /unknown configuration key "sink"/],
+    [{ ...base, sinks: [new MemorySink('same'), new MemorySink('same')] }, /two sinks are named "same"/],
+    [{ ...base, processors: [new ScriptedProcessor('p', { kinds: [] })] }, /Processor "p" has an invalid selector: kinds is empty/],
+    [{ ...base, processors: [new ScriptedProcessor('p', { sources: ['aws:sqs'] } as never)] }, /sources holds "aws:sqs"/],
+    [{ ...base, processors: [new ScriptedProcessor('p'), new ScriptedProcessor('p')] }, /Two processors are named "p"/],
+  ])('rejects %# at construction with a clear INVALID_OPTIONS error', (config, message) => {
+    let caught: unknown;
+    try {
+      definePipeline(config);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ShardflowError);
+    expect((caught as ShardflowError).code).toBe(ErrorCode.InvalidOptions);
+    expect((caught as ShardflowError).message).toMatch(message);
+  });
+
+  it('rejects an event without Records by throwing (the whole batch is retried)', async () => {
+    const pipeline = definePipeline({ ...base, options: quiet() });
+    await expect(pipeline.run({} as never)).rejects.toMatchObject({ code: ErrorCode.MissingField });
+  });
+
+  it('answers an empty batch with an empty list', async () => {
+    const pipeline = definePipeline({ ...base, options: quiet() });
+    const outcome = await pipeline.run({ Records: [] });
+    expect(outcome.response).toEqual({ batchItemFailures: [] });
+    expect(outcome.stats.records).toBe(0);
+  });
+});
+
+describe('bad input: each kind is captured with its full raw record and the rest of the batch is processed', () => {
+  const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest();
+  const kplBytes = (record: KinesisStreamRecord) => Buffer.from(record.kinesis.data, 'base64');
+  const withData = (bytes: Buffer, partitionKey = 'bad') => kinesisRecord({ data: bytes, partitionKey });
+  const aggregate = () =>
+    kplAggregateRecord([
+      { partitionKey: 'u1', data: JSON.stringify({ id: 'u1' }) },
+      { partitionKey: 'u2', data: JSON.stringify({ id: 'u2' }) },
+    ]);
+  const truncatedKpl = () => {
+    const bytes = kplBytes(aggregate());
+    const protobuf = bytes.subarray(4, bytes.length - 16 - 3);
+    return withData(Buffer.concat([bytes.subarray(0, 4), protobuf, md5(protobuf)]));
+  };
+  const wrongMd5 = () => {
+    const bytes = Buffer.from(kplBytes(aggregate()));
+    bytes[bytes.length - 1]! ^= 0xff;
+    return withData(bytes);
+  };
+  const insert = (newImage: RawItem, keys: RawItem = { RecordID: { N: '1' } }) =>
+    rawDynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys, newImage });
+  const goodInsert = (id: number) => insert({ RecordID: { N: String(id) }, Score: { N: '5' } }, { RecordID: { N: String(id) } });
+
+  const cases: [string, () => KinesisStreamRecord | DynamoDBRecord, string, string][] = [
+    ['invalid base64', () => kinesisRecord({ base64: 'not*base64', partitionKey: 'bad' }), ErrorCode.InvalidBase64, 'normalize'],
+    ['bad gzip', () => withData(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02])), ErrorCode.InvalidGzip, 'normalize'],
+    ['truncated KPL', truncatedKpl, ErrorCode.InvalidKplAggregate, 'normalize'],
+    ['wrong KPL MD5', wrongMd5, ErrorCode.KplChecksumMismatch, 'normalize'],
+    ['invalid UTF-8', () => withData(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), ErrorCode.InvalidUtf8, 'reader'],
+    ['not JSON', () => withData(Buffer.from('{"id": "half')), ErrorCode.InvalidJson, 'reader'],
+    ['unknown eventSource', () => ({ ...kinesisRecord({ json: { id: 'x' } }), eventSource: 'aws:sqs' }), ErrorCode.UnknownEventSource, 'normalize'],
+    ['missing field', () => {
+      const record = kinesisRecord({ json: { id: 'x' } }) as { kinesis: Partial<KinesisStreamRecord['kinesis']> };
+      delete record.kinesis.partitionKey;
+      return record as KinesisStreamRecord;
+    }, ErrorCode.MissingField, 'normalize'],
+    ['unknown attribute type', () => insert({ RecordID: { N: '1' }, Score: { X: '5' } as unknown as AttributeValue }), ErrorCode.UnknownAttributeType, 'reader'],
+    ['39-digit number', () => insert({ RecordID: { N: '1' }, Score: { N: '1'.repeat(39) } }), ErrorCode.InvalidNumber, 'reader'],
+  ];
+
+  // Reads what a real processor would read: Kinesis JSON, or the DynamoDB new image.
+  const reader: Processor<Effect> = {
+    name: 'reader',
+    select: {},
+    process: (record) => {
+      const value = record.source === RecordSource.Kinesis ? record.payload.json() : record.newImage;
+      return [addEffect(record, JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))];
+    },
+  };
+
+  it.each(cases)('%s', async (_name, make, code, stage) => {
+    const bad = make();
+    const snapshot = structuredClone(bad);
+    const isKinesis = 'kinesis' in bad || bad.eventSource !== 'aws:dynamodb';
+    const good = isKinesis ? [rec('g1', 'bad'), rec('g2', 'bad')] : [goodInsert(2), goodInsert(3)];
+    const faults = new MemoryFaultSink();
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [reader], sinks: [sink], faultSink: faults, options: quiet() });
+
+    const outcome = await pipeline.run({ Records: [good[0]!, bad, good[1]!] } as never);
+
+    expect(outcome.response).toEqual({ batchItemFailures: [] });
+    expect(sink.applied).toHaveLength(2);
+    expect(faults.faults).toHaveLength(1);
+    const [fault] = faults.faults;
+    expect(fault).toMatchObject({ position: 1, stage, error: { code, retryable: false } });
+    expect(fault!.raw).toEqual(snapshot);
+    expect(fault!.error.message).toContain(fault!.recordId);
+    expect(outcome.stats).toMatchObject({ records: 3, processed: 2, faulted: 1 });
+  });
+});
+
+describe('properties of the batch loop', () => {
+  const Key = ['A', 'B', 'C', 'D'] as const;
+  interface UserSpec {
+    readonly key: string;
+    readonly processor: Behaviour;
+    readonly sink: SinkBehaviour;
+  }
+  type RawSpec =
+    | { readonly kind: 'plain'; readonly user: UserSpec }
+    | { readonly kind: 'kpl'; readonly users: readonly UserSpec[] }
+    | { readonly kind: 'bad'; readonly key: string }
+    | { readonly kind: 'noSequence' };
+  interface Scenario {
+    readonly source: 'kinesis' | 'dynamodb';
+    readonly raws: readonly RawSpec[];
+    readonly policy: 'capture' | 'retry';
+    readonly faultSink: 'none' | 'ok' | 'failing';
+    readonly deadlineAfter: number | null;
+  }
+
+  const userArb: fc.Arbitrary<UserSpec> = fc.record({
+    key: fc.constantFrom(...Key),
+    processor: fc.oneof(
+      { weight: 10, arbitrary: fc.constant(Behaviour.Ok) },
+      { weight: 2, arbitrary: fc.constant(Behaviour.Async) },
+      { weight: 1, arbitrary: fc.constantFrom(Behaviour.Retryable, Behaviour.Permanent, Behaviour.Throw) },
+    ),
+    sink: fc.oneof(
+      { weight: 10, arbitrary: fc.constant(SinkBehaviour.Ok) },
+      { weight: 1, arbitrary: fc.constantFrom(SinkBehaviour.Retryable, SinkBehaviour.Permanent) },
+    ),
+  });
+  const rawArb = (source: Scenario['source']): fc.Arbitrary<RawSpec> =>
+    fc.oneof(
+      { weight: 12, arbitrary: userArb.map((user) => ({ kind: 'plain' as const, user })) },
+      {
+        weight: source === 'kinesis' ? 3 : 0,
+        arbitrary: fc.array(userArb, { minLength: 1, maxLength: 4 }).map((users) => ({ kind: 'kpl' as const, users })),
+      },
+      { weight: 1, arbitrary: fc.constantFrom(...Key).map((key) => ({ kind: 'bad' as const, key })) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'noSequence' as const }) },
+    );
+  const scenarioArb: fc.Arbitrary<Scenario> = fc.constantFrom('kinesis' as const, 'dynamodb' as const).chain((source) =>
+    fc.record({
+      source: fc.constant(source),
+      raws: fc.array(rawArb(source), { maxLength: 24 }),
+      policy: fc.constantFrom('capture' as const, 'retry' as const),
+      faultSink: fc.constantFrom('none' as const, 'ok' as const, 'failing' as const),
+      deadlineAfter: fc.option(fc.nat({ max: 30 }), { freq: 3 }),
+    }),
+  );
+
+  interface Unit {
+    readonly id: string | undefined; // undefined for undecodable records
+    readonly key: string | undefined; // the key the runtime sees, when it can see one
+    readonly spec: UserSpec | undefined;
+    readonly position: number;
+  }
+
+  /** Builds the raw batch; returns it with the user records ("units") in batch order. */
+  function build(scenario: Scenario): { raws: unknown[]; units: Unit[] } {
+    const raws: unknown[] = [];
+    const units: Unit[] = [];
+    let next = 0;
+    const dynamoKey = (key: string) => JSON.stringify([['pk', { S: key }]]);
+    for (const spec of scenario.raws) {
+      const position = raws.length;
+      if (spec.kind === 'plain') {
+        const id = `u${next++}`;
+        if (scenario.source === 'kinesis') {
+          raws.push(kinesisRecord({ json: { id }, partitionKey: spec.user.key }));
+          units.push({ id, key: spec.user.key, spec: spec.user, position });
+        } else {
+          raws.push(dynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys: { pk: spec.user.key }, newImage: { pk: spec.user.key, id } }));
+          units.push({ id, key: dynamoKey(spec.user.key), spec: spec.user, position });
+        }
+      } else if (spec.kind === 'kpl') {
+        const users = spec.users.map((user) => ({ user, id: `u${next++}` }));
+        raws.push(kplAggregateRecord(users.map(({ user, id }) => ({ partitionKey: user.key, data: JSON.stringify({ id }) }))));
+        for (const { user, id } of users) units.push({ id, key: user.key, spec: user, position });
+      } else if (spec.kind === 'bad') {
+        if (scenario.source === 'kinesis') {
+          raws.push(kinesisRecord({ base64: '*not base64*', partitionKey: spec.key }));
+          units.push({ id: undefined, key: spec.key, spec: undefined, position });
+        } else {
+          // INSERT under NEW_IMAGE without a NewImage: undecodable, but its key is readable.
+          raws.push(rawDynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys: { pk: { S: spec.key } } }));
+          units.push({ id: undefined, key: dynamoKey(spec.key), spec: undefined, position });
+        }
+      } else {
+        const raw = scenario.source === 'kinesis' ? kinesisRecord({ json: { id: 'never' } }) : dynamodbRecord({ eventName: 'INSERT', keys: { pk: 'Z' } });
+        if ('kinesis' in raw) delete (raw.kinesis as Partial<KinesisStreamRecord['kinesis']>).sequenceNumber;
+        else delete raw.dynamodb!.SequenceNumber;
+        raws.push(raw);
+        units.push({ id: undefined, key: undefined, spec: undefined, position });
+      }
+    }
+    return { raws, units };
+  }
+
+  const sequenceOf = (raw: unknown): string | undefined => {
+    const r = raw as { kinesis?: { sequenceNumber?: string }; dynamodb?: { SequenceNumber?: string } };
+    return r.kinesis?.sequenceNumber ?? r.dynamodb?.SequenceNumber;
+  };
+
+  it('reports only batch sequence numbers, processes every unreported record exactly once, keeps per-key order and the deadline', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async (scenario) => {
+        const { raws, units } = build(scenario);
+        const specById = new Map(units.filter((u) => u.id !== undefined).map((u) => [u.id!, u.spec!]));
+        const idOf = (record: StreamRecord): string =>
+          record.source === RecordSource.Kinesis ? payloadId(record) : String((record.newImage as { id: string }).id);
+        const context = scenario.deadlineAfter === null ? undefined : new FakeContext(scenario.deadlineAfter);
+        const processor = new ScriptedProcessor('p', {}, (id) => specById.get(id)!.processor, idOf);
+        const startedAfterDeadline: string[] = [];
+        processor.onCall.push((call) => {
+          if (context?.expired === true) startedAfterDeadline.push(call.id);
+        });
+        const sink = new MemorySink('totals', (record) => specById.get(idOf(record))!.sink);
+        const faultSink = scenario.faultSink === 'none' ? undefined : new MemoryFaultSink();
+        if (scenario.faultSink === 'failing') faultSink!.failWith = new Error('fault table unavailable');
+        const pipeline = definePipeline({
+          processors: [processor],
+          sinks: [sink],
+          ...(faultSink === undefined ? {} : { faultSink }),
+          options: quiet({ onPermanentError: scenario.policy }),
+        });
+
+        let outcome;
+        try {
+          outcome = await pipeline.run({ Records: raws } as never, context);
+        } catch (error) {
+          // The only acceptable throw: a fault that can be neither captured nor reported; Lambda retries it all.
+          expect((error as ShardflowError).code).toBe(ErrorCode.FaultCaptureFailed);
+          expect(scenario.raws.some((r) => r.kind === 'noSequence') && scenario.faultSink !== 'ok').toBe(true);
+          return;
+        }
+        expect(scenario.raws.some((r) => r.kind === 'noSequence') && scenario.faultSink !== 'ok').toBe(false);
+
+        // Identifiers: distinct, non-empty, from this batch.
+        const batchSequences = new Set(raws.map(sequenceOf).filter((s): s is string => s !== undefined));
+        const reported = ids(outcome.response);
+        expect(new Set(reported).size).toBe(reported.length);
+        for (const id of reported) {
+          expect(typeof id === 'string' && id.length > 0).toBe(true);
+          expect(batchSequences.has(id)).toBe(true);
+        }
+        const reportedSet = new Set(reported);
+
+        // Nothing starts after the deadline.
+        expect(startedAfterDeadline).toEqual([]);
+
+        const calls = new Map<string, number>();
+        for (const call of processor.calls) calls.set(call.id, (calls.get(call.id) ?? 0) + 1);
+        const applied = new Map<string, number>();
+        for (const recordId of sink.applied) applied.set(recordId, (applied.get(recordId) ?? 0) + 1);
+        const captured = faultSink?.faults ?? [];
+        if (scenario.faultSink !== 'ok') expect(captured).toEqual([]);
+        expect(outcome.faults).toEqual(captured);
+
+        // Per-key order: once a record of a key failed in processing (and was not captured), no later record of
+        // that key ran.
+        const retryPermanent = scenario.policy === 'retry' || scenario.faultSink === 'none';
+        const blocked = new Set<string>();
+        for (const unit of units) {
+          const ran = unit.id !== undefined && calls.has(unit.id);
+          if (unit.key !== undefined && blocked.has(unit.key)) expect(ran).toBe(false);
+          if (unit.key === undefined) continue;
+          if (unit.spec === undefined) {
+            if (retryPermanent) blocked.add(unit.key);
+          } else if (ran) {
+            const b = unit.spec.processor;
+            if (b === Behaviour.Retryable || b === Behaviour.Throw || (b === Behaviour.Permanent && retryPermanent)) blocked.add(unit.key);
+          }
+        }
+
+        // Every record is applied, reported or captured; unreported ones were processed exactly once.
+        const capturedAt = new Map<string, number>();
+        for (const fault of captured) capturedAt.set(`${fault.position}/${fault.recordId}`, (capturedAt.get(`${fault.position}/${fault.recordId}`) ?? 0) + 1);
+        for (const fault of captured) expect(fault.raw).toBe(raws[fault.position]);
+        const recordIdsOf = (position: number): string[] => {
+          const raw = raws[position] as { eventID: string };
+          const aggregate = scenario.raws[position]!;
+          return aggregate.kind === 'kpl' ? aggregate.users.map((_u, i) => `${raw.eventID}#${i}`) : [raw.eventID];
+        };
+        units.forEach((unit) => {
+          const raw = raws[unit.position];
+          const sequence = sequenceOf(raw);
+          const isReported = sequence !== undefined && reportedSet.has(sequence);
+          const index = units.filter((u) => u.position === unit.position).indexOf(unit);
+          const recordId = recordIdsOf(unit.position)[index]!;
+          const timesCaptured = capturedAt.get(`${unit.position}/${recordId}`) ?? 0;
+          const timesApplied = applied.get(recordId) ?? 0;
+          expect(timesCaptured).toBeLessThanOrEqual(1);
+          expect(timesApplied).toBeLessThanOrEqual(1);
+          if (unit.id !== undefined) expect(calls.get(unit.id) ?? 0).toBeLessThanOrEqual(1);
+          if (isReported) {
+            // A plain record is never both reported and captured.
+            if (scenario.raws[unit.position]!.kind !== 'kpl') expect(timesCaptured).toBe(0);
+            return;
+          }
+          if (unit.id !== undefined && timesCaptured === 0) expect(calls.get(unit.id)).toBe(1);
+          expect(timesCaptured + timesApplied).toBe(1);
+        });
+
+        const s = outcome.stats;
+        expect(s.processed + s.unrouted + s.failed + s.skipped + s.deadlineSkipped + s.faulted).toBe(s.records);
+        // KPL aggregates count per user record once decoded; one not started before the deadline counts once.
+        if (context?.expired !== true) expect(s.records).toBe(units.length);
+        expect(s.records).toBeGreaterThanOrEqual(raws.length);
+        expect(s.records).toBeLessThanOrEqual(units.length);
+        expect(s.recordsIn).toBe(raws.length);
+        expect(s.faulted).toBe(captured.length);
+        expect(s.batchItemFailures).toBe(reported.length);
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
+    );
+  });
+});

@@ -1,0 +1,348 @@
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { localClientConfig } from '../../src/local/clients';
+import { ErrorCode, isShardflowError, ShardflowError } from '../../src/runtime/errors';
+import type { StreamRecord } from '../../src/runtime/model';
+import type { AddEffect, LogEffect, RecordEffects, SinkResult } from '../../src/runtime/types';
+import { decimalOf, decimalToString, addDecimals } from '../../src/sinks/decimal';
+import { DynamoDBSink, markerTableDefinition, type DynamoDBSinkMetrics, type DynamoDBSinkOptions } from '../../src/sinks/dynamodb';
+import { useDynamoDBLocal } from '../helpers/services';
+import { Fault, FaultInjectingHandler, faultyClientConfig } from './fault-injection';
+import { add, dynamodbRecord, effectsOf, kinesisRecord } from './records';
+
+const MARKERS = 'SinkMarkers';
+const SCORES = 'SinkScores';
+const TRANSACT = 'TransactWriteItems';
+
+describe('DynamoDBSink', () => {
+  const ddb = useDynamoDBLocal();
+  let client: DynamoDBClient;
+  let namespace = 0;
+  /** A fresh user-name prefix per test, so tests share tables without sharing items. */
+  let ns: string;
+
+  beforeAll(async () => {
+    client = new DynamoDBClient(localClientConfig(ddb.endpoint()));
+    await client.send(new CreateTableCommand(markerTableDefinition(MARKERS)));
+    await client.send(
+      new CreateTableCommand({
+        TableName: SCORES,
+        KeySchema: [{ AttributeName: 'Username', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'Username', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  });
+  afterAll(() => client.destroy());
+  beforeEach(() => {
+    namespace += 1;
+    ns = `t${namespace}-`;
+  });
+
+  function sink(options: Partial<DynamoDBSinkOptions> = {}, handler?: FaultInjectingHandler): DynamoDBSink {
+    const sinkClient = handler === undefined ? client : new DynamoDBClient(faultyClientConfig(ddb.endpoint(), handler));
+    return new DynamoDBSink({ client: sinkClient, markerTable: MARKERS, backoff: { baseDelayMs: 1, maxDelayMs: 5 }, ...options });
+  }
+
+  /** Records 0..n-1 of one shard, record i adding `i + 1` to user `u<i % users>`. */
+  function scoreBatch(from: number, to: number, users = 2, stream = `${ns}Lab-Stream`): RecordEffects<AddEffect>[] {
+    const batch: RecordEffects<AddEffect>[] = [];
+    for (let i = from; i < to; i++) {
+      const record = kinesisRecord({ stream, sequence: i });
+      batch.push(effectsOf(record, add(record, SCORES, { Username: `${ns}u${i % users}` }, { Score: i + 1 })));
+    }
+    return batch;
+  }
+
+  /** The exactly-once expectation of a set of batches: every distinct record counted once. */
+  function expected(...batches: RecordEffects<AddEffect>[][]): Record<string, number> {
+    const seen = new Map<string, RecordEffects<AddEffect>>();
+    for (const batch of batches) for (const item of batch) seen.set(`${item.record.streamArn}|${item.record.recordId}`, item);
+    const totals: Record<string, number> = {};
+    for (const { effects } of seen.values()) {
+      for (const effect of effects) {
+        const user = String(effect.key.Username);
+        totals[user] = (totals[user] ?? 0) + (effect.add.Score ?? 0);
+      }
+    }
+    return totals;
+  }
+
+  async function scores(): Promise<Record<string, number>> {
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: SCORES, ConsistentRead: true }));
+    const result: Record<string, number> = {};
+    for (const item of Items.map((raw) => unmarshall(raw))) {
+      if (String(item.Username).startsWith(ns)) result[String(item.Username)] = Number(item.Score);
+    }
+    return result;
+  }
+
+  function ok(result: SinkResult): void {
+    expect(result.failed.map((failure) => [failure.recordId, String(failure.error)])).toEqual([]);
+  }
+
+  function metricsOf(target: DynamoDBSink): DynamoDBSinkMetrics {
+    return target.metrics();
+  }
+
+  it('accepts add effects only, optionally for given tables', () => {
+    const record = kinesisRecord({ sequence: 1 });
+    const { provenance } = add(record, 'x', { k: 'v' }, {});
+    const log: LogEffect = { type: 'log', provenance, level: 'INFO', message: 'm', fields: {} };
+    expect(sink().accepts(add(record, SCORES, { Username: 'a' }, { Score: 1 }))).toBe(true);
+    expect(sink().accepts(log)).toBe(false);
+    expect(sink({ tables: ['Other'] }).accepts(add(record, SCORES, { Username: 'a' }, { Score: 1 }))).toBe(false);
+  });
+
+  it('rejects unknown or invalid options with a clear error', () => {
+    expect(() => new DynamoDBSink({ client, markerTable: MARKERS, markerTable2: 'x' } as DynamoDBSinkOptions)).toThrow(
+      /unknown option "markerTable2"/,
+    );
+    expect(() => new DynamoDBSink({ client, markerTable: '' })).toThrow(/markerTable/);
+    expect(() => new DynamoDBSink({ client, markerTable: MARKERS, markerTtlSeconds: 0 })).toThrow(/markerTtlSeconds/);
+    expect(() => new DynamoDBSink({ client, markerTable: MARKERS, backoff: { maxAttempts: 0 } })).toThrow(/maxAttempts/);
+  });
+
+  it('pre-aggregates a batch into one transaction and counts requests and consumed capacity', async () => {
+    const target = sink();
+    const batch = scoreBatch(0, 40);
+    ok(await target.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
+    const metrics = metricsOf(target);
+    // 40 markers + 2 user items = 42 actions: one request.
+    expect(metrics).toMatchObject({
+      requests: 1,
+      transactions: 1,
+      recordsApplied: 40,
+      duplicatesSkipped: 0,
+      retries: 0,
+      recordsFailed: 0,
+    });
+    expect(metrics.consumedCapacityUnits).toBeGreaterThan(0);
+  });
+
+  it('reports the counters of each apply through onMetrics', async () => {
+    const seen: DynamoDBSinkMetrics[] = [];
+    const target = sink({ onMetrics: (metrics) => seen.push(metrics) });
+    const batch = scoreBatch(0, 3);
+    await target.apply(batch);
+    await target.apply(batch);
+    expect(seen.map(({ requests, recordsApplied, duplicatesSkipped }) => ({ requests, recordsApplied, duplicatesSkipped }))).toEqual([
+      { requests: 1, recordsApplied: 3, duplicatesSkipped: 0 },
+      // The second delivery: one cancelled transaction names all three markers; nothing is left to send.
+      { requests: 1, recordsApplied: 0, duplicatesSkipped: 3 },
+    ]);
+    expect(target.metrics().requests).toBe(2);
+  });
+
+  it('applies a batch delivered twice once', async () => {
+    const target = sink();
+    const batch = scoreBatch(0, 10);
+    ok(await target.apply(batch));
+    ok(await target.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
+    expect(target.metrics().duplicatesSkipped).toBe(10);
+  });
+
+  it('applies a retry from a mid-point once: records after it are re-delivered with new ones', async () => {
+    const target = sink();
+    const first = scoreBatch(0, 10, 3);
+    const retry = scoreBatch(4, 16, 3);
+    ok(await target.apply(first));
+    ok(await target.apply(retry));
+    expect(await scores()).toEqual(expected(first, retry));
+    expect(target.metrics()).toMatchObject({ duplicatesSkipped: 6, recordsApplied: 16, requests: 3 });
+  });
+
+  it('applies bisected halves of an already applied batch once', async () => {
+    const target = sink();
+    const batch = scoreBatch(0, 12, 3);
+    ok(await target.apply(batch.slice(0, 6)));
+    ok(await target.apply(batch));
+    ok(await target.apply(batch.slice(0, 6)));
+    ok(await target.apply(batch.slice(6)));
+    expect(await scores()).toEqual(expected(batch));
+  });
+
+  it('applies the same record once even when it appears twice in one batch', async () => {
+    const target = sink();
+    const batch = scoreBatch(0, 4);
+    ok(await target.apply([...batch, ...batch]));
+    expect(await scores()).toEqual(expected(batch));
+  });
+
+  it('keeps sub-records, streams and scopes apart', async () => {
+    const parent = kinesisRecord({ sequence: 7 });
+    const subs = [0, 1, 2].map((sub) => kinesisRecord({ sequence: 7, sub }));
+    const otherStream = kinesisRecord({ stream: 'Other-Stream', sequence: 7 });
+    const table = dynamodbRecord({ eventID: parent.recordId, sequence: 7 });
+    const batch = [parent, ...subs, otherStream, table].map((record) =>
+      effectsOf(record, add(record, SCORES, { Username: `${ns}u` }, { Score: 1 })),
+    );
+    ok(await sink().apply(batch));
+    ok(await sink().apply(batch));
+    expect(await scores()).toEqual({ [`${ns}u`]: 6 });
+    // Another scope (another function on the same stream) applies its own effects of the same records.
+    ok(await sink({ scope: `${ns}other-function` }).apply(batch));
+    expect(await scores()).toEqual({ [`${ns}u`]: 12 });
+  });
+
+  it('adds decimals exactly, however records are grouped', async () => {
+    const records = [0, 1, 2].map((sequence) => kinesisRecord({ stream: `${ns}decimals`, sequence }));
+    const batch = records.map((record, index) =>
+      effectsOf(record, add(record, SCORES, { Username: `${ns}d` }, { Score: [0.1, 0.2, -0.3][index]! })),
+    );
+    ok(await sink().apply(batch));
+    expect(await scores()).toEqual({ [`${ns}d`]: 0 });
+    expect(decimalToString(addDecimals(decimalOf(0.1), decimalOf(0.2)))).toBe('0.3');
+    expect(decimalToString(addDecimals(decimalOf(1e21), decimalOf(-2.5e-7)))).toBe('999999999999999999999.99999975');
+  });
+
+  it('splits a batch at 100 actions per transaction', async () => {
+    const target = sink();
+    // Every record has its own user: 2 actions per record, 50 records per transaction.
+    const batch = scoreBatch(0, 120, 120);
+    ok(await target.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
+    expect(target.metrics()).toMatchObject({ requests: 3, transactions: 3 });
+  });
+
+  it('splits a record that touches more items than one transaction holds into parts with their own markers', async () => {
+    const target = sink();
+    const record = kinesisRecord({ stream: `${ns}wide`, sequence: 1 });
+    const effects = Array.from({ length: 150 }, (_, i) => add(record, SCORES, { Username: `${ns}w${i}` }, { Score: 1 }));
+    ok(await target.apply([effectsOf(record, ...effects)]));
+    ok(await target.apply([effectsOf(record, ...effects)]));
+    const result = await scores();
+    expect(Object.keys(result)).toHaveLength(150);
+    expect(Object.values(result).every((score) => score === 1)).toBe(true);
+    expect(target.metrics()).toMatchObject({ transactions: 2, duplicatesSkipped: 2 });
+  });
+
+  it('retries a request that failed before committing', async () => {
+    const handler = new FaultInjectingHandler();
+    handler.queue(TRANSACT, [Fault.FailBefore, Fault.FailBefore]);
+    const target = sink({}, handler);
+    const batch = scoreBatch(0, 5);
+    ok(await target.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
+    expect(handler.count(TRANSACT)).toBe(3);
+    expect(target.metrics()).toMatchObject({ retries: 2, requests: 3, transactions: 1 });
+  });
+
+  it('applies a write once when it committed but its response was lost, and the retry resends it', async () => {
+    const handler = new FaultInjectingHandler();
+    handler.queue(TRANSACT, [Fault.LoseResponse]);
+    const target = sink({}, handler);
+    const batch = scoreBatch(0, 5);
+    ok(await target.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
+    expect(handler.count(TRANSACT, Fault.LoseResponse)).toBe(1);
+    // The re-send carries the same ClientRequestToken: DynamoDB answers it as the transaction that committed, so
+    // the records count as applied now, not as duplicates of an earlier delivery.
+    expect(target.metrics()).toMatchObject({ retries: 1, requests: 2, recordsApplied: 5, duplicatesSkipped: 0 });
+  });
+
+  it('reports records whose write committed unseen as failed, and skips them on the re-delivery', async () => {
+    const handler = new FaultInjectingHandler();
+    // The write commits, its response is lost, and every retry fails before reaching DynamoDB.
+    handler.queue(TRANSACT, [Fault.LoseResponse, Fault.FailBefore, Fault.FailBefore]);
+    const target = sink({ backoff: { maxAttempts: 3, baseDelayMs: 1 } }, handler);
+    const batch = scoreBatch(0, 5);
+    const result = await target.apply(batch);
+    expect(result.failed.map((failure) => failure.recordId)).toEqual(batch.map(({ record }) => record.recordId));
+    for (const { error } of result.failed) {
+      expect(isShardflowError(error) && error.code === ErrorCode.SinkTransient && error.retryable).toBe(true);
+      expect(String(error)).toMatch(/could not apply the effects of record .+ yet/);
+    }
+    // Lambda re-delivers the batch: the markers committed with the updates show it was applied.
+    ok(await target.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
+    expect(target.metrics().duplicatesSkipped).toBe(5);
+  });
+
+  it('retries throttling with backoff', async () => {
+    const handler = new FaultInjectingHandler();
+    handler.queue(TRANSACT, [Fault.Throttle, Fault.Throttle]);
+    const target = sink({}, handler);
+    const batch = scoreBatch(0, 5);
+    ok(await target.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
+    expect(target.metrics()).toMatchObject({ retries: 2, requests: 3 });
+  });
+
+  it('retries a transaction cancelled by a conflict with another writer', async () => {
+    const handler = new FaultInjectingHandler();
+    handler.queue(TRANSACT, [Fault.Conflict]);
+    const target = sink({}, handler);
+    const batch = scoreBatch(0, 5);
+    ok(await target.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
+    expect(target.metrics()).toMatchObject({ retries: 1, requests: 2, recordsApplied: 5 });
+  });
+
+  it('survives a crash between two transactions of one batch', async () => {
+    const handler = new FaultInjectingHandler();
+    // The first transaction commits; the invocation dies before the second gets through.
+    handler.setPlan((operation, index) => (operation === TRANSACT && index >= 1 ? Fault.FailBefore : Fault.Pass));
+    const crashing = sink({ backoff: { maxAttempts: 1 } }, handler);
+    const batch = scoreBatch(0, 120, 120);
+    const result = await crashing.apply(batch);
+    // 50 records fit the first transaction; the rest are reported, and the third transaction was not even tried.
+    expect(result.failed.map((failure) => failure.recordId)).toEqual(batch.slice(50).map(({ record }) => record.recordId));
+    expect(handler.count(TRANSACT)).toBe(2);
+    expect(String(result.failed.at(-1)?.error)).toMatch(/an earlier write of this batch ran out of retries/);
+    // Lambda re-delivers the whole batch (a crash fails all of it).
+    const fresh = sink();
+    ok(await fresh.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
+    expect(fresh.metrics()).toMatchObject({ duplicatesSkipped: 50, recordsApplied: 70 });
+  });
+
+  it('applies concurrent deliveries to the same key from two shards and two appliers once', async () => {
+    const a = sink();
+    const b = sink();
+    const shardA = scoreBatch(0, 40, 1, `${ns}shard-a`);
+    const shardB = scoreBatch(0, 40, 1, `${ns}shard-b`);
+    const deliveries: Promise<SinkResult>[] = [];
+    for (let i = 0; i < 40; i += 5) {
+      // Each shard's batch of 5, plus a duplicate delivery of the other shard's batch racing it.
+      deliveries.push(a.apply(shardA.slice(i, i + 5)), b.apply(shardB.slice(i, i + 5)), a.apply(shardB.slice(i, i + 5)));
+    }
+    for (const result of await Promise.all(deliveries)) ok(result);
+    expect(await scores()).toEqual(expected(shardA, shardB));
+  });
+
+  it('fails only the record whose effects DynamoDB refuses, with a permanent error', async () => {
+    await client.send(new PutItemCommand({ TableName: SCORES, Item: { Username: { S: `${ns}bad` }, Score: { S: 'not a number' } } }));
+    const target = sink();
+    const good = scoreBatch(0, 4);
+    const badRecord = kinesisRecord({ stream: `${ns}bad`, sequence: 99 });
+    const bad = effectsOf(badRecord, add(badRecord, SCORES, { Username: `${ns}bad` }, { Score: 1 }));
+    const result = await target.apply([...good.slice(0, 2), bad, ...good.slice(2)]);
+    expect(result.failed.map((failure) => failure.recordId)).toEqual([badRecord.recordId]);
+    const [failure] = result.failed;
+    expect(failure?.error).toBeInstanceOf(ShardflowError);
+    expect(failure?.error).toMatchObject({ code: ErrorCode.SinkPermanent, retryable: false, recordId: badRecord.recordId });
+    expect(String(failure?.error)).toMatch(/refused the effects of record .+ValidationException/);
+    const { Item } = await client.send(new GetItemCommand({ TableName: SCORES, Key: { Username: { S: `${ns}bad` } } }));
+    expect(Item?.Score).toEqual({ S: 'not a number' });
+    expect({ ...(await scores()), [`${ns}bad`]: undefined }).toEqual({ ...expected(good), [`${ns}bad`]: undefined });
+  });
+
+  it('fails a record with a non-finite amount without sending it', async () => {
+    const target = sink();
+    const record = kinesisRecord({ stream: `${ns}nan`, sequence: 1 });
+    const result = await target.apply([effectsOf(record, add(record, SCORES, { Username: `${ns}n` }, { Score: Number.NaN }))]);
+    expect(result.failed).toHaveLength(1);
+    expect(String(result.failed[0]?.error)).toMatch(/attribute Score on table SinkScores would get NaN added/);
+    expect(target.metrics().requests).toBe(0);
+  });
+
+  it('acknowledges records without effects without writing', async () => {
+    const target = sink();
+    const record: StreamRecord = kinesisRecord({ stream: `${ns}empty`, sequence: 1 });
+    ok(await target.apply([{ record, effects: [] }]));
+    expect(target.metrics().requests).toBe(0);
+  });
+});
