@@ -1,6 +1,6 @@
 /**
- * DynamoDB stream records as Lambda delivers them -> `DynamoDBStreamRecord`. Keys are converted eagerly (they
- * are small and name the record); images only when a processor reads them.
+ * DynamoDB stream records as Lambda delivers them -> `DynamoDBStreamRecord`. Keys are converted eagerly (so bad
+ * keys fail the record at once); images only when a processor reads them.
  */
 import { unmarshallItem } from './attribute-values';
 import { ErrorCode, ShardflowError } from './errors';
@@ -8,7 +8,7 @@ import { RecordKind, RecordSource, StreamViewType, type DynamoDBStreamRecord, ty
 import { JsonValuePayload } from './payload';
 import {
   isObject,
-  isSequenceNumber,
+  isDynamoDBSequenceNumber,
   missingField,
   optionalString,
   recordError,
@@ -39,29 +39,34 @@ function carriesOldImage(viewType: StreamViewType): boolean {
 
 const NOT_CONVERTED: unique symbol = Symbol('not converted');
 
-// Fields are `declare`d and assigned in the constructor (see KinesisRecord); images are converted on first read.
+interface RawSection {
+  readonly Keys: RawObject;
+  readonly NewImage?: unknown;
+  readonly OldImage?: unknown;
+  readonly ApproximateCreationDateTime?: number;
+}
+
+/**
+ * A record keeps only what it cannot cheaply derive again (see KinesisRecord): the partition key, keys,
+ * images and payload are computed from the raw record on first read and cached until `release()`.
+ * Fields are `declare`d and assigned in the constructor (see KinesisRecord).
+ */
 class DynamoDBRecord implements DynamoDBStreamRecord {
-  declare readonly source: typeof RecordSource.DynamoDB;
-  declare readonly shardId: undefined;
-  declare readonly subSequenceNumber: undefined;
   declare readonly eventID: string;
-  declare readonly recordId: string;
   declare readonly kind: DynamoDBKind;
   declare readonly streamArn: string;
-  declare readonly tableName: string;
   declare readonly viewType: StreamViewType;
   declare readonly isTtlDelete: boolean;
-  declare readonly partitionKey: string;
-  declare readonly keys: Item;
   declare readonly sequenceNumber: string;
   declare readonly sizeBytes: number | undefined;
   declare readonly position: number;
-  declare readonly arrivalTime: number;
   declare readonly awsRegion: string | undefined;
   declare readonly raw: unknown;
-  declare readonly payload: Payload;
-  #rawNewImage: unknown;
-  #rawOldImage: unknown;
+  /** When the event has no ApproximateCreationDateTime: the time it was normalized. */
+  #createdFallback: number | undefined;
+  #keys: Item | undefined;
+  #partitionKey: string | undefined;
+  #payload: JsonValuePayload | undefined;
   #newImage: Item | undefined | typeof NOT_CONVERTED = NOT_CONVERTED;
   #oldImage: Item | undefined | typeof NOT_CONVERTED = NOT_CONVERTED;
 
@@ -69,48 +74,76 @@ class DynamoDBRecord implements DynamoDBStreamRecord {
     eventID: string,
     kind: DynamoDBKind,
     streamArn: string,
-    tableName: string,
     viewType: StreamViewType,
     isTtlDelete: boolean,
-    partitionKey: string,
     keys: Item,
     sequenceNumber: string,
     sizeBytes: number | undefined,
     position: number,
-    arrivalTime: number,
+    createdFallback: number | undefined,
     awsRegion: string | undefined,
     raw: unknown,
-    payload: Payload,
-    rawNewImage: unknown,
-    rawOldImage: unknown,
   ) {
-    this.source = RecordSource.DynamoDB;
-    this.shardId = undefined;
-    this.subSequenceNumber = undefined;
     this.eventID = eventID;
-    this.recordId = eventID;
     this.kind = kind;
     this.streamArn = streamArn;
-    this.tableName = tableName;
     this.viewType = viewType;
     this.isTtlDelete = isTtlDelete;
-    this.partitionKey = partitionKey;
-    this.keys = keys;
+    this.#keys = keys;
     this.sequenceNumber = sequenceNumber;
     this.sizeBytes = sizeBytes;
     this.position = position;
-    this.arrivalTime = arrivalTime;
+    this.#createdFallback = createdFallback;
     this.awsRegion = awsRegion;
     this.raw = raw;
-    this.payload = payload;
-    this.#rawNewImage = rawNewImage;
-    this.#rawOldImage = rawOldImage;
+  }
+
+  get source(): typeof RecordSource.DynamoDB {
+    return RecordSource.DynamoDB;
+  }
+
+  get shardId(): undefined {
+    return undefined;
+  }
+
+  get subSequenceNumber(): undefined {
+    return undefined;
+  }
+
+  get recordId(): string {
+    return this.eventID;
+  }
+
+  get tableName(): string {
+    // Checked when the record was normalized.
+    return tableNameFromStreamArn(this.streamArn) as string;
+  }
+
+  get arrivalTime(): number {
+    const created = this.#section().ApproximateCreationDateTime;
+    return created === undefined ? (this.#createdFallback as number) : Math.round(created * 1000);
+  }
+
+  get partitionKey(): string {
+    this.#partitionKey ??= canonicalKey(this.#section().Keys);
+    return this.#partitionKey;
+  }
+
+  get keys(): Item {
+    // Converted (and so checked) when the record was normalized; converting again cannot fail.
+    this.#keys ??= unmarshallItem(this.#section().Keys, 'keys', this.eventID);
+    return this.#keys;
+  }
+
+  get payload(): Payload {
+    this.#payload ??= new JsonValuePayload(this.#section(), this.eventID);
+    return this.#payload;
   }
 
   get newImage(): Item | undefined {
     if (this.#newImage === NOT_CONVERTED) {
       if (!carriesNewImage(this.viewType)) throw this.notInView('new');
-      this.#newImage = this.kind === RecordKind.Remove ? undefined : unmarshallItem(this.#rawNewImage, 'newImage', this.eventID);
+      this.#newImage = this.kind === RecordKind.Remove ? undefined : unmarshallItem(this.#section().NewImage, 'newImage', this.eventID);
     }
     return this.#newImage;
   }
@@ -118,9 +151,21 @@ class DynamoDBRecord implements DynamoDBStreamRecord {
   get oldImage(): Item | undefined {
     if (this.#oldImage === NOT_CONVERTED) {
       if (!carriesOldImage(this.viewType)) throw this.notInView('old');
-      this.#oldImage = this.kind === RecordKind.Insert ? undefined : unmarshallItem(this.#rawOldImage, 'oldImage', this.eventID);
+      this.#oldImage = this.kind === RecordKind.Insert ? undefined : unmarshallItem(this.#section().OldImage, 'oldImage', this.eventID);
     }
     return this.#oldImage;
+  }
+
+  /** Drops the converted keys, images and payload; a later read converts again from the raw record. */
+  release(): void {
+    this.#keys = undefined;
+    this.#payload = undefined;
+    this.#newImage = NOT_CONVERTED;
+    this.#oldImage = NOT_CONVERTED;
+  }
+
+  #section(): RawSection {
+    return (this.raw as { readonly dynamodb: RawSection }).dynamodb;
   }
 
   private notInView(which: 'new' | 'old'): ShardflowError {
@@ -131,6 +176,11 @@ class DynamoDBRecord implements DynamoDBStreamRecord {
       { recordId: this.eventID },
     );
   }
+}
+
+/** Drops what a record's processors converted (see `DynamoDBRecord.release`); other objects are left alone. */
+export function releaseDynamoDBRecord(record: DynamoDBStreamRecord): void {
+  if (record instanceof DynamoDBRecord) record.release();
 }
 
 /**
@@ -235,7 +285,7 @@ export function normalizeDynamoDBRecord(raw: unknown, position: number): DynamoD
   const { SequenceNumber: sequenceNumber, ApproximateCreationDateTime: created, StreamViewType: viewType, SizeBytes: sizeBytes, Keys: rawKeys } = section;
   if (
     typeof sequenceNumber !== 'string' ||
-    !isSequenceNumber(sequenceNumber) ||
+    !isDynamoDBSequenceNumber(sequenceNumber) ||
     (created !== undefined && (typeof created !== 'number' || !Number.isFinite(created))) ||
     typeof viewType !== 'string' ||
     !VIEW_TYPES.has(viewType) ||
@@ -260,21 +310,16 @@ export function normalizeDynamoDBRecord(raw: unknown, position: number): DynamoD
     eventID,
     kind,
     streamArn,
-    tableName,
     view,
     isTtlIdentity(record.userIdentity),
-    canonicalKey(rawKeys),
     keys,
     sequenceNumber,
     sizeBytes,
     position,
     // The Lambda guide's sample events have no ApproximateCreationDateTime; such a record counts as created now.
-    created === undefined ? Date.now() : Math.round(created * 1000),
+    created === undefined ? Date.now() : undefined,
     region === null ? undefined : region,
     raw,
-    new JsonValuePayload(section, eventID),
-    section.NewImage,
-    section.OldImage,
   );
 }
 
@@ -289,7 +334,7 @@ function rejectDynamoDBRecord(raw: unknown, position: number): never {
   const streamArn = requireString(record.eventSourceARN, 'eventSourceARN', eventID, position);
   optionalString(record.awsRegion, 'awsRegion', eventID, position);
   const section = requireObject(record.dynamodb, 'dynamodb', eventID, position);
-  requireSequenceNumber(section.SequenceNumber, 'dynamodb.SequenceNumber', eventID, position);
+  requireSequenceNumber(section.SequenceNumber, 'dynamodb.SequenceNumber', eventID, position, isDynamoDBSequenceNumber);
   if (section.ApproximateCreationDateTime !== undefined) {
     requireFiniteNumber(section.ApproximateCreationDateTime, 'dynamodb.ApproximateCreationDateTime', eventID, position);
   }

@@ -4,7 +4,7 @@
 import { ErrorCode } from './errors';
 import { deaggregate, isKplAggregate } from './kpl';
 import { RecordKind, RecordSource, type KinesisStreamRecord, type Payload } from './model';
-import { bytesPayload, decodeBase64Strict } from './payload';
+import { BytesPayload, bytesPayload, decodeBase64Strict } from './payload';
 import {
   isSequenceNumber,
   missingField,
@@ -17,60 +17,102 @@ import {
   type RawObject,
 } from './record-fields';
 
-// Fields are `declare`d and assigned in the constructor: with ES2022 class fields, parameter properties and
-// initializers would define each field twice per record.
+interface RawKinesisSection {
+  readonly data: string;
+  readonly approximateArrivalTimestamp: number;
+}
+
+/**
+ * A record keeps only what it cannot cheaply derive again: a batch keeps every record alive until its sinks ran,
+ * so each field costs memory the garbage collector has to copy. Constants and what follows from validated
+ * fields (shard id, stream name, arrival time) are getters; `source` and `kind` live on the prototype.
+ * Fields are `declare`d and assigned in the constructor: with ES2022 class fields, parameter properties and
+ * initializers would define each field twice per record.
+ */
 class KinesisRecord implements KinesisStreamRecord {
-  declare readonly source: typeof RecordSource.Kinesis;
-  declare readonly kind: typeof RecordKind.KinesisRecord;
   declare readonly eventID: string;
   declare readonly recordId: string;
   declare readonly streamArn: string;
-  declare readonly streamName: string;
-  declare readonly shardId: string;
   declare readonly partitionKey: string;
   declare readonly explicitHashKey: string | undefined;
   declare readonly sequenceNumber: string;
   declare readonly subSequenceNumber: number | undefined;
-  declare readonly aggregated: boolean;
   declare readonly position: number;
-  declare readonly arrivalTime: number;
   declare readonly awsRegion: string | undefined;
   declare readonly raw: unknown;
-  declare readonly payload: Payload;
+  /** Undefined after `release()` when the bytes can be decoded again from the raw record's base64. */
+  #payload: BytesPayload | undefined;
 
   constructor(
     eventID: string,
     recordId: string,
     streamArn: string,
-    streamName: string,
-    shardId: string,
     partitionKey: string,
     explicitHashKey: string | undefined,
     sequenceNumber: string,
     subSequenceNumber: number | undefined,
     position: number,
-    arrivalTime: number,
     awsRegion: string | undefined,
     raw: unknown,
-    payload: Payload,
+    payload: BytesPayload,
   ) {
-    this.source = RecordSource.Kinesis;
-    this.kind = RecordKind.KinesisRecord;
     this.eventID = eventID;
     this.recordId = recordId;
     this.streamArn = streamArn;
-    this.streamName = streamName;
-    this.shardId = shardId;
     this.partitionKey = partitionKey;
     this.explicitHashKey = explicitHashKey;
     this.sequenceNumber = sequenceNumber;
     this.subSequenceNumber = subSequenceNumber;
-    this.aggregated = subSequenceNumber !== undefined;
     this.position = position;
-    this.arrivalTime = arrivalTime;
     this.awsRegion = awsRegion;
     this.raw = raw;
-    this.payload = payload;
+    this.#payload = payload;
+  }
+
+  get source(): typeof RecordSource.Kinesis {
+    return RecordSource.Kinesis;
+  }
+
+  get kind(): typeof RecordKind.KinesisRecord {
+    return RecordKind.KinesisRecord;
+  }
+
+  get aggregated(): boolean {
+    return this.subSequenceNumber !== undefined;
+  }
+
+  // Both were checked when the record was normalized.
+  get shardId(): string {
+    return shardIdFromEventId(this.eventID) as string;
+  }
+
+  get streamName(): string {
+    return streamNameFromArn(this.streamArn) as string;
+  }
+
+  get arrivalTime(): number {
+    return Math.round(this.#section().approximateArrivalTimestamp * 1000);
+  }
+
+  get payload(): Payload {
+    // Only a plain record's payload is ever dropped: its bytes are the raw data, already checked as base64.
+    this.#payload ??= new BytesPayload(Buffer.from(this.#section().data, 'base64'), false, this.recordId);
+    return this.#payload;
+  }
+
+  /**
+   * Drops what the record's processors decoded. A plain record drops its payload (the base64 data in the raw
+   * record is decoded again if it is read later); a gzip or KPL record keeps its bytes and drops text and JSON.
+   */
+  release(): void {
+    const payload = this.#payload;
+    if (payload === undefined) return;
+    if (payload.gzipped || this.subSequenceNumber !== undefined) payload.release();
+    else this.#payload = undefined;
+  }
+
+  #section(): RawKinesisSection {
+    return (this.raw as { readonly kinesis: RawKinesisSection }).kinesis;
   }
 }
 
@@ -103,9 +145,18 @@ function parseStreamName(arn: string): string | undefined {
 
 /** `eventID` is `<shardId>:<sequenceNumber>` in every published example (no spec defines it). */
 export function shardIdFromEventId(eventID: string): string | undefined {
+  // A batch comes from one shard: reuse the last shard id (it holds no ':', so this is the first ':').
+  const last = lastShardId;
+  if (eventID.charCodeAt(last.length) === COLON && eventID.startsWith(last)) return last;
   const at = eventID.indexOf(':');
-  return at > 0 ? eventID.slice(0, at) : undefined;
+  if (at <= 0) return undefined;
+  lastShardId = eventID.slice(0, at);
+  return lastShardId;
 }
+
+const COLON = 58;
+// Never empty, so an eventID starting with ':' cannot match it.
+let lastShardId = 'shardId-000000000000';
 
 /**
  * Normalizes one Kinesis record: one `KinesisStreamRecord`, or one per user record when the data is a KPL
@@ -113,6 +164,12 @@ export function shardIdFromEventId(eventID: string): string | undefined {
  * `ShardflowError` naming the record when it cannot be decoded.
  */
 export function normalizeKinesisRecord(raw: unknown, position: number): KinesisStreamRecord[] {
+  const result = decodeKinesisRecord(raw, position);
+  return Array.isArray(result) ? result : [result];
+}
+
+/** `normalizeKinesisRecord` without the array for the common case: a plain record comes back alone. */
+export function decodeKinesisRecord(raw: unknown, position: number): KinesisStreamRecord | KinesisStreamRecord[] {
   // Hot path: every check inline; any failure goes to `rejectKinesisRecord`, which finds and names it.
   if (typeof raw !== 'object' || raw === null) return rejectKinesisRecord(raw, position);
   const record = raw as RawObject;
@@ -137,32 +194,34 @@ export function normalizeKinesisRecord(raw: unknown, position: number): KinesisS
     !isSequenceNumber(sequenceNumber) ||
     typeof approximateArrivalTimestamp !== 'number' ||
     !Number.isFinite(approximateArrivalTimestamp) ||
-    typeof data !== 'string'
+    typeof data !== 'string' ||
+    streamNameFromArn(streamArn) === undefined ||
+    shardIdFromEventId(eventID) === undefined
   ) {
     return rejectKinesisRecord(raw, position);
   }
-  const streamName = streamNameFromArn(streamArn);
-  const shardId = shardIdFromEventId(eventID);
   const bytes = decodeBase64Strict(data);
-  if (streamName === undefined || shardId === undefined || bytes === undefined) return rejectKinesisRecord(raw, position);
+  if (bytes === undefined) return rejectKinesisRecord(raw, position);
   const awsRegion = region === null ? undefined : region;
-  const arrivalTime = Math.round(approximateArrivalTimestamp * 1000);
 
   if (!isKplAggregate(bytes)) {
-    return [
-      new KinesisRecord(eventID, eventID, streamArn, streamName, shardId, partitionKey, undefined, sequenceNumber,
-        undefined, position, arrivalTime, awsRegion, raw, bytesPayload(bytes, eventID)),
-    ];
+    return new KinesisRecord(eventID, eventID, streamArn, partitionKey, undefined, sequenceNumber, undefined, position,
+      awsRegion, raw, bytesPayload(bytes, eventID));
   }
   const userRecords = deaggregate(bytes, eventID);
   const records = new Array<KinesisStreamRecord>(userRecords.length);
   for (let i = 0; i < userRecords.length; i++) {
     const user = userRecords[i]!;
     const recordId = `${eventID}#${i}`;
-    records[i] = new KinesisRecord(eventID, recordId, streamArn, streamName, shardId, user.partitionKey,
-      user.explicitHashKey, sequenceNumber, i, position, arrivalTime, awsRegion, raw, bytesPayload(user.data, recordId));
+    records[i] = new KinesisRecord(eventID, recordId, streamArn, user.partitionKey, user.explicitHashKey, sequenceNumber, i,
+      position, awsRegion, raw, bytesPayload(user.data, recordId));
   }
   return records;
+}
+
+/** Drops what a record's processors decoded (see `KinesisRecord.release`); other objects are left alone. */
+export function releaseKinesisRecord(record: KinesisStreamRecord): void {
+  if (record instanceof KinesisRecord) record.release();
 }
 
 /** The cold path: the same checks one at a time, throwing the error that names the first failure. */

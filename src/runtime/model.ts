@@ -115,13 +115,30 @@ export interface PartialBatchResponse {
   batchItemFailures: BatchItemFailure[];
 }
 
-/** Compares two sequence numbers as integers (they can exceed 128 bits; strings compare wrongly). */
+/**
+ * Compares two sequence numbers as integers (they can exceed 128 bits; plain string order is wrong). Leading
+ * zeros are ignored: DynamoDB Local zero-pads its sequence numbers, AWS does not.
+ */
 export function compareSequenceNumbers(a: string, b: string): number {
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  const aStart = firstSignificantDigit(a);
+  const bStart = firstSignificantDigit(b);
+  const aLength = a.length - aStart;
+  const bLength = b.length - bStart;
+  if (aLength !== bLength) return aLength < bLength ? -1 : 1;
+  for (let i = 0; i < aLength; i++) {
+    const difference = a.charCodeAt(aStart + i) - b.charCodeAt(bStart + i);
+    if (difference !== 0) return difference < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+function firstSignificantDigit(sequenceNumber: string): number {
+  let index = 0;
+  while (index < sequenceNumber.length - 1 && sequenceNumber.charCodeAt(index) === 48) index++;
+  return index;
 }
 
 /** Sequence number left-padded to a fixed width so string order equals numeric order (e.g. in DynamoDB). */
 export function paddedSequenceNumber(sequenceNumber: string): string {
-  return sequenceNumber.padStart(130, '0');
+  return sequenceNumber.slice(firstSignificantDigit(sequenceNumber)).padStart(130, '0');
 }

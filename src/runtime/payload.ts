@@ -36,6 +36,15 @@ abstract class CachedPayload implements Payload {
     return this.#text;
   }
 
+  /**
+   * Drops the decoded text and JSON, so a batch does not keep every record's parsed payload alive until its
+   * sinks run; a later read decodes again (the result is equal, not the same object).
+   */
+  release(): void {
+    this.#text = NOT_DECODED;
+    this.#json = NOT_DECODED;
+  }
+
   /** The parsed value is cached and shared by every caller: treat it as read-only. */
   json(): unknown {
     if (this.#json === NOT_DECODED) {
@@ -82,6 +91,11 @@ export class JsonValuePayload extends CachedPayload {
 
   protected override decodeText(): string {
     return JSON.stringify(this.#value);
+  }
+
+  override release(): void {
+    super.release();
+    this.#bytes = undefined;
   }
 }
 

@@ -70,15 +70,29 @@ export function isSequenceNumber(value: string): boolean {
   return value.length <= 129 && DECIMAL.test(value);
 }
 
-export function requireSequenceNumber(value: unknown, path: string, eventID: string | undefined, position: number): string {
+// DynamoDB Streams documents 21 to 40 characters and no pattern; DynamoDB Local zero-pads to 21 digits
+// ("000000000000000000973") and the Lambda guide's samples are short ("111"), so any 1 to 40 digits.
+const DYNAMODB_DECIMAL = /^[0-9]{1,40}$/;
+
+export function isDynamoDBSequenceNumber(value: string): boolean {
+  return DYNAMODB_DECIMAL.test(value);
+}
+
+export function requireSequenceNumber(
+  value: unknown,
+  path: string,
+  eventID: string | undefined,
+  position: number,
+  valid: (value: string) => boolean = isSequenceNumber,
+): string {
   if (typeof value !== 'string') throw missingField(eventID, position, path, 'a decimal sequence number', value);
-  if (!isSequenceNumber(value)) {
+  if (!valid(value)) {
     throw recordError(
       ErrorCode.MissingField,
       eventID,
       position,
       `field ${path} is ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}, ` +
-        'which is not a decimal sequence number of 1 to 129 digits',
+        `which is not a decimal sequence number of ${valid === isSequenceNumber ? '1 to 129 digits without leading zeros' : '1 to 40 digits'}`,
     );
   }
   return value;

@@ -1,0 +1,294 @@
+#!/usr/bin/env node
+/**
+ * The `shardflow` command line: replay recordings through an app's handler, run the apps locally against
+ * stream APIs (dev), record a stream into a replayable file, and the end-to-end demo behind `npm start`.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { errorMessage } from '../runtime/errors';
+import { APP_NAMES, appByName } from '../local/apps';
+import { runDemo } from '../local/demo';
+import { startDev } from '../local/dev';
+import { openEnvironment, type EndpointOptions } from '../local/environment';
+import type { EventSourceMappingOptions } from '../local/event-source';
+import { progressBar } from '../local/progress';
+import { recordStream } from '../local/recorder';
+import { countDeliveries } from '../local/recording';
+import { replay, type ReplaySummary } from '../local/replay';
+import { stdoutToStderr } from '../local/stdout';
+import { openDynamoDBStream, openKinesisStream, type StreamReader } from '../local/streams';
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`Expected an integer from ${min} to ${max}.`);
+    }
+    return parsed;
+  };
+}
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+interface EndpointFlags {
+  endpoint?: string;
+  dynamodbEndpoint?: string;
+  kinesisEndpoint?: string;
+  aws?: boolean;
+}
+
+function endpointOptions(flags: EndpointFlags): EndpointOptions {
+  return {
+    ...(flags.endpoint !== undefined && { endpoint: flags.endpoint }),
+    ...(flags.dynamodbEndpoint !== undefined && { dynamodbEndpoint: flags.dynamodbEndpoint }),
+    ...(flags.kinesisEndpoint !== undefined && { kinesisEndpoint: flags.kinesisEndpoint }),
+    ...(flags.aws === true && { aws: true }),
+  };
+}
+
+function withEndpointOptions(command: Command): Command {
+  return command
+    .option('--endpoint <url>', 'one endpoint for DynamoDB, DynamoDB Streams and Kinesis (instead of embedded services)')
+    .option('--dynamodb-endpoint <url>', 'DynamoDB and DynamoDB Streams endpoint')
+    .option('--kinesis-endpoint <url>', 'Kinesis endpoint')
+    .option('--aws', "use the AWS SDK's configuration (AWS itself, or AWS_ENDPOINT_URL*) instead of embedded services");
+}
+
+interface InvocationFlags {
+  maxRetries: number;
+  bisect?: boolean;
+  timeout?: number;
+}
+
+function invocationOptions(flags: InvocationFlags): EventSourceMappingOptions {
+  return {
+    maxRetries: flags.maxRetries,
+    bisectBatchOnFunctionError: flags.bisect === true,
+    ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
+  };
+}
+
+function withInvocationOptions(command: Command): Command {
+  return command
+    .option('--max-retries <n>', 'retries of a failed batch before its on-failure record is written', integer(0, 10_000), 3)
+    .option('--bisect', 'split a batch that failed as a whole in two and retry the halves (BisectBatchOnFunctionError)')
+    .option('--timeout <ms>', 'function timeout in milliseconds (default 60000)', integer(1, 900_000));
+}
+
+function printSummary(summary: ReplaySummary): void {
+  const lines = [
+    `Replayed ${summary.deliveries} deliveries (${summary.records} records) through app ${summary.app}: ` +
+      `${summary.invocations} invocations, ${summary.batchItemFailures} batch item failures, ${summary.functionErrors} failed invocations.`,
+    `Faults captured: ${summary.faults.length}`,
+    ...summary.faults.map((fault) => `  ${fault.recordId} [${fault.stage}] ${fault.error.code}: ${fault.error.message}`),
+    `On-failure records: ${summary.dlq.length}`,
+    ...summary.dlq.map((record) => {
+      const info = 'KinesisBatchInfo' in record ? record.KinesisBatchInfo : record.DDBStreamBatchInfo;
+      return `  ${info.batchSize} record(s) of ${info.shardId}, ${info.startSequenceNumber}..${info.endSequenceNumber}`;
+    }),
+  ];
+  for (const [table, items] of Object.entries(summary.tables)) {
+    lines.push(`Table ${table} (${items.length} items):`, ...items.map((item) => `  ${JSON.stringify(item)}`));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function interrupted(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('shardflow')
+    .description('Process Kinesis and DynamoDB Streams batches: replay recordings, run locally, record streams.')
+    .showHelpAfterError();
+
+  withInvocationOptions(
+    withEndpointOptions(
+      program
+        .command('replay')
+        .description("replay recorded deliveries through an app's real handler, emulating the event source mapping")
+        .argument('<recording...>', 'JSONL files (one Lambda event per line) or .json files (one event)')
+        .addOption(new Option('--app <name>', 'the app whose handler gets the records').choices(APP_NAMES).makeOptionMandatory())
+        .option('--dlq <file>', 'append on-failure records to this JSONL file')
+        .option('--faults <file>', 'keep captured faults in this JSONL file')
+        .option('--json', 'print one JSON document on stdout (logs go to stderr)'),
+    ),
+  ).action(async (recordings: string[], flags: EndpointFlags & InvocationFlags & { app: string; dlq?: string; faults?: string; json?: boolean }) => {
+    // Handlers log to stdout; with --json, stdout must carry the summary only.
+    const diverted = flags.json === true ? stdoutToStderr() : undefined;
+    const app = appByName(flags.app);
+    const environment = await openEnvironment({ ...endpointOptions(flags), kinesis: false });
+    try {
+      const total = await countDeliveries(recordings);
+      const progress = progressBar({ total, label: `replay ${app.name}`, disabled: flags.json === true || total <= 5 });
+      const summary = await replay({
+        app,
+        recordings,
+        dynamodb: environment.dynamodb,
+        invocation: invocationOptions(flags),
+        ...(flags.dlq !== undefined && { dlqFile: flags.dlq }),
+        ...(flags.faults !== undefined && { faultsFile: flags.faults }),
+        onDelivery: (done, records) => progress.update(done, `${records} records`),
+      });
+      progress.finish();
+      if (diverted !== undefined) await diverted.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else printSummary(summary);
+    } finally {
+      await environment.close();
+      diverted?.restore();
+    }
+  });
+
+  withInvocationOptions(
+    withEndpointOptions(
+      program
+        .command('dev')
+        .description('run the apps against DynamoDB Streams and Kinesis shards like Lambda event source mappings, until stopped')
+        .option('--app <names...>', `apps to run (${APP_NAMES.join(', ')})`, [...APP_NAMES])
+        .option('--port <n>', 'port of the tags HTTP routes (default: a free one)', integer(0, 65_535))
+        .option('--batch-size <n>', "records per invocation (default: each app's own)", integer(1, 10_000))
+        .option('--batching-window <ms>', 'gather records this long before invoking with a batch that is not full', integer(0, 300_000))
+        .addOption(new Option('--starting-position <position>', "where shards without a checkpoint start (default: each app's own)").choices(['TRIM_HORIZON', 'LATEST']))
+        .option('--poll-interval <ms>', 'wait between polls of a shard that had no new records', integer(10, 60_000), 1000)
+        .option('--dlq <file>', 'append on-failure records to this JSONL file')
+        .option('--faults <file>', 'keep captured faults in this JSONL file instead of the ShardflowFaults table'),
+    ),
+  ).action(
+    async (
+      flags: EndpointFlags &
+        InvocationFlags & {
+          app: string[];
+          port?: number;
+          batchSize?: number;
+          batchingWindow?: number;
+          startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+          pollInterval: number;
+          dlq?: string;
+          faults?: string;
+        },
+    ) => {
+      log('Starting...');
+      const session = await startDev({
+        ...endpointOptions(flags),
+        apps: flags.app.map(appByName),
+        ...(flags.port !== undefined && { port: flags.port }),
+        ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
+        ...(flags.batchingWindow !== undefined && { batchingWindowMs: flags.batchingWindow }),
+        ...(flags.startingPosition !== undefined && { startingPosition: flags.startingPosition }),
+        invocation: invocationOptions(flags),
+        pollIntervalMs: flags.pollInterval,
+        ...(flags.dlq !== undefined && { dlqFile: flags.dlq }),
+        ...(flags.faults !== undefined && { faultsFile: flags.faults }),
+        log,
+      });
+      const { describe } = session.environment;
+      log(`DynamoDB: ${describe.dynamodb}${describe.kinesis === undefined ? '' : `, Kinesis: ${describe.kinesis}`}`);
+      if (session.http !== undefined) log(`Tags HTTP: ${session.http.url}/tag/{tag} and ${session.http.url}/counts/{tag}`);
+      log(`Polling for apps ${flags.app.join(', ')}. Ctrl-C stops; a restart resumes from the checkpoints.`);
+      const signal = await interrupted();
+      log(`${signal}: finishing the batches in flight...`);
+      const stats = session.poller.stats();
+      await session.stop();
+      log(`Stopped after ${stats.records} records in ${stats.invocations} invocations.`);
+    },
+  );
+
+  program
+    .command('record')
+    .description('capture a Kinesis stream or a DynamoDB stream into a JSONL recording that replay accepts')
+    .option('--kinesis-stream <name>', 'a Kinesis stream')
+    .option('--table <name>', "a DynamoDB table (its latest stream)")
+    .option('--stream-arn <arn>', 'a DynamoDB stream ARN')
+    .requiredOption('-o, --out <file>', 'the recording to write (replaced)')
+    .addOption(new Option('--from <position>', 'where to start on every shard').choices(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'))
+    .option('--batch-size <n>', 'records per line (delivery) at most', integer(1, 10_000), 100)
+    .option('--follow', 'keep recording new records until Ctrl-C (default: stop once caught up)')
+    .option('--max-records <n>', 'stop after this many records', integer(1, Number.MAX_SAFE_INTEGER))
+    .option('--endpoint <url>', "the Kinesis or DynamoDB endpoint (default: the AWS SDK's configuration, i.e. AWS)")
+    .action(
+      async (flags: {
+        kinesisStream?: string;
+        table?: string;
+        streamArn?: string;
+        out: string;
+        from: 'TRIM_HORIZON' | 'LATEST';
+        batchSize: number;
+        follow?: boolean;
+        maxRecords?: number;
+        endpoint?: string;
+      }) => {
+        const sources = [flags.kinesisStream, flags.table, flags.streamArn].filter((value) => value !== undefined);
+        if (sources.length !== 1) throw new InvalidArgumentError('Give exactly one of --kinesis-stream, --table and --stream-arn.');
+        const environment = await openEnvironment({
+          ...(flags.endpoint === undefined ? { aws: true } : { endpoint: flags.endpoint }),
+          kinesis: flags.kinesisStream !== undefined,
+        });
+        const abort = new AbortController();
+        void interrupted().then(() => abort.abort());
+        try {
+          let reader: StreamReader;
+          if (flags.kinesisStream !== undefined) {
+            if (environment.kinesis === undefined) throw new Error('No Kinesis client was opened.');
+            reader = await openKinesisStream(environment.kinesis, flags.kinesisStream);
+          } else {
+            const streams: DynamoDBStreamsClient = environment.streams;
+            reader = await openDynamoDBStream(
+              { dynamodb: environment.dynamodb, streams },
+              flags.table !== undefined ? { tableName: flags.table } : { streamArn: flags.streamArn ?? '' },
+            );
+          }
+          log(`Recording ${reader.streamArn} from ${flags.from}${flags.follow === true ? ' until Ctrl-C' : ' until caught up'}...`);
+          const result = await recordStream({
+            reader,
+            output: flags.out,
+            from: flags.from,
+            batchSize: flags.batchSize,
+            follow: flags.follow === true,
+            signal: abort.signal,
+            ...(flags.maxRecords !== undefined && { maxRecords: flags.maxRecords }),
+            onProgress: (records, lines) => process.stderr.isTTY && process.stderr.write(`\r${records} records, ${lines} deliveries`),
+          });
+          if (process.stderr.isTTY) process.stderr.write('\n');
+          log(`Wrote ${result.records} records in ${result.lines} deliveries from ${result.shards} shard(s) to ${flags.out}.`);
+        } finally {
+          await environment.close();
+        }
+      },
+    );
+
+  program
+    .command('demo')
+    .description('start embedded services, drive traffic through every app, process it with the local poller and check the results')
+    .option('--scale <n>', 'multiply the traffic', integer(1, 100), 1)
+    .option('--log-file <file>', "where the apps' log lines go", '.shardflow/demo.log')
+    .action(async (flags: { scale: number; logFile: string }) => {
+      const result = await runDemo({ scale: flags.scale, logFile: flags.logFile });
+      process.exitCode = result.ok ? 0 : 1;
+    });
+
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .then(
+      () => {
+        // Clients and servers are closed; exit even if a library left a timer behind.
+        process.stdout.write('', () => process.exit());
+      },
+      (error: unknown) => {
+        process.stderr.write(`shardflow: ${errorMessage(error)}\n`);
+        process.exit(1);
+      },
+    );
+}

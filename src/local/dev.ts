@@ -1,0 +1,94 @@
+/**
+ * `shardflow dev`: the apps' handlers behind a local event source mapping on DynamoDB Local / kinesalite (or any
+ * endpoint), plus the tags HTTP routes on loopback, until stopped. Restarting resumes from the checkpoints.
+ */
+import type { AppDefinition, AppEnvironment } from '../apps/types';
+import { errorMessage } from '../runtime/errors';
+import { appMappings, prepareApps, tagsHttpRoutes, type MappingOverrides } from './apps';
+import { CHECKPOINT_TABLE, DynamoDBCheckpointStore } from './checkpoints';
+import { openEnvironment, type EndpointOptions, type LocalEnvironment } from './environment';
+import { serveProxyRoutes, type HttpServer } from './http';
+import { LocalPoller } from './poller';
+import { appendJsonLines } from './recording';
+
+export interface DevOptions extends EndpointOptions, MappingOverrides {
+  readonly apps: readonly AppDefinition[];
+  /** Port of the tags HTTP routes (0: any free port). @default 0 */
+  readonly port?: number;
+  /** Serve the tags HTTP routes. @default true when the tags app is among `apps` */
+  readonly http?: boolean;
+  /** Append on-failure records to this JSONL file. */
+  readonly dlqFile?: string;
+  /** Keep faults in this JSONL file instead of the ShardflowFaults table. */
+  readonly faultsFile?: string;
+  /** @default 1000 */
+  readonly pollIntervalMs?: number;
+  /** Where messages go. @default a line on stderr */
+  readonly log?: (message: string) => void;
+}
+
+export interface DevSession {
+  readonly environment: LocalEnvironment;
+  readonly appEnvironment: AppEnvironment;
+  readonly poller: LocalPoller;
+  /** Undefined when the HTTP routes are not served. */
+  readonly http: HttpServer | undefined;
+  /** Stops polling (finishing the batch in flight), the HTTP server and the embedded services. */
+  stop(): Promise<void>;
+}
+
+/** Starts everything `shardflow dev` runs and resolves once the mappings are reading. */
+export async function startDev(options: DevOptions): Promise<DevSession> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const needsKinesis = options.apps.some((app) => app.kinesisStreams.length > 0);
+  const environment = await openEnvironment({ ...options, kinesis: needsKinesis });
+  let http: HttpServer | undefined;
+  let poller: LocalPoller | undefined;
+  try {
+    const created = await prepareApps(environment, options.apps);
+    if (created.tables.length > 0) log(`Created tables: ${created.tables.join(', ')}`);
+    if (created.streams.length > 0) log(`Created Kinesis streams: ${created.streams.join(', ')}`);
+    const checkpoints = new DynamoDBCheckpointStore(environment.dynamodb, CHECKPOINT_TABLE);
+    await checkpoints.ensureTable();
+    const appEnvironment: AppEnvironment = {
+      dynamodb: environment.dynamodb,
+      ...(options.faultsFile !== undefined && { faults: { file: options.faultsFile } }),
+    };
+    const dlqFile = options.dlqFile;
+    poller = new LocalPoller(appMappings(options.apps, appEnvironment, options), {
+      clients: { dynamodb: environment.dynamodb, streams: environment.streams, kinesis: environment.kinesis },
+      checkpoints,
+      pollIntervalMs: options.pollIntervalMs,
+      onFailure: async (record, mapping) => {
+        const info = 'KinesisBatchInfo' in record ? record.KinesisBatchInfo : record.DDBStreamBatchInfo;
+        log(
+          `[${mapping}] retries exhausted for ${info.batchSize} record(s) of ${info.shardId} ` +
+            `(${info.startSequenceNumber}..${info.endSequenceNumber}); on-failure record ${dlqFile === undefined ? 'logged' : `appended to ${dlqFile}`}.`,
+        );
+        if (dlqFile === undefined) log(JSON.stringify(record));
+        else await appendJsonLines(dlqFile, [record]);
+      },
+      onError: (error, shard) => log(`[${shard}] ${errorMessage(error)} Resuming from the last checkpoint.`),
+    });
+    await poller.start();
+    const serveHttp = options.http ?? options.apps.some((app) => app.name === 'tags');
+    if (serveHttp) http = await serveProxyRoutes(tagsHttpRoutes(appEnvironment), { port: options.port ?? 0 });
+    const running = poller;
+    return {
+      environment,
+      appEnvironment,
+      poller: running,
+      http,
+      async stop() {
+        await running.stop();
+        await http?.close();
+        await environment.close();
+      },
+    };
+  } catch (error) {
+    await poller?.stop();
+    await http?.close();
+    await environment.close();
+    throw error;
+  }
+}
