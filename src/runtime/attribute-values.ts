@@ -129,7 +129,8 @@ class Walker {
     if (typeof text !== 'string') throw this.wrongValue(tag, 'a base64 string', text);
     const bytes = decodeBase64Strict(text);
     if (bytes === undefined) throw this.fail(ErrorCode.InvalidBase64, `has type ${tag} but its value is not valid base64`);
-    return bytes;
+    // A plain Uint8Array view of the same memory, as the model promises (a Buffer differs in equality and JSON).
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   array(value: unknown, tag: string): readonly unknown[] {

@@ -2,9 +2,9 @@
  * One entry point from a raw Lambda record to `StreamRecord`s, reporting failures as values so one bad record
  * never stops the rest of a batch from being decoded.
  */
-import { canonicalKey, normalizeDynamoDBRecord } from './dynamodb';
+import { canonicalKey, normalizeDynamoDBRecord, releaseDynamoDBRecord } from './dynamodb';
 import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
-import { normalizeKinesisRecord, shardIdFromEventId } from './kinesis';
+import { decodeKinesisRecord, releaseKinesisRecord, shardIdFromEventId } from './kinesis';
 import { RecordSource, type Provenance, type StreamRecord } from './model';
 import { isObject, recordError } from './record-fields';
 
@@ -26,29 +26,53 @@ export type NormalizeResult =
  */
 export function normalizeRecord(raw: unknown, position: number): NormalizeResult {
   try {
-    if (!isObject(raw)) {
-      throw recordError(ErrorCode.MissingField, undefined, position, 'it is not an object');
-    }
-    const source = raw.eventSource;
-    if (source === RecordSource.Kinesis) return { ok: true, records: normalizeKinesisRecord(raw, position) };
-    if (source === RecordSource.DynamoDB) return { ok: true, records: [normalizeDynamoDBRecord(raw, position)] };
-    const eventID = typeof raw.eventID === 'string' && raw.eventID.length > 0 ? raw.eventID : undefined;
-    throw recordError(
-      ErrorCode.UnknownEventSource,
-      eventID,
-      position,
-      `its eventSource ${describeSource(source)}, expected "aws:kinesis" or "aws:dynamodb"`,
-    );
+    const decoded = decodeRecord(raw, position);
+    return { ok: true, records: Array.isArray(decoded) ? decoded : [decoded] };
   } catch (caught) {
-    const error = isShardflowError(caught)
-      ? caught
-      : new ShardflowError(
-          ErrorCode.Unexpected,
-          `Record at batch position ${position} could not be normalized because of an unexpected error: ${errorMessage(caught)}.`,
-          { cause: caught },
-        );
-    return { ok: false, error, provenance: safeProvenance(raw), raw, position };
+    return normalizeFailure(caught, raw, position);
   }
+}
+
+/**
+ * The batch loop's form of `normalizeRecord`: the record alone (an array only for a KPL aggregate), and a thrown
+ * error, to be turned into a result by `normalizeFailure`. Saves two allocations per record.
+ */
+export function decodeRecord(raw: unknown, position: number): StreamRecord | StreamRecord[] {
+  if (!isObject(raw)) {
+    throw recordError(ErrorCode.MissingField, undefined, position, 'it is not an object');
+  }
+  const source = raw.eventSource;
+  if (source === RecordSource.Kinesis) return decodeKinesisRecord(raw, position);
+  if (source === RecordSource.DynamoDB) return normalizeDynamoDBRecord(raw, position);
+  const eventID = typeof raw.eventID === 'string' && raw.eventID.length > 0 ? raw.eventID : undefined;
+  throw recordError(
+    ErrorCode.UnknownEventSource,
+    eventID,
+    position,
+    `its eventSource ${describeSource(source)}, expected "aws:kinesis" or "aws:dynamodb"`,
+  );
+}
+
+/** What `normalizeRecord` returns when decoding the record at `position` threw `caught`. */
+export function normalizeFailure(caught: unknown, raw: unknown, position: number): Extract<NormalizeResult, { ok: false }> {
+  const error = isShardflowError(caught)
+    ? caught
+    : new ShardflowError(
+        ErrorCode.Unexpected,
+        `Record at batch position ${position} could not be normalized because of an unexpected error: ${errorMessage(caught)}.`,
+        { cause: caught },
+      );
+  return { ok: false, error, provenance: safeProvenance(raw), raw, position };
+}
+
+/**
+ * Drops what processors decoded from a record (payload bytes, text and JSON, converted keys and images); a later
+ * read decodes again. The batch loop calls it once the record's processors are done: the record itself stays
+ * alive until the sinks ran, its decoded data need not.
+ */
+export function releaseRecord(record: StreamRecord): void {
+  if (record.source === RecordSource.Kinesis) releaseKinesisRecord(record);
+  else releaseDynamoDBRecord(record);
 }
 
 function describeSource(source: unknown): string {

@@ -11,7 +11,7 @@ import type { StreamEvent } from '../apps/types';
 import { ErrorCode, ShardflowError, errorMessage, isRetryable, isShardflowError } from './errors';
 import type { BatchItemFailure, PartialBatchResponse, Provenance, StreamRecord } from './model';
 import { sharedLogger } from './logging';
-import { normalizeRecord } from './normalize';
+import { decodeRecord, normalizeFailure, normalizeRecord, releaseRecord } from './normalize';
 import { compileRouter, type Route } from './router';
 import type { Effect, EffectBase, Fault, FaultSink, ProcessContext, Processor, RecordEffects, RecordFailure, Sink } from './types';
 
@@ -395,10 +395,14 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
         }
       };
 
-      const failRecord = (record: StreamRecord, error: unknown): void =>
+      const failRecord = (record: StreamRecord, error: unknown): void => {
+        releaseRecord(record);
         onFailure(error, stage, record, provenanceOf(record), record.raw, record.position, record.partitionKey);
+      };
 
       const finish = (record: StreamRecord): void => {
+        // The record stays alive until the sinks ran; what its processors decoded need not.
+        releaseRecord(record);
         if (!routed) {
           unrouted++;
           return;
@@ -495,12 +499,20 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
           else failUndecodable(result.error, result.provenance, raw, position);
           continue;
         }
-        const result = normalizeRecord(raw, position);
-        if (!result.ok) {
-          failUndecodable(result.error, result.provenance, raw, position);
+        let decoded: StreamRecord | StreamRecord[];
+        try {
+          decoded = decodeRecord(raw, position);
+        } catch (caught) {
+          const failure = normalizeFailure(caught, raw, position);
+          failUndecodable(failure.error, failure.provenance, raw, position);
           continue;
         }
-        const subRecords = result.records;
+        if (!Array.isArray(decoded)) {
+          const running = runRecord(decoded);
+          if (running !== undefined) await running;
+          continue;
+        }
+        const subRecords = decoded;
         for (let i = 0; i < subRecords.length; i++) {
           // The deadline was checked before this raw record; KPL user records after the first check again.
           if (i > 0 && pastDeadline()) {
