@@ -267,7 +267,7 @@ export class EventSourceMapping {
     // Lambda would freeze a timed-out sandbox; here the handler keeps running, so wait for it before any retry
     // to keep one shard's invocations from overlapping.
     const settled = first === 'timeout' ? await run : first;
-    if (first === 'timeout' || Date.now() - startedAt > this.timeoutMs) {
+    if (first === 'timeout' || Date.now() - startedAt >= this.timeoutMs) {
       return { outcome: InvocationOutcome.Error, message: `Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds.` };
     }
     if (settled.threw) return { outcome: InvocationOutcome.Error, message: errorMessage(settled.error) };
