@@ -1,0 +1,52 @@
+/** The README's example processor, end to end on DynamoDB Local. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createOrdersHandler } from '../../examples/custom-processor';
+import { FAULT_TABLE, faultTable, markerTable } from '../../src/apps/shared';
+import { localClientConfig } from '../../src/local/clients';
+import { ensureTables } from '../../src/local/environment';
+import { createLocalContext } from '../../src/local/lambda-context';
+import { dumpTable } from '../../src/local/tables';
+import { DynamoDBFaultSink } from '../../src/sinks/faults';
+import { kinesisEvent, kinesisRecord } from '../helpers/factories';
+import { useDynamoDBLocal } from '../helpers/services';
+
+const ddb = useDynamoDBLocal();
+
+describe('the README example processor', () => {
+  it('totals orders per customer once per record, and captures a bad order as a fault', async () => {
+    const client = new DynamoDBClient(localClientConfig(ddb.endpoint()));
+    await ensureTables(client, [
+      markerTable,
+      faultTable,
+      {
+        TableName: 'CustomerTotals',
+        KeySchema: [{ AttributeName: 'Customer', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'Customer', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      },
+    ]);
+    const handler = createOrdersHandler(client);
+    const context = createLocalContext({ functionName: 'orders', region: 'us-east-1', timeoutMs: 60_000 });
+    const event = kinesisEvent([
+      kinesisRecord({ streamName: 'orders', partitionKey: 'ana', json: { customer: 'ana', total: 12.5 } }),
+      kinesisRecord({ streamName: 'orders', partitionKey: 'bo', json: { customer: 'bo', total: 3 } }),
+      kinesisRecord({ streamName: 'orders', partitionKey: 'ana', json: { customer: 'ana' } }),
+      kinesisRecord({ streamName: 'orders', partitionKey: 'ana', json: { customer: 'ana', total: 7.5 } }),
+    ]);
+
+    // Delivered twice, as Lambda may: the second delivery changes nothing.
+    expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
+    expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
+
+    const totals = await dumpTable(client, 'CustomerTotals');
+    expect(totals).toEqual([
+      { Customer: 'ana', Orders: 2, Total: 20 },
+      { Customer: 'bo', Orders: 1, Total: 3 },
+    ]);
+    const faults = await new DynamoDBFaultSink({ client, table: FAULT_TABLE }).listFaults();
+    expect(faults).toHaveLength(1);
+    expect(faults[0].error.message).toMatch(/is not an order: it needs customer and total/);
+    expect(faults[0].raw).toEqual(event.Records[2]);
+    client.destroy();
+  });
+});
