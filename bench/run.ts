@@ -2,8 +2,9 @@
  * Runtime benchmark: 10,000-record batches through (a) a hand-written loop, (b) Powertools' BatchProcessor
  * (parallel, its default, and sequential, the order-keeping setting) and (c) the shardflow pipeline. The
  * subjects of a scenario run in one process, in rounds after a warm-up, and are judged as ratios. In a round
- * each subject runs a block of consecutive batches after a full collection, so each pays for its own garbage
- * and none for another's.
+ * each subject (in an order that rotates) gets a full collection, a few untimed batches that bring the heap to
+ * that subject's steady state, then a block of timed batches back to back: each pays for its own garbage, as a
+ * Lambda function running batch after batch does, and none for another subject's.
  * Each scenario gets its own process, as a Lambda function sees one event source: a process that ran Kinesis
  * batches first would hand the DynamoDB scenario call sites already made polymorphic.
  * The measure is the process's CPU time per batch (user + system, GC threads included), which other load on
@@ -11,7 +12,8 @@
  *
  *   npm run bench                     full run, table on stdout
  *   npm run bench -- --quick --json   fewer rounds, exactly one JSON document on stdout
- *   options: --size <records per batch> --rounds <n> --warmup <n> --block <timed batches per subject and round>
+ *   options: --size <records per batch> --rounds <n> --warmup <n>
+ *            --block <timed batches per subject and round> --settle <untimed batches before them>
  */
 import { fork } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -32,6 +34,8 @@ interface Options {
   readonly warmup: number;
   /** Timed batches per subject and round, run back to back; a sample is their mean CPU time. */
   readonly block: number;
+  /** Untimed batches per subject and round after the full collection, before the timed ones. */
+  readonly settle: number;
   /** Set in a child process: the one scenario it measures. */
   readonly scenario: Scenario | undefined;
 }
@@ -52,6 +56,7 @@ function parseOptions(argv: readonly string[]): Options {
     rounds: number('--rounds', quick ? 9 : 31),
     warmup: number('--warmup', quick ? 4 : 12),
     block: number('--block', quick ? 3 : 5),
+    settle: number('--settle', 3),
     scenario: scenarioOption(argv),
   };
 }
@@ -100,7 +105,7 @@ function sameTotals(a: Totals, b: Totals): boolean {
 }
 
 interface SubjectResult {
-  /** Batch size / median CPU time of a batch. */
+  /** Batch size / CPU time per batch: the median, over rounds, of the mean of a timed block. */
   readonly recordsPerSecond: number;
   readonly medianCpuMs: number;
   readonly minCpuMs: number;
@@ -126,12 +131,13 @@ async function measure(subjects: readonly Subject[], event: StreamEvent, options
   const walls = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
   for (let round = 0; round < options.rounds; round++) {
     // Each round gives every subject a block of consecutive batches, in an order that rotates every round.
-    // Before a block: a full collection and one untimed batch, so no subject pays for the garbage another
-    // left, and each pays for its own, as a Lambda function that runs batch after batch does.
+    // Before a block: a full collection, so no subject pays for the garbage another left, then untimed batches,
+    // so the young generation regrows to this subject's steady state (a full collection shrinks it, which
+    // would charge a subject that keeps a batch alive more than Lambda's steady state does).
     for (let k = 0; k < subjects.length; k++) {
       const subject = subjects[(round + k) % subjects.length]!;
       gc();
-      await subject.run(event, context);
+      for (let w = 0; w < options.settle; w++) await subject.run(event, context);
       const cpuStart = process.cpuUsage();
       const start = process.hrtime.bigint();
       for (let b = 0; b < options.block; b++) await subject.run(event, context);
@@ -256,7 +262,9 @@ async function main(): Promise<void> {
     batchSize: options.size,
     rounds: options.rounds,
     warmup: options.warmup,
-    unit: 'records per second = batch size / median CPU time per batch (process user + system)',
+    block: options.block,
+    settle: options.settle,
+    unit: 'records per second = batch size / CPU time per batch (process user + system; median over rounds of a block mean)',
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,

@@ -38,7 +38,10 @@ export function toJsonValue(value: unknown, redact: ReadonlySet<string> = NO_RED
   if (Array.isArray(value)) return value.map((element: unknown) => toJsonValue(element, redact));
   const result: { [key: string]: JsonValue } = {};
   for (const [key, member] of Object.entries(value)) {
-    result[key] = redact.has(key) ? REDACTED : toJsonValue(member, redact);
+    const converted = redact.has(key) ? REDACTED : toJsonValue(member, redact);
+    // A key may be "__proto__" (JSON.parse makes it an own property); plain assignment would set the prototype.
+    if (key === '__proto__') Object.defineProperty(result, key, { value: converted, enumerable: true, writable: true, configurable: true });
+    else result[key] = converted;
   }
   return result;
 }

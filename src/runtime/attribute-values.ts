@@ -58,11 +58,16 @@ function shortNumber(text: string): number | undefined {
  */
 class Walker {
   readonly segments: (string | number)[] = [];
+  recordId = '';
+  root = '';
 
-  constructor(
-    readonly recordId: string,
-    readonly root: string,
-  ) {}
+  /** Starts a walk over another item; a walk that threw may have left segments behind. */
+  reset(recordId: string, root: string): this {
+    this.recordId = recordId;
+    this.root = root;
+    if (this.segments.length !== 0) this.segments.length = 0;
+    return this;
+  }
 
   /** Pushes a placeholder segment for list and set elements; returns its index. */
   enter(): number {
@@ -239,13 +244,17 @@ class Walker {
   }
 }
 
+// One walker for every item: a walk calls no user code, so walks never overlap, and a record's keys and image
+// need no walker objects of their own.
+const WALKER = new Walker();
+
 /**
  * Converts a stream record's item (`Keys`, `NewImage`, `OldImage`) to plain values. Errors name the record and
  * the attribute path, which starts with `path` (e.g. `newImage.scores[2]`): `UNKNOWN_ATTRIBUTE_TYPE`,
  * `INVALID_NUMBER`, `INVALID_BASE64`, or `MISSING_FIELD` for a value of the wrong JSON type.
  */
 export function unmarshallItem(item: unknown, path: string, recordId: string): Item {
-  const walker = new Walker(recordId, path);
+  const walker = WALKER.reset(recordId, path);
   if (!isObject(item)) throw walker.fail(ErrorCode.MissingField, 'is not a map of attribute names to AttributeValues');
   return walker.map(item);
 }

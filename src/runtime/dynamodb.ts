@@ -44,58 +44,60 @@ interface RawSection {
   readonly NewImage?: unknown;
   readonly OldImage?: unknown;
   readonly ApproximateCreationDateTime?: number;
+  readonly SizeBytes?: number;
+}
+
+interface RawDynamoDBRecord {
+  readonly eventSourceARN: string;
+  readonly awsRegion?: string | null;
+  readonly userIdentity?: unknown;
+  readonly dynamodb: RawSection;
 }
 
 /**
- * A record keeps only what it cannot cheaply derive again (see KinesisRecord): the partition key, keys,
- * images and payload are computed from the raw record on first read and cached until `release()`.
+ * A record keeps only what it cannot cheaply derive again (see KinesisRecordBase): what follows from the raw
+ * record checked at normalization is a getter; the partition key, keys, images and payload are computed on
+ * first read and cached until `release()`.
  * Fields are `declare`d and assigned in the constructor (see KinesisRecord).
  */
 class DynamoDBRecord implements DynamoDBStreamRecord {
   declare readonly eventID: string;
   declare readonly kind: DynamoDBKind;
-  declare readonly streamArn: string;
   declare readonly viewType: StreamViewType;
-  declare readonly isTtlDelete: boolean;
   declare readonly sequenceNumber: string;
-  declare readonly sizeBytes: number | undefined;
   declare readonly position: number;
-  declare readonly awsRegion: string | undefined;
   declare readonly raw: unknown;
+  // Caches: TypeScript-private fields assigned in the constructor, not `#private` fields (see CachedPayload).
   /** When the event has no ApproximateCreationDateTime: the time it was normalized. */
-  #createdFallback: number | undefined;
-  #keys: Item | undefined;
-  #partitionKey: string | undefined;
-  #payload: JsonValuePayload | undefined;
-  #newImage: Item | undefined | typeof NOT_CONVERTED = NOT_CONVERTED;
-  #oldImage: Item | undefined | typeof NOT_CONVERTED = NOT_CONVERTED;
+  declare private readonly createdFallback: number | undefined;
+  declare private cachedKeys: Item | undefined;
+  declare private cachedPartitionKey: string | undefined;
+  declare private cachedPayload: JsonValuePayload | undefined;
+  declare private cachedNewImage: Item | undefined | typeof NOT_CONVERTED;
+  declare private cachedOldImage: Item | undefined | typeof NOT_CONVERTED;
 
   constructor(
     eventID: string,
     kind: DynamoDBKind,
-    streamArn: string,
     viewType: StreamViewType,
-    isTtlDelete: boolean,
     keys: Item,
     sequenceNumber: string,
-    sizeBytes: number | undefined,
     position: number,
     createdFallback: number | undefined,
-    awsRegion: string | undefined,
     raw: unknown,
   ) {
     this.eventID = eventID;
     this.kind = kind;
-    this.streamArn = streamArn;
     this.viewType = viewType;
-    this.isTtlDelete = isTtlDelete;
-    this.#keys = keys;
     this.sequenceNumber = sequenceNumber;
-    this.sizeBytes = sizeBytes;
     this.position = position;
-    this.#createdFallback = createdFallback;
-    this.awsRegion = awsRegion;
     this.raw = raw;
+    this.createdFallback = createdFallback;
+    this.cachedKeys = keys;
+    this.cachedPartitionKey = undefined;
+    this.cachedPayload = undefined;
+    this.cachedNewImage = NOT_CONVERTED;
+    this.cachedOldImage = NOT_CONVERTED;
   }
 
   get source(): typeof RecordSource.DynamoDB {
@@ -114,58 +116,78 @@ class DynamoDBRecord implements DynamoDBStreamRecord {
     return this.eventID;
   }
 
+  get streamArn(): string {
+    return this.rawRecord().eventSourceARN;
+  }
+
+  get awsRegion(): string | undefined {
+    return this.rawRecord().awsRegion ?? undefined;
+  }
+
+  get isTtlDelete(): boolean {
+    return isTtlIdentity(this.rawRecord().userIdentity);
+  }
+
+  get sizeBytes(): number | undefined {
+    return this.section().SizeBytes;
+  }
+
   get tableName(): string {
     // Checked when the record was normalized.
     return tableNameFromStreamArn(this.streamArn) as string;
   }
 
   get arrivalTime(): number {
-    const created = this.#section().ApproximateCreationDateTime;
-    return created === undefined ? (this.#createdFallback as number) : Math.round(created * 1000);
+    const created = this.section().ApproximateCreationDateTime;
+    return created === undefined ? (this.createdFallback as number) : Math.round(created * 1000);
   }
 
   get partitionKey(): string {
-    this.#partitionKey ??= canonicalKey(this.#section().Keys);
-    return this.#partitionKey;
+    this.cachedPartitionKey ??= canonicalKey(this.section().Keys);
+    return this.cachedPartitionKey;
   }
 
   get keys(): Item {
     // Converted (and so checked) when the record was normalized; converting again cannot fail.
-    this.#keys ??= unmarshallItem(this.#section().Keys, 'keys', this.eventID);
-    return this.#keys;
+    this.cachedKeys ??= unmarshallItem(this.section().Keys, 'keys', this.eventID);
+    return this.cachedKeys;
   }
 
   get payload(): Payload {
-    this.#payload ??= new JsonValuePayload(this.#section(), this.eventID);
-    return this.#payload;
+    this.cachedPayload ??= new JsonValuePayload(this.section(), this.eventID);
+    return this.cachedPayload;
   }
 
   get newImage(): Item | undefined {
-    if (this.#newImage === NOT_CONVERTED) {
+    if (this.cachedNewImage === NOT_CONVERTED) {
       if (!carriesNewImage(this.viewType)) throw this.notInView('new');
-      this.#newImage = this.kind === RecordKind.Remove ? undefined : unmarshallItem(this.#section().NewImage, 'newImage', this.eventID);
+      this.cachedNewImage = this.kind === RecordKind.Remove ? undefined : unmarshallItem(this.section().NewImage, 'newImage', this.eventID);
     }
-    return this.#newImage;
+    return this.cachedNewImage;
   }
 
   get oldImage(): Item | undefined {
-    if (this.#oldImage === NOT_CONVERTED) {
+    if (this.cachedOldImage === NOT_CONVERTED) {
       if (!carriesOldImage(this.viewType)) throw this.notInView('old');
-      this.#oldImage = this.kind === RecordKind.Insert ? undefined : unmarshallItem(this.#section().OldImage, 'oldImage', this.eventID);
+      this.cachedOldImage = this.kind === RecordKind.Insert ? undefined : unmarshallItem(this.section().OldImage, 'oldImage', this.eventID);
     }
-    return this.#oldImage;
+    return this.cachedOldImage;
   }
 
   /** Drops the converted keys, images and payload; a later read converts again from the raw record. */
   release(): void {
-    this.#keys = undefined;
-    this.#payload = undefined;
-    this.#newImage = NOT_CONVERTED;
-    this.#oldImage = NOT_CONVERTED;
+    this.cachedKeys = undefined;
+    this.cachedPayload = undefined;
+    this.cachedNewImage = NOT_CONVERTED;
+    this.cachedOldImage = NOT_CONVERTED;
   }
 
-  #section(): RawSection {
-    return (this.raw as { readonly dynamodb: RawSection }).dynamodb;
+  private rawRecord(): RawDynamoDBRecord {
+    return this.raw as RawDynamoDBRecord;
+  }
+
+  private section(): RawSection {
+    return (this.raw as RawDynamoDBRecord).dynamodb;
   }
 
   private notInView(which: 'new' | 'old'): ShardflowError {
@@ -309,16 +331,12 @@ export function normalizeDynamoDBRecord(raw: unknown, position: number): DynamoD
   return new DynamoDBRecord(
     eventID,
     kind,
-    streamArn,
     view,
-    isTtlIdentity(record.userIdentity),
     keys,
     sequenceNumber,
-    sizeBytes,
     position,
     // The Lambda guide's sample events have no ApproximateCreationDateTime; such a record counts as created now.
     created === undefined ? Date.now() : undefined,
-    region === null ? undefined : region,
     raw,
   );
 }

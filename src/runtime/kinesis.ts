@@ -2,7 +2,7 @@
  * Kinesis records as Lambda delivers them -> `KinesisStreamRecord`s: strict base64, gzip, KPL deaggregation.
  */
 import { ErrorCode } from './errors';
-import { deaggregate, isKplAggregate } from './kpl';
+import { deaggregate, isKplAggregate, type KplUserRecord } from './kpl';
 import { RecordKind, RecordSource, type KinesisStreamRecord, type Payload } from './model';
 import { BytesPayload, bytesPayload, decodeBase64Strict } from './payload';
 import {
@@ -17,56 +17,38 @@ import {
   type RawObject,
 } from './record-fields';
 
-interface RawKinesisSection {
-  readonly data: string;
-  readonly approximateArrivalTimestamp: number;
+interface RawKinesisRecord {
+  readonly eventSourceARN: string;
+  readonly awsRegion?: string | null;
+  readonly kinesis: { readonly data: string; readonly approximateArrivalTimestamp: number };
 }
 
 /**
  * A record keeps only what it cannot cheaply derive again: a batch keeps every record alive until its sinks ran,
- * so each field costs memory the garbage collector has to copy. Constants and what follows from validated
- * fields (shard id, stream name, arrival time) are getters; `source` and `kind` live on the prototype.
+ * so each field costs memory the garbage collector has to copy. Constants, and what follows from the raw record
+ * checked at normalization (stream ARN and name, shard id, region, arrival time), are getters.
  * Fields are `declare`d and assigned in the constructor: with ES2022 class fields, parameter properties and
  * initializers would define each field twice per record.
  */
-class KinesisRecord implements KinesisStreamRecord {
+abstract class KinesisRecordBase implements KinesisStreamRecord {
   declare readonly eventID: string;
-  declare readonly recordId: string;
-  declare readonly streamArn: string;
   declare readonly partitionKey: string;
-  declare readonly explicitHashKey: string | undefined;
   declare readonly sequenceNumber: string;
-  declare readonly subSequenceNumber: number | undefined;
   declare readonly position: number;
-  declare readonly awsRegion: string | undefined;
   declare readonly raw: unknown;
+  abstract readonly recordId: string;
+  abstract readonly explicitHashKey: string | undefined;
+  abstract readonly subSequenceNumber: number | undefined;
   /** Undefined after `release()` when the bytes can be decoded again from the raw record's base64. */
-  #payload: BytesPayload | undefined;
+  declare private cachedPayload: BytesPayload | undefined;
 
-  constructor(
-    eventID: string,
-    recordId: string,
-    streamArn: string,
-    partitionKey: string,
-    explicitHashKey: string | undefined,
-    sequenceNumber: string,
-    subSequenceNumber: number | undefined,
-    position: number,
-    awsRegion: string | undefined,
-    raw: unknown,
-    payload: BytesPayload,
-  ) {
+  constructor(eventID: string, partitionKey: string, sequenceNumber: string, position: number, raw: unknown, payload: BytesPayload) {
     this.eventID = eventID;
-    this.recordId = recordId;
-    this.streamArn = streamArn;
     this.partitionKey = partitionKey;
-    this.explicitHashKey = explicitHashKey;
     this.sequenceNumber = sequenceNumber;
-    this.subSequenceNumber = subSequenceNumber;
     this.position = position;
-    this.awsRegion = awsRegion;
     this.raw = raw;
-    this.#payload = payload;
+    this.cachedPayload = payload;
   }
 
   get source(): typeof RecordSource.Kinesis {
@@ -81,6 +63,10 @@ class KinesisRecord implements KinesisStreamRecord {
     return this.subSequenceNumber !== undefined;
   }
 
+  get streamArn(): string {
+    return this.rawRecord().eventSourceARN;
+  }
+
   // Both were checked when the record was normalized.
   get shardId(): string {
     return shardIdFromEventId(this.eventID) as string;
@@ -90,14 +76,18 @@ class KinesisRecord implements KinesisStreamRecord {
     return streamNameFromArn(this.streamArn) as string;
   }
 
+  get awsRegion(): string | undefined {
+    return this.rawRecord().awsRegion ?? undefined;
+  }
+
   get arrivalTime(): number {
-    return Math.round(this.#section().approximateArrivalTimestamp * 1000);
+    return Math.round(this.rawRecord().kinesis.approximateArrivalTimestamp * 1000);
   }
 
   get payload(): Payload {
     // Only a plain record's payload is ever dropped: its bytes are the raw data, already checked as base64.
-    this.#payload ??= new BytesPayload(Buffer.from(this.#section().data, 'base64'), false, this.recordId);
-    return this.#payload;
+    this.cachedPayload ??= new BytesPayload(Buffer.from(this.rawRecord().kinesis.data, 'base64'), false, this.recordId);
+    return this.cachedPayload;
   }
 
   /**
@@ -105,14 +95,51 @@ class KinesisRecord implements KinesisStreamRecord {
    * record is decoded again if it is read later); a gzip or KPL record keeps its bytes and drops text and JSON.
    */
   release(): void {
-    const payload = this.#payload;
+    const payload = this.cachedPayload;
     if (payload === undefined) return;
     if (payload.gzipped || this.subSequenceNumber !== undefined) payload.release();
-    else this.#payload = undefined;
+    else this.cachedPayload = undefined;
   }
 
-  #section(): RawKinesisSection {
-    return (this.raw as { readonly kinesis: RawKinesisSection }).kinesis;
+  private rawRecord(): RawKinesisRecord {
+    return this.raw as RawKinesisRecord;
+  }
+}
+
+/** A record that is not a KPL aggregate: its id is its eventID. */
+class KinesisRecord extends KinesisRecordBase {
+  get recordId(): string {
+    return this.eventID;
+  }
+
+  get explicitHashKey(): undefined {
+    return undefined;
+  }
+
+  get subSequenceNumber(): undefined {
+    return undefined;
+  }
+}
+
+/** One user record of a KPL aggregate. */
+class KplSubRecord extends KinesisRecordBase {
+  declare readonly recordId: string;
+  declare readonly explicitHashKey: string | undefined;
+  declare readonly subSequenceNumber: number;
+
+  constructor(
+    eventID: string,
+    user: KplUserRecord,
+    sequenceNumber: string,
+    subSequenceNumber: number,
+    position: number,
+    raw: unknown,
+  ) {
+    const recordId = `${eventID}#${subSequenceNumber}`;
+    super(eventID, user.partitionKey, sequenceNumber, position, raw, bytesPayload(user.data, recordId));
+    this.recordId = recordId;
+    this.explicitHashKey = user.explicitHashKey;
+    this.subSequenceNumber = subSequenceNumber;
   }
 }
 
@@ -196,32 +223,23 @@ export function decodeKinesisRecord(raw: unknown, position: number): KinesisStre
     !Number.isFinite(approximateArrivalTimestamp) ||
     typeof data !== 'string' ||
     streamNameFromArn(streamArn) === undefined ||
-    shardIdFromEventId(eventID) === undefined
+    // What `shardIdFromEventId` needs, without making the shard id (the getter does, when it is read).
+    eventID.indexOf(':') <= 0
   ) {
     return rejectKinesisRecord(raw, position);
   }
   const bytes = decodeBase64Strict(data);
   if (bytes === undefined) return rejectKinesisRecord(raw, position);
-  const awsRegion = region === null ? undefined : region;
-
-  if (!isKplAggregate(bytes)) {
-    return new KinesisRecord(eventID, eventID, streamArn, partitionKey, undefined, sequenceNumber, undefined, position,
-      awsRegion, raw, bytesPayload(bytes, eventID));
-  }
+  if (!isKplAggregate(bytes)) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, bytesPayload(bytes, eventID));
   const userRecords = deaggregate(bytes, eventID);
   const records = new Array<KinesisStreamRecord>(userRecords.length);
-  for (let i = 0; i < userRecords.length; i++) {
-    const user = userRecords[i]!;
-    const recordId = `${eventID}#${i}`;
-    records[i] = new KinesisRecord(eventID, recordId, streamArn, user.partitionKey, user.explicitHashKey, sequenceNumber, i,
-      position, awsRegion, raw, bytesPayload(user.data, recordId));
-  }
+  for (let i = 0; i < userRecords.length; i++) records[i] = new KplSubRecord(eventID, userRecords[i]!, sequenceNumber, i, position, raw);
   return records;
 }
 
 /** Drops what a record's processors decoded (see `KinesisRecord.release`); other objects are left alone. */
 export function releaseKinesisRecord(record: KinesisStreamRecord): void {
-  if (record instanceof KinesisRecord) record.release();
+  if (record instanceof KinesisRecordBase) record.release();
 }
 
 /** The cold path: the same checks one at a time, throwing the error that names the first failure. */

@@ -69,7 +69,7 @@ interface RecordBase extends Provenance {
   readonly awsRegion: string | undefined;
   /** A stable id for this normalized record: `eventID`, plus `#<subSequenceNumber>` for KPL sub-records. */
   readonly recordId: string;
-  /** The record as Lambda delivered it, untouched. */
+  /** The record as Lambda delivered it, untouched. Do not modify it: some record fields are getters over it. */
   readonly raw: unknown;
 }
 

@@ -10,17 +10,21 @@ import type { Payload } from './model';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const NOT_DECODED: unique symbol = Symbol('not decoded');
 
+// One payload per record: its caches are TypeScript-private fields assigned in the constructor (plain stores
+// into a preallocated shape), not `#private` fields, which V8 defines one by one with a brand check.
 abstract class CachedPayload implements Payload {
   abstract readonly bytes: Uint8Array;
   abstract readonly gzipped: boolean;
-  #text: string | typeof NOT_DECODED = NOT_DECODED;
-  #json: unknown = NOT_DECODED;
+  declare private cachedText: string | typeof NOT_DECODED;
+  declare private cachedJson: unknown;
 
   /** The record this payload belongs to, named in decoding errors. */
   declare readonly recordId: string;
 
   constructor(recordId: string) {
     this.recordId = recordId;
+    this.cachedText = NOT_DECODED;
+    this.cachedJson = NOT_DECODED;
   }
 
   protected decodeText(): string {
@@ -32,8 +36,8 @@ abstract class CachedPayload implements Payload {
   }
 
   text(): string {
-    if (this.#text === NOT_DECODED) this.#text = this.decodeText();
-    return this.#text;
+    if (this.cachedText === NOT_DECODED) this.cachedText = this.decodeText();
+    return this.cachedText;
   }
 
   /**
@@ -41,23 +45,23 @@ abstract class CachedPayload implements Payload {
    * sinks run; a later read decodes again (the result is equal, not the same object).
    */
   release(): void {
-    this.#text = NOT_DECODED;
-    this.#json = NOT_DECODED;
+    this.cachedText = NOT_DECODED;
+    this.cachedJson = NOT_DECODED;
   }
 
   /** The parsed value is cached and shared by every caller: treat it as read-only. */
   json(): unknown {
-    if (this.#json === NOT_DECODED) {
+    if (this.cachedJson === NOT_DECODED) {
       // The text is not kept once parsed: a batch would hold every payload twice.
-      const text = this.#text === NOT_DECODED ? this.decodeText() : this.#text;
+      const text = this.cachedText === NOT_DECODED ? this.decodeText() : this.cachedText;
       try {
-        this.#json = JSON.parse(text);
+        this.cachedJson = JSON.parse(text);
       } catch (error) {
         // The parser's message quotes the data; it stays in `cause`, out of the message that gets logged.
         throw decodeError(ErrorCode.InvalidJson, this.recordId, `its ${this.bytes.length}-byte payload is not valid JSON`, error);
       }
     }
-    return this.#json;
+    return this.cachedJson;
   }
 }
 
@@ -75,27 +79,29 @@ export class BytesPayload extends CachedPayload {
 
 /** A payload that is the JSON text of a value already parsed by Lambda (a DynamoDB record's `dynamodb` section). */
 export class JsonValuePayload extends CachedPayload {
-  readonly gzipped = false;
-  #bytes: Uint8Array | undefined;
-  #value: unknown;
+  declare readonly gzipped: false;
+  declare private cachedBytes: Uint8Array | undefined;
+  declare private readonly value: unknown;
 
   constructor(value: unknown, recordId: string) {
     super(recordId);
-    this.#value = value;
+    this.gzipped = false;
+    this.cachedBytes = undefined;
+    this.value = value;
   }
 
   get bytes(): Uint8Array {
-    if (this.#bytes === undefined) this.#bytes = Buffer.from(this.text(), 'utf8');
-    return this.#bytes;
+    if (this.cachedBytes === undefined) this.cachedBytes = Buffer.from(this.text(), 'utf8');
+    return this.cachedBytes;
   }
 
   protected override decodeText(): string {
-    return JSON.stringify(this.#value);
+    return JSON.stringify(this.value);
   }
 
   override release(): void {
     super.release();
-    this.#bytes = undefined;
+    this.cachedBytes = undefined;
   }
 }
 

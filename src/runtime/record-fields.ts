@@ -71,11 +71,12 @@ export function isSequenceNumber(value: string): boolean {
 }
 
 // DynamoDB Streams documents 21 to 40 characters and no pattern; DynamoDB Local zero-pads to 21 digits
-// ("000000000000000000973") and the Lambda guide's samples are short ("111"), so any 1 to 40 digits.
-const DYNAMODB_DECIMAL = /^[0-9]{1,40}$/;
+// ("000000000000000000973") and the Lambda guide's samples are short ("111"), so any 1 to 40 digits. The length
+// is checked apart here too: `^[0-9]{1,40}$` costs twice as much.
+const DIGITS = /^[0-9]+$/;
 
 export function isDynamoDBSequenceNumber(value: string): boolean {
-  return DYNAMODB_DECIMAL.test(value);
+  return value.length <= 40 && DIGITS.test(value);
 }
 
 export function requireSequenceNumber(
