@@ -9,6 +9,7 @@ export {
   StreamViewType,
   compareSequenceNumbers,
   paddedSequenceNumber,
+  provenanceOf,
 } from './runtime/model';
 export type {
   BatchItemFailure,
@@ -86,7 +87,7 @@ export type { AppDefinition, AppEnvironment, StreamEvent, StreamHandler } from '
 export { AppName } from './apps/types';
 
 // Processors (pure: records in, effects out)
-export { PayloadEncoding, TtlDeletePolicy, createRecordLogger, createScoreAggregator, createTagTotal, provenanceOf } from './processors';
+export { PayloadEncoding, TtlDeletePolicy, createRecordLogger, createScoreAggregator, createTagTotal } from './processors';
 export type { RecordLoggerOptions, ScoreAggregatorOptions, TagTotalOptions } from './processors';
 
 // Sinks (idempotent: a record's effects apply once, whatever the delivery)

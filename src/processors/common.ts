@@ -1,27 +1,12 @@
-/** Pieces the processors share: provenance, view-type checks, exact number reading, option checks. */
+/** Pieces the processors share: view-type checks, exact number reading, option checks. */
 import { NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
 import { ErrorCode, ShardflowError } from '../runtime/errors';
 import {
   RecordKind,
   StreamViewType,
   type DynamoDBStreamRecord,
-  type Provenance,
-  type StreamRecord,
 } from '../runtime/model';
 import { describeValue } from './json';
-
-/** The provenance fields of a record, copied so an effect does not keep the raw record alive. */
-export function provenanceOf(record: StreamRecord): Provenance {
-  return {
-    source: record.source,
-    eventID: record.eventID,
-    streamArn: record.streamArn,
-    shardId: record.shardId,
-    partitionKey: record.partitionKey,
-    sequenceNumber: record.sequenceNumber,
-    subSequenceNumber: record.subSequenceNumber,
-  };
-}
 
 const CARRIES_NEW: ReadonlySet<StreamViewType> = new Set([StreamViewType.NewImage, StreamViewType.NewAndOldImages]);
 const CARRIES_OLD: ReadonlySet<StreamViewType> = new Set([StreamViewType.OldImage, StreamViewType.NewAndOldImages]);

@@ -1,5 +1,4 @@
 export { createRecordLogger, PayloadEncoding, type RecordLoggerOptions } from './logger';
 export { createScoreAggregator, TtlDeletePolicy, type ScoreAggregatorOptions } from './scores';
 export { createTagTotal, type TagTotalOptions } from './tags';
-export { provenanceOf } from './common';
 export { toJsonValue, REDACTED, type JsonValue } from './json';

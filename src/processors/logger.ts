@@ -9,9 +9,10 @@ import {
   type DynamoDBStreamRecord,
   type KinesisStreamRecord,
   type StreamRecord,
+  provenanceOf,
 } from '../runtime/model';
 import { LogLevel, type LogEffect, type Processor, type Selector } from '../runtime/types';
-import { checkName, checkNames, checkOptionKeys, provenanceOf, viewHasNewImage, viewHasOldImage } from './common';
+import { checkName, checkNames, checkOptionKeys, viewHasNewImage, viewHasOldImage } from './common';
 import { toJsonValue, type JsonValue } from './json';
 
 export interface RecordLoggerOptions {

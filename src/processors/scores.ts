@@ -27,13 +27,14 @@ import {
   type Item,
   type KinesisStreamRecord,
   type StreamRecord,
+  provenanceOf,
 } from '../runtime/model';
 import { LogLevel, type AddEffect, type Effect, type Processor } from '../runtime/types';
 import {
   checkName,
   checkNames,
   checkOptionKeys,
-  provenanceOf,
+ 
   readKeyString,
   readSafeInteger,
   requireImagesForDelta,

@@ -12,9 +12,9 @@
  * (a fault would leave it counted for ever) and reports the reason in a WARN `LogEffect`.
  */
 import { ValidationError } from '../runtime/errors';
-import { RecordKind, RecordSource, type DynamoDBStreamRecord, type Item } from '../runtime/model';
+import { RecordKind, RecordSource, provenanceOf, type DynamoDBStreamRecord, type Item } from '../runtime/model';
 import { LogLevel, type Effect, type Processor } from '../runtime/types';
-import { checkName, checkOptionKeys, provenanceOf, readSafeInteger, requireImagesForDelta, type Reading } from './common';
+import { checkName, checkOptionKeys, readSafeInteger, requireImagesForDelta, type Reading } from './common';
 import { describeValue, toJsonValue } from './json';
 
 export interface TagTotalOptions {

@@ -142,3 +142,19 @@ function firstSignificantDigit(sequenceNumber: string): number {
 export function paddedSequenceNumber(sequenceNumber: string): string {
   return sequenceNumber.slice(firstSignificantDigit(sequenceNumber)).padStart(130, '0');
 }
+
+/**
+ * A record's provenance as a plain object: for effects and faults, which outlive the record and are serialized
+ * (a record's fields are getters over the raw record, which spreading and JSON do not show).
+ */
+export function provenanceOf(record: StreamRecord): Provenance {
+  return {
+    source: record.source,
+    eventID: record.eventID,
+    streamArn: record.streamArn,
+    shardId: record.shardId,
+    partitionKey: record.partitionKey,
+    sequenceNumber: record.sequenceNumber,
+    subSequenceNumber: record.subSequenceNumber,
+  };
+}

@@ -9,7 +9,7 @@
 import type { Context } from 'aws-lambda';
 import type { StreamEvent } from '../apps/types';
 import { ErrorCode, ShardflowError, errorMessage, isRetryable, isShardflowError } from './errors';
-import type { BatchItemFailure, PartialBatchResponse, Provenance, StreamRecord } from './model';
+import { provenanceOf, type BatchItemFailure, type PartialBatchResponse, type Provenance, type StreamRecord } from './model';
 import { sharedLogger } from './logging';
 import { decodeRecord, normalizeFailure, normalizeRecord, releaseRecord } from './normalize';
 import { compileRouter, type Route } from './router';
@@ -191,18 +191,6 @@ function rawSequenceNumber(raw: unknown): string | undefined {
   if (raw === null || typeof raw !== 'object') return undefined;
   const { kinesis, dynamodb } = raw as { kinesis?: { sequenceNumber?: unknown }; dynamodb?: { SequenceNumber?: unknown } };
   return usableSequenceNumber(kinesis?.sequenceNumber ?? dynamodb?.SequenceNumber);
-}
-
-function provenanceOf(record: StreamRecord): Provenance {
-  return {
-    source: record.source,
-    eventID: record.eventID,
-    streamArn: record.streamArn,
-    shardId: record.shardId,
-    partitionKey: record.partitionKey,
-    sequenceNumber: record.sequenceNumber,
-    subSequenceNumber: record.subSequenceNumber,
-  };
 }
 
 function errorSummary(error: unknown): Fault['error'] {

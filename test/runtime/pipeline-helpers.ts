@@ -5,7 +5,7 @@
 import type { Context } from 'aws-lambda';
 import { RetryableError, ValidationError, ShardflowError, ErrorCode } from '../../src/runtime/errors';
 import type { PipelineLogger } from '../../src/runtime/pipeline';
-import type { StreamRecord } from '../../src/runtime/model';
+import { provenanceOf, type StreamRecord } from '../../src/runtime/model';
 import type {
   AddEffect,
   Effect,
@@ -34,15 +34,7 @@ export function payloadId(record: StreamRecord): string {
 export function addEffect(record: StreamRecord, id: string, amount = 1): AddEffect {
   return {
     type: 'add',
-    provenance: {
-      source: record.source,
-      eventID: record.eventID,
-      streamArn: record.streamArn,
-      shardId: record.shardId,
-      partitionKey: record.partitionKey,
-      sequenceNumber: record.sequenceNumber,
-      subSequenceNumber: record.subSequenceNumber,
-    },
+    provenance: provenanceOf(record),
     table: 'Totals',
     key: { id },
     add: { n: amount },
