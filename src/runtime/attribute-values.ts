@@ -26,6 +26,8 @@ export type NativeValue = Item[string];
 // sign, integer digits, fraction digits, exponent
 const NUMBER_SYNTAX = /^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,6}))?$/;
 const MAX_SIGNIFICANT_DIGITS = 38;
+// DynamoDB supports nested attributes up to 32 levels deep.
+const MAX_NESTING_DEPTH = 32;
 const MAX_EXACT_DECIMAL_DIGITS = 15;
 const CHAR_0 = 48;
 const CHAR_9 = 57;
@@ -170,9 +172,11 @@ class Walker {
         return null;
       case 'M':
         if (!isObject(value)) throw this.wrongValue(tag, 'an object', value);
+        this.checkDepth();
         return this.map(value);
       case 'L': {
         const list = this.array(value, tag);
+        this.checkDepth();
         const result = new Array<NativeValue>(list.length);
         const depth = this.enter();
         for (let i = 0; i < list.length; i++) {
@@ -229,6 +233,13 @@ class Walker {
     }
   }
 
+  /** Bounds the recursion: a forged record must fail permanently, not overflow the stack (a retryable crash). */
+  checkDepth(): void {
+    if (this.segments.length >= MAX_NESTING_DEPTH) {
+      throw this.fail(ErrorCode.InvalidAttributeValue, `nests deeper than DynamoDB's limit of ${MAX_NESTING_DEPTH} levels`);
+    }
+  }
+
   map(attributes: Readonly<Record<string, unknown>>): Item {
     const item: Item = {};
     const segments = this.segments;
@@ -251,7 +262,8 @@ const WALKER = new Walker();
 /**
  * Converts a stream record's item (`Keys`, `NewImage`, `OldImage`) to plain values. Errors name the record and
  * the attribute path, which starts with `path` (e.g. `newImage.scores[2]`): `UNKNOWN_ATTRIBUTE_TYPE`,
- * `INVALID_NUMBER`, `INVALID_BASE64`, or `MISSING_FIELD` for a value of the wrong JSON type.
+ * `INVALID_NUMBER`, `INVALID_BASE64`, `INVALID_ATTRIBUTE_VALUE` (nested too deep), or `MISSING_FIELD` for a value
+ * of the wrong JSON type.
  */
 export function unmarshallItem(item: unknown, path: string, recordId: string): Item {
   const walker = WALKER.reset(recordId, path);

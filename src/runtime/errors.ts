@@ -22,6 +22,8 @@ export const ErrorCode = {
   MissingField: 'MISSING_FIELD',
   /** A DynamoDB AttributeValue has no known type tag (S, N, B, SS, NS, BS, M, L, NULL, BOOL). */
   UnknownAttributeType: 'UNKNOWN_ATTRIBUTE_TYPE',
+  /** A DynamoDB AttributeValue is structurally impossible (e.g. nested deeper than DynamoDB's 32 levels). */
+  InvalidAttributeValue: 'INVALID_ATTRIBUTE_VALUE',
   /** A DynamoDB number is not a number DynamoDB can hold (more than 38 significant digits, bad syntax). */
   InvalidNumber: 'INVALID_NUMBER',
   /** A processor asked for an image that the stream's view type does not carry. */
@@ -54,6 +56,7 @@ const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.UnknownEventSource,
   ErrorCode.MissingField,
   ErrorCode.UnknownAttributeType,
+  ErrorCode.InvalidAttributeValue,
   ErrorCode.InvalidNumber,
   ErrorCode.ImageNotInView,
   ErrorCode.Validation,

@@ -142,17 +142,26 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
 }
 
+/**
+ * The most a gzip payload may inflate to. A record holds at most 1 MiB (10 MiB with raised Kinesis limits) on the
+ * wire; this keeps a gzip bomb from taking the function's memory while leaving room for very compressible data.
+ */
+export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+
 /** A payload over wire bytes: inflated first when they start with the gzip magic (`INVALID_GZIP` otherwise). */
 export function bytesPayload(bytes: Uint8Array, recordId: string): BytesPayload {
   if (!isGzip(bytes)) return new BytesPayload(bytes, false, recordId);
   let inflated: Buffer;
   try {
-    inflated = gunzipSync(bytes);
+    inflated = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_BYTES });
   } catch (error) {
+    const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
     throw decodeError(
       ErrorCode.InvalidGzip,
       recordId,
-      `its payload starts with the gzip magic bytes but does not inflate (${errorMessage(error)})`,
+      tooLarge
+        ? `its gzip payload inflates to more than ${MAX_INFLATED_BYTES} bytes, the most shardflow accepts`
+        : `its payload starts with the gzip magic bytes but does not inflate (${errorMessage(error)})`,
       error,
     );
   }

@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
 import type { StreamRecord } from '../../src/runtime/model';
 import { normalizeRecord } from '../../src/runtime/normalize';
+import { MAX_INFLATED_BYTES } from '../../src/runtime/payload';
 import { dynamodbRecord, kinesisRecord, kplAggregateRecord, rawDynamodbRecord } from '../helpers/factories';
 
 /** Where the failure shows: when normalizing, or when a processor reads the payload or an image. */
@@ -65,6 +66,12 @@ const corpus: Record<string, BadCase> = {
     raw: () => asRecord(kinesisRecord({ data: Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not deflate data')]) })),
     code: ErrorCode.InvalidGzip,
     reason: /gzip magic bytes but does not inflate/,
+    stage: 'normalize',
+  },
+  'gzip that inflates beyond the limit (a gzip bomb)': {
+    raw: () => asRecord(kinesisRecord({ data: gzipSync(Buffer.alloc(MAX_INFLATED_BYTES + 1)) })),
+    code: ErrorCode.InvalidGzip,
+    reason: /inflates to more than 67108864 bytes/,
     stage: 'normalize',
   },
   'truncated gzip': {
@@ -219,6 +226,16 @@ const corpus: Record<string, BadCase> = {
       ),
     code: ErrorCode.UnknownAttributeType,
     reason: /attribute newImage\.profile\.nick has unknown type tag "STRING"/,
+    stage: 'newImage',
+  },
+  'an image nested deeper than DynamoDB allows': {
+    raw: () => {
+      let value: Record<string, unknown> = { S: 'bottom' };
+      for (let level = 0; level < 40; level++) value = level % 2 === 0 ? { M: { inner: value } } : { L: [value] };
+      return asRecord(rawDynamodbRecord({ eventName: 'INSERT', keys: { Id: { N: '1' } }, newImage: { Id: { N: '1' }, deep: value as never } }));
+    },
+    code: ErrorCode.InvalidAttributeValue,
+    reason: /attribute newImage\.deep(\.inner|\[0\])+ nests deeper than DynamoDB's limit of 32 levels/,
     stage: 'newImage',
   },
   '39-digit number in the keys': {

@@ -177,6 +177,21 @@ describe('normalizeDynamoDBRecord', () => {
     }
   });
 
+  it('accepts nesting up to the 32 levels DynamoDB allows and refuses deeper', () => {
+    const nested = (levels: number): Record<string, unknown> => {
+      let value: Record<string, unknown> = { S: 'bottom' };
+      for (let level = 1; level < levels; level++) value = { M: { inner: value } };
+      return { deep: value };
+    };
+    const depthOf = (item: Record<string, unknown>): number => {
+      let depth = 0;
+      for (let value: unknown = item.deep; typeof value === 'object' && value !== null; value = (value as { inner?: unknown }).inner) depth++;
+      return depth + 1;
+    };
+    expect(depthOf(unmarshallItem(nested(32), 'item', 'e1'))).toBe(32);
+    expect(() => unmarshallItem(nested(33), 'item', 'e1')).toThrow(/nests deeper than DynamoDB's limit of 32 levels/);
+  });
+
   it('decodes B and BS from base64 into bytes', () => {
     const result = unmarshallItem({ b: { B: 'AQID' }, bs: { BS: ['AA==', '/w=='] } }, 'item', 'e1');
     expect(result.b).toEqual(Uint8Array.of(1, 2, 3));
