@@ -1,0 +1,24 @@
+/**
+ * Runs one benchmark subject alone, for profiling: 30 warm-up batches, then 100 timed ones (CPU time per batch).
+ * node --cpu-prof --cpu-prof-dir=/tmp/prof -r ts-node/register/transpile-only bench/profile.ts <kinesis|dynamodb> <shardflow|normalize|hand>
+ * Not a benchmark result: nothing else runs in the process, so compare subjects only with bench/run.ts.
+ */
+import type { Context } from 'aws-lambda';
+import { Scenario, dynamodbBatch, handLoop, kinesisBatch, normalizeOnly, shardflow } from './workload';
+
+async function main(): Promise<void> {
+  const kinesis = process.argv[2] === 'kinesis';
+  // As Lambda delivers it: parsed from JSON text.
+  const event = JSON.parse(JSON.stringify(kinesis ? kinesisBatch(10_000) : dynamodbBatch(10_000)));
+  const which = process.argv[3] ?? 'shardflow';
+  const subject =
+    which === 'shardflow' ? shardflow() : which === 'normalize' ? normalizeOnly() : handLoop(kinesis ? Scenario.Kinesis : Scenario.DynamoDB);
+  const context = { getRemainingTimeInMillis: () => 60_000, awsRequestId: 'profile', functionName: 'profile' } as unknown as Context;
+  for (let i = 0; i < 30; i++) await subject.run(event, context);
+  const before = process.cpuUsage();
+  for (let i = 0; i < 100; i++) await subject.run(event, context);
+  const used = process.cpuUsage(before);
+  console.log(`${which} ${kinesis ? 'kinesis' : 'dynamodb'}: ${((used.user + used.system) / 1000 / 100).toFixed(2)} ms CPU per batch`);
+}
+
+void main();
