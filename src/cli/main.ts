@@ -281,14 +281,8 @@ export function buildProgram(): Command {
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
-    .then(
-      () => {
-        // Clients and servers are closed; exit even if a library left a timer behind.
-        process.stdout.write('', () => process.exit());
-      },
-      (error: unknown) => {
-        process.stderr.write(`shardflow: ${errorMessage(error)}\n`);
-        process.exit(1);
-      },
-    );
+    .catch((error: unknown) => {
+      process.stderr.write(`shardflow: ${errorMessage(error)}\n`);
+      process.exitCode = 1;
+    });
 }

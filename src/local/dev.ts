@@ -13,7 +13,7 @@ import { appendJsonLines } from './recording';
 
 export interface DevOptions extends EndpointOptions, MappingOverrides {
   readonly apps: readonly AppDefinition[];
-  /** Port of the tags HTTP routes (0: any free port). @default 0 */
+  /** Port of the tags HTTP routes; 0 lets the OS pick a free one. @default 0 */
   readonly port?: number;
   /** Serve the tags HTTP routes. @default true when the tags app is among `apps` */
   readonly http?: boolean;

@@ -175,7 +175,7 @@ function readRecord(reader: Reader, end: number): RawRecord {
       const dataEnd = reader.lengthDelimitedEnd();
       data = reader.buf.subarray(reader.pos, dataEnd);
       reader.pos = dataEnd;
-    } else reader.skip(wireType, field);
+    } else reader.skip(wireType, field); // tags (field 4) and unknown fields: protobuf readers must skip them
     if (reader.pos > end) throw reader.invalid(`has a user record at byte ${at} whose fields overrun it`);
   }
   if (partitionKeyIndex === undefined) throw reader.invalid(`has a user record at byte ${at} without a partition key index`);
@@ -209,7 +209,7 @@ export function deaggregate(bytes: Uint8Array, recordId: string): KplUserRecord[
     else if (field === 3) {
       const recordEnd = reader.lengthDelimitedEnd();
       raws.push(readRecord(reader, recordEnd));
-    } else reader.skip(wireType, field);
+    } else reader.skip(wireType, field); // unknown fields, skipped as protobuf requires
   }
 
   const digest = createHash('md5').update(bytes.subarray(MAGIC_LENGTH, end)).digest();

@@ -10,6 +10,7 @@ import { createTagsHttpHandlers } from '../../src/apps/tags-http';
 import type { AppEnvironment, StreamHandler } from '../../src/apps/types';
 import { appMappings, prepareApps } from '../../src/local/apps';
 import { DynamoDBCheckpointStore, type CheckpointStore } from '../../src/local/checkpoints';
+import { crashingCheckpoints } from '../helpers/checkpoints';
 import { startDev } from '../../src/local/dev';
 import { openEnvironment, type LocalEnvironment } from '../../src/local/environment';
 import { recordPosition } from '../../src/local/lambda-records';
@@ -157,18 +158,8 @@ describe('local poller with the real apps', () => {
 
   it('absorbs the re-delivery after a crash between applying a batch and checkpointing it', async () => {
     await traffic(20);
-    let saves = 0;
     const errors: unknown[] = [];
-    const crashing: CheckpointStore = {
-      load: (key) => checkpoints.load(key),
-      saveStart: (key, startedAt) => checkpoints.saveStart(key, startedAt),
-      saveClosed: (key) => checkpoints.saveClosed(key),
-      saveSequence: async (key, sequenceNumber) => {
-        saves += 1;
-        if (saves % 3 === 0) throw new Error(`simulated crash before checkpoint ${saves}`);
-        await checkpoints.saveSequence(key, sequenceNumber);
-      },
-    };
+    const crashing = crashingCheckpoints(checkpoints, (save) => save % 3 === 0);
     const delivered: string[] = [];
     const poller = newPoller(observed(appMappings([apps.scores, apps.tags], appEnvironment, { batchSize: 7 }), delivered), crashing, (error) =>
       errors.push(error),

@@ -7,6 +7,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { KinesisClient, PutRecordsCommand, SplitShardCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import type { StreamHandler } from '../../src/apps/types';
 import { DynamoDBCheckpointStore, type CheckpointStore } from '../../src/local/checkpoints';
+import { crashingCheckpoints } from '../helpers/checkpoints';
 import { localClientConfig } from '../../src/local/clients';
 import { ensureStreams, ensureTables } from '../../src/local/environment';
 import type { OnFailureRecord } from '../../src/local/event-source';
@@ -174,18 +175,8 @@ describe('LocalPoller', () => {
     const ids = Array.from({ length: 12 }, (_, index) => `c${index}`);
     await putItems('ToyCrash', ids);
     const seen: Seen[][] = [];
-    let saves = 0;
     const errors: unknown[] = [];
-    const crashing: CheckpointStore = {
-      load: (key) => checkpoints.load(key),
-      saveStart: (key, startedAt) => checkpoints.saveStart(key, startedAt),
-      saveClosed: (key) => checkpoints.saveClosed(key),
-      saveSequence: async (key, sequenceNumber) => {
-        saves += 1;
-        if (saves === 2) throw new Error('simulated crash before the checkpoint was written');
-        await checkpoints.saveSequence(key, sequenceNumber);
-      },
-    };
+    const crashing = crashingCheckpoints(checkpoints, (save) => save === 2);
     const run = new LocalPoller([{ name: 'toy-crash', sources: [{ table: 'ToyCrash' }], batchSize: 4, handler: countingHandler(seen) }], {
       clients: { dynamodb, streams },
       checkpoints: crashing,

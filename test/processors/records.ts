@@ -2,7 +2,7 @@
 import { normalizeRecord } from '../../src/runtime/normalize';
 import { RecordSource, type DynamoDBStreamRecord, type KinesisStreamRecord, type StreamRecord } from '../../src/runtime/model';
 import { compileRouter } from '../../src/runtime/router';
-import type { Effect, ProcessContext, Processor } from '../../src/runtime/types';
+import type { AddEffect, Effect, LogEffect, ProcessContext, Processor } from '../../src/runtime/types';
 
 export const context: ProcessContext = { remainingTimeMs: () => Number.POSITIVE_INFINITY };
 
@@ -38,3 +38,8 @@ export function selects(processor: Processor<Effect>, record: StreamRecord): boo
     .candidates(record)
     .some((route) => route.where === undefined || route.where(record));
 }
+
+export const adds = (effects: readonly Effect[]): AddEffect[] => effects.filter((effect): effect is AddEffect => effect.type === 'add');
+export const logs = (effects: readonly Effect[]): LogEffect[] => effects.filter((effect): effect is LogEffect => effect.type === 'log');
+/** The add effects as [table, key, add] triples, for compact expectations. */
+export const summary = (effects: readonly Effect[]) => adds(effects).map((effect) => [effect.table, effect.key, effect.add]);

@@ -1,23 +1,12 @@
 import fc from 'fast-check';
 import { createScoreAggregator, TtlDeletePolicy } from '../../src/processors';
-import { ErrorCode, ShardflowError, ValidationError } from '../../src/runtime/errors';
-import type { AddEffect, Effect, LogEffect } from '../../src/runtime/types';
+import { ErrorCode, ValidationError } from '../../src/runtime/errors';
+import type { Effect } from '../../src/runtime/types';
 import { dynamodbRecord, kinesisRecord, rawDynamodbRecord, type DynamoDBItem } from '../helpers/factories';
-import { normalizeDynamoDB, normalizeKinesis, run, selects } from './records';
+import { adds, logs, normalizeDynamoDB, normalizeKinesis, run, selects, summary } from './records';
+import { thrown } from '../helpers/errors';
 
-const adds = (effects: readonly Effect[]): AddEffect[] => effects.filter((effect): effect is AddEffect => effect.type === 'add');
-const logs = (effects: readonly Effect[]): LogEffect[] => effects.filter((effect): effect is LogEffect => effect.type === 'log');
-const summary = (effects: readonly Effect[]) => adds(effects).map((effect) => [effect.table, effect.key, effect.add]);
 
-function thrown(action: () => unknown): ShardflowError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ShardflowError) return error;
-    throw new Error(`Expected a ShardflowError, got ${String(error)}`);
-  }
-  throw new Error('Expected the action to throw.');
-}
 
 const jane = (score: unknown, recordId = 2): DynamoDBItem => ({ RecordID: recordId, Username: 'Jane Doe', Score: score, Nickname: 'JaneD' });
 

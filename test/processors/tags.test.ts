@@ -1,22 +1,12 @@
 import fc from 'fast-check';
 import { createTagTotal } from '../../src/processors';
-import { ErrorCode, ShardflowError, ValidationError } from '../../src/runtime/errors';
-import type { AddEffect, Effect, LogEffect } from '../../src/runtime/types';
+import { ErrorCode, ValidationError } from '../../src/runtime/errors';
+import type { LogEffect } from '../../src/runtime/types';
 import { dynamodbRecord, kinesisRecord, type DynamoDBItem } from '../helpers/factories';
-import { normalizeDynamoDB, normalizeKinesis, run, selects } from './records';
+import { adds, normalizeDynamoDB, normalizeKinesis, run, selects, summary } from './records';
+import { thrown } from '../helpers/errors';
 
-const adds = (effects: readonly Effect[]): AddEffect[] => effects.filter((effect): effect is AddEffect => effect.type === 'add');
-const summary = (effects: readonly Effect[]) => adds(effects).map((effect) => [effect.table, effect.key, effect.add]);
 
-function thrown(action: () => unknown): ShardflowError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ShardflowError) return error;
-    throw new Error(`Expected a ShardflowError, got ${String(error)}`);
-  }
-  throw new Error('Expected the action to throw.');
-}
 
 type EventName = 'INSERT' | 'MODIFY' | 'REMOVE';
 const change = (

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
 import { unmarshallItem } from '../../src/runtime/attribute-values';
 import { canonicalKey, normalizeDynamoDBRecord } from '../../src/runtime/dynamodb';
-import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
+import { ErrorCode } from '../../src/runtime/errors';
 import type { DynamoDBStreamRecord, Item } from '../../src/runtime/model';
 import {
   dynamodbRecord,
@@ -13,6 +13,7 @@ import {
   type DynamoDBItem,
   type DynamoDBViewType,
 } from '../helpers/factories';
+import { thrown } from '../helpers/errors';
 
 // Values in the form the number policy produces, so a round trip must give them back unchanged.
 const DIGITS = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 22 });
@@ -71,15 +72,6 @@ function normalize(raw: unknown, position = 0): DynamoDBStreamRecord {
   return normalizeDynamoDBRecord(raw, position);
 }
 
-function thrown(read: () => unknown): ShardflowError {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof ShardflowError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('normalizeDynamoDBRecord', () => {
   it('reads the Lambda guide sample, with its short sequence number and no creation time', () => {
