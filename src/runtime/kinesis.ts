@@ -149,7 +149,7 @@ const STREAM_MARKER = ':stream/';
  * `arn:aws:kinesis:<region>:<account>:stream/<name>`; an enhanced fan-out consumer ARN continues with
  * `/consumer/...`. Undefined when the ARN names no stream.
  */
-export function streamNameFromArn(arn: string): string | undefined {
+function streamNameFromArn(arn: string): string | undefined {
   // A batch comes from one stream: parse its ARN once.
   if (arn === lastArn) return lastStreamName;
   const name = parseStreamName(arn);
@@ -186,16 +186,10 @@ const COLON = 58;
 let lastShardId = 'shardId-000000000000';
 
 /**
- * Normalizes one Kinesis record: one `KinesisStreamRecord`, or one per user record when the data is a KPL
- * aggregate (sharing the parent's sequence number, told apart by `subSequenceNumber`). Throws a permanent
- * `ShardflowError` naming the record when it cannot be decoded.
+ * Normalizes one Kinesis record: the record itself, or one per user record when the data is a KPL aggregate
+ * (sharing the parent's sequence number, told apart by `subSequenceNumber`). Throws a permanent `ShardflowError`
+ * naming the record when it cannot be decoded.
  */
-export function normalizeKinesisRecord(raw: unknown, position: number): KinesisStreamRecord[] {
-  const result = decodeKinesisRecord(raw, position);
-  return Array.isArray(result) ? result : [result];
-}
-
-/** `normalizeKinesisRecord` without the array for the common case: a plain record comes back alone. */
 export function decodeKinesisRecord(raw: unknown, position: number): KinesisStreamRecord | KinesisStreamRecord[] {
   // Hot path: every check inline; any failure goes to `rejectKinesisRecord`, which finds and names it.
   if (typeof raw !== 'object' || raw === null) return rejectKinesisRecord(raw, position);

@@ -97,7 +97,7 @@ function safeProvenance(raw: unknown): Partial<Provenance> {
 }
 
 /** What can be read from a record that failed to normalize. */
-export function readProvenance(raw: unknown): Partial<Provenance> {
+function readProvenance(raw: unknown): Partial<Provenance> {
   const provenance: MutableProvenance = {};
   if (!isObject(raw)) return provenance;
   const eventID = stringOrUndefined(raw.eventID);

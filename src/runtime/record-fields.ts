@@ -62,8 +62,7 @@ export function optionalString(value: unknown, path: string, eventID: string | u
 }
 
 // Kinesis' documented pattern `0|([1-9]\d{0,128})`, with the length checked apart (measured faster than a
-// counted repetition or a character loop). DynamoDB Streams numbers fit it too, including the Lambda guide's
-// short samples ("111").
+// counted repetition or a character loop).
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 
 export function isSequenceNumber(value: string): boolean {

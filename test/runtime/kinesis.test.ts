@@ -1,11 +1,17 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { ErrorCode } from '../../src/runtime/errors';
-import { normalizeKinesisRecord } from '../../src/runtime/kinesis';
+import { decodeKinesisRecord } from '../../src/runtime/kinesis';
 import type { KinesisStreamRecord } from '../../src/runtime/model';
 import { normalizeRecord } from '../../src/runtime/normalize';
 import { decodeBase64Strict } from '../../src/runtime/payload';
 import { kinesisRecord, kinesisStreamArn, kplAggregateRecord } from '../helpers/factories';
+
+/** Every record one raw Kinesis record decodes to (several for a KPL aggregate); throws like the decoder. */
+function normalizeKinesisRecord(raw: unknown, position: number): KinesisStreamRecord[] {
+  const decoded = decodeKinesisRecord(raw, position);
+  return Array.isArray(decoded) ? decoded : [decoded];
+}
 
 function normalizeOne(raw: unknown, position = 0): KinesisStreamRecord {
   const records = normalizeKinesisRecord(raw, position);
@@ -16,7 +22,7 @@ function normalizeOne(raw: unknown, position = 0): KinesisStreamRecord {
 const startsWithMagic = (bytes: Uint8Array) =>
   (bytes[0] === 0x1f && bytes[1] === 0x8b) || (bytes[0] === 0xf3 && bytes[1] === 0x89 && bytes[2] === 0x9a && bytes[3] === 0xc2);
 
-describe('normalizeKinesisRecord', () => {
+describe('decodeKinesisRecord', () => {
   it('reads the fields of a record as Lambda delivers it', () => {
     const raw = kinesisRecord({
       json: { hello: 'world' },
