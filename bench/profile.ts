@@ -3,17 +3,17 @@
  * node --cpu-prof --cpu-prof-dir=/tmp/prof -r ts-node/register/transpile-only bench/profile.ts <kinesis|dynamodb> <shardflow|normalize|hand>
  * Not a benchmark result: nothing else runs in the process, so compare subjects only with bench/run.ts.
  */
-import type { Context } from 'aws-lambda';
+import { createLocalContext } from '../src/local/lambda-context';
 import { Scenario, dynamodbBatch, handLoop, kinesisBatch, normalizeOnly, shardflow } from './workload';
 
 async function main(): Promise<void> {
   const kinesis = process.argv[2] === 'kinesis';
-  // As Lambda delivers it: parsed from JSON text.
-  const event = JSON.parse(JSON.stringify(kinesis ? kinesisBatch(10_000) : dynamodbBatch(10_000)));
+  // The batches come as Lambda delivers them, already parsed from JSON text.
+  const event = kinesis ? kinesisBatch(10_000) : dynamodbBatch(10_000);
   const which = process.argv[3] ?? 'shardflow';
   const subject =
     which === 'shardflow' ? shardflow() : which === 'normalize' ? normalizeOnly() : handLoop(kinesis ? Scenario.Kinesis : Scenario.DynamoDB);
-  const context = { getRemainingTimeInMillis: () => 60_000, awsRequestId: 'profile', functionName: 'profile' } as unknown as Context;
+  const context = createLocalContext({ functionName: 'profile', region: 'us-east-1', timeoutMs: 15 * 60 * 1000, requestId: 'profile' });
   for (let i = 0; i < 30; i++) await subject.run(event, context);
   const before = process.cpuUsage();
   for (let i = 0; i < 100; i++) await subject.run(event, context);

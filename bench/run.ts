@@ -19,8 +19,8 @@ import { fork } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Context } from 'aws-lambda';
-import type { StreamEvent } from '../src/apps/types';
+import { createLocalContext } from '../src/local/lambda-context';
+import type { StreamEvent } from '../src/runtime/types';
 import { Scenario, dynamodbBatch, handLoop, kinesisBatch, normalizeOnly, powertools, shardflow, type Subject, type Totals } from './workload';
 
 const GOAL_VS_HAND_LOOP = 0.8;
@@ -74,24 +74,6 @@ function scenarioOption(argv: readonly string[]): Scenario | undefined {
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-function lambdaContext(): Context {
-  const deadline = Date.now() + 15 * 60 * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'bench',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench',
-    memoryLimitInMB: '1024',
-    awsRequestId: 'bench',
-    logGroupName: '/aws/lambda/bench',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -118,7 +100,8 @@ interface SubjectResult {
 }
 
 async function measure(subjects: readonly Subject[], event: StreamEvent, options: Options): Promise<Record<string, SubjectResult>> {
-  const context = lambdaContext();
+  // Lambda's longest timeout: the deadline never cuts a batch short.
+  const context = createLocalContext({ functionName: 'bench', region: 'us-east-1', timeoutMs: 15 * 60 * 1000, requestId: 'bench' });
   const reference = await subjects[0]!.run(event, context);
   for (const subject of subjects.slice(1)) {
     if (!sameTotals(reference, await subject.run(event, context))) {
@@ -272,7 +255,7 @@ async function main(): Promise<void> {
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
     },
-    command: `npm run bench --${options.quick ? ' --quick' : ''}${options.json ? ' --json' : ''}`,
+    command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
     scenarios,
     allGoalsMet,
   };

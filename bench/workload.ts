@@ -1,7 +1,8 @@
 /**
- * The benchmark's batches and its three subjects. Every subject does the same work per record: decode the
- * record, parse it (JSON for Kinesis, unmarshall the new image for DynamoDB) and add its Score to its user's
- * total. Each run returns the totals, so the runner can check that the subjects agree.
+ * The benchmark's batches and its five subjects: a hand loop, Powertools (parallel and sequential), normalizing
+ * alone and the shardflow pipeline. Every subject does the same work per record: decode the record, parse it
+ * (JSON for Kinesis, unmarshall the new image for DynamoDB) and add its Score to its user's total. Each run
+ * returns the totals, so the runner can check that the subjects agree.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -13,7 +14,7 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
-import type { StreamEvent } from '../src/apps/types';
+import type { StreamEvent } from '../src/runtime/types';
 import { RecordSource, type StreamRecord } from '../src/runtime/model';
 import { normalizeRecord } from '../src/runtime/normalize';
 import { definePipeline, type Pipeline } from '../src/runtime/pipeline';

@@ -15,8 +15,9 @@ import {
   type StreamHandler,
 } from '../src';
 
-// Pure: a record in, effects out. Throw ValidationError for bad data (captured as a fault),
-// anything else (or a RetryableError) to have the record retried.
+// Pure: a record in, effects out. A ValidationError, or any other non-retryable ShardflowError (such as
+// the INVALID_JSON that payload.json() throws), is captured as a fault; other errors (or a RetryableError)
+// are reported for retry.
 export const ordersPerCustomer: Processor<AddEffect> = {
   name: 'orders-per-customer',
   select: { sources: ['aws:kinesis'], streams: ['orders'] },

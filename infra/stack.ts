@@ -61,7 +61,6 @@ export class ShardflowStack extends Stack {
         handler: `index.${camel(app.name)}Handler`,
         memorySize: 512,
         timeout: Duration.seconds(60),
-        environment: { POWERTOOLS_SERVICE_NAME: app.name, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE },
       });
       this.functions.set(app.name, fn);
       const failures = new sqs.Queue(this, `${pascal(app.name)}OnFailure`, { retentionPeriod: Duration.days(14) });

@@ -77,7 +77,7 @@ export { createHandler } from './runtime/handler';
 export type { DynamoDBBatchHandler, HandlerOptions, KinesisBatchHandler } from './runtime/handler';
 export { DEFAULT_SERVICE_NAME, createLogger, defaultLogger } from './runtime/logging';
 export type { LoggerOptions } from './runtime/logging';
-export { METRICS_NAMESPACE, MetricName, addBatchMetrics, lastArrivalTime, publishBatchStats } from './runtime/metrics';
+export { METRICS_NAMESPACE, MetricName, addBatchMetrics, addSinkMetrics, lastArrivalTime, publishBatchStats } from './runtime/metrics';
 
 // Powertools interop (for users migrating from @aws-lambda-powertools/batch)
 export { asPowertoolsRecordHandler } from './runtime/powertools';
@@ -91,7 +91,7 @@ export { PayloadEncoding, TtlDeletePolicy, createRecordLogger, createScoreAggreg
 export type { RecordLoggerOptions, ScoreAggregatorOptions, TagTotalOptions } from './processors';
 
 // Sinks (idempotent: a record's effects apply once, whatever the delivery)
-export { DynamoDBSink, MARKER_TTL_ATTRIBUTE, markerTableDefinition, markerTimeToLive } from './sinks/dynamodb';
+export { DynamoDBSink, MARKER_TTL_ATTRIBUTE, markerTableDefinition } from './sinks/dynamodb';
 export type { DynamoDBSinkMetrics, DynamoDBSinkOptions } from './sinks/dynamodb';
 export { DynamoDBFaultSink, FileFaultSink, faultTableDefinition, redriveEvents, redriveFaults } from './sinks/faults';
 export type { DynamoDBFaultSinkOptions, FaultStore, FileFaultSinkOptions, ListFaultsOptions, RedriveReport, StoredFault } from './sinks/faults';

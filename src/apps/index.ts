@@ -13,17 +13,4 @@ export const apps: Readonly<Record<AppName, AppDefinition>> = {
 };
 
 export { kinesisLogApp, ordersApp, scoresApp, tagsApp };
-export { FAULT_TABLE, MARKER_TABLE } from './shared';
-export {
-  COUNTER_ID,
-  GAME_SCORE_EVENTS,
-  GAME_SCORE_RECORDS,
-  GAME_SCORES_BY_USER,
-  LAB_STREAM,
-  ORDERS,
-  PAGE_VIEWS,
-  gameScoreRecordsTable,
-  gameScoresByUserTable,
-  ordersTable,
-  pageViewsTable,
-} from './tables';
+export { FAULT_TABLE } from './shared';

@@ -1,17 +1,17 @@
 /**
  * Wiring every app shares: the sink-owned tables (dedupe markers, faults), the fault sink chosen by the
- * environment, and the pipeline -> handler glue with one logger and one metrics object per app.
+ * environment, and `defineApp`, the pipeline -> handler glue with one logger and one metrics object per app.
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createHandler } from '../runtime/handler';
 import { createLogger } from '../runtime/logging';
-import { METRICS_NAMESPACE, SinkMetricName } from '../runtime/metrics';
+import { METRICS_NAMESPACE, addSinkMetrics } from '../runtime/metrics';
 import { definePipeline } from '../runtime/pipeline';
 import type { Effect, FaultSink, Processor, Sink } from '../runtime/types';
-import { DynamoDBSink, MARKER_TTL_ATTRIBUTE, markerTableDefinition, type DynamoDBSinkMetrics } from '../sinks/dynamodb';
+import { DynamoDBSink, MARKER_TTL_ATTRIBUTE, markerTableDefinition } from '../sinks/dynamodb';
 import { DynamoDBFaultSink, FileFaultSink, faultTableDefinition } from '../sinks/faults';
 import { LogSink } from '../sinks/log';
-import type { AppEnvironment, AppName, StreamHandler, TableDefinition } from './types';
+import type { AppDefinition, AppEnvironment, StreamHandler, TableDefinition } from './types';
 
 /** The table of the DynamoDB sinks' dedupe markers, shared by the apps (each app's sink has its own scope). */
 export const MARKER_TABLE = 'ShardflowMarkers';
@@ -32,43 +32,44 @@ function faultSinkFor(environment: AppEnvironment): FaultSink {
   return new DynamoDBFaultSink({ client: environment.dynamodb, table: faults?.table ?? FAULT_TABLE });
 }
 
-export interface AppWiring {
-  readonly app: AppName;
-  readonly environment: AppEnvironment;
-  readonly processors: readonly Processor<Effect>[];
-  /** Tables the app's idempotent DynamoDB sink writes; none means the app has no DynamoDB sink. */
-  readonly outputTables: readonly string[];
-}
+/** An app's definition with its processors in place of the handler factory `defineApp` builds from them. */
+type AppSpec = Omit<AppDefinition, 'createHandler'> & {
+  /** The app's processors, made for each handler it builds. */
+  readonly processors: () => readonly Processor<Effect>[];
+};
 
 /**
- * Builds an app's handler: its processors, an idempotent DynamoDB sink for its output tables, a log sink (for the
- * logger processors and for processor warnings), and the fault sink the environment names.
+ * An app whose handler runs its processors with an idempotent DynamoDB sink for its output tables (none: no
+ * DynamoDB sink), a log sink (for the logger processors and for processor warnings), and the fault sink the
+ * environment names.
  */
-export function buildHandler(wiring: AppWiring): StreamHandler {
-  const { app, environment } = wiring;
+export function defineApp(spec: AppSpec): AppDefinition {
+  const { processors, ...definition } = spec;
+  return { ...definition, createHandler: (environment) => buildHandler(definition, processors(), environment) };
+}
+
+function buildHandler(
+  { name: app, outputTables }: Pick<AppDefinition, 'name' | 'outputTables'>,
+  processors: readonly Processor<Effect>[],
+  environment: AppEnvironment,
+): StreamHandler {
   const logger = createLogger({ serviceName: app });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: app });
-  const publish = (sinkMetrics: DynamoDBSinkMetrics): void => {
-    metrics.addMetric(SinkMetricName.Requests, MetricUnit.Count, sinkMetrics.requests);
-    metrics.addMetric(SinkMetricName.ConsumedWriteCapacity, MetricUnit.Count, sinkMetrics.consumedCapacityUnits);
-    metrics.addMetric(SinkMetricName.DuplicatesSkipped, MetricUnit.Count, sinkMetrics.duplicatesSkipped);
-    metrics.addMetric(SinkMetricName.Retries, MetricUnit.Count, sinkMetrics.retries);
-  };
   const sinks: Sink<Effect>[] = [new LogSink({ logger, name: `${app}-log` })];
-  if (wiring.outputTables.length > 0) {
+  if (outputTables.length > 0) {
     sinks.unshift(
       new DynamoDBSink({
         client: environment.dynamodb,
         markerTable: MARKER_TABLE,
         // The name is also the marker scope: apps sharing the marker table never skip each other's records.
         name: `${app}-dynamodb`,
-        tables: wiring.outputTables,
-        onMetrics: publish,
+        tables: outputTables,
+        onMetrics: (sinkMetrics) => addSinkMetrics(metrics, sinkMetrics),
       }),
     );
   }
   const pipeline = definePipeline<Effect>({
-    processors: wiring.processors,
+    processors,
     sinks,
     faultSink: faultSinkFor(environment),
     options: { logger },

@@ -53,8 +53,8 @@ const OPTION_KEYS = ['dynamodb', ...Object.keys(DEFAULTS)];
 const COMPONENT = 'The tags HTTP handlers';
 
 /** A response format. */
-export const ResponseFormat = { Html: 'html', Json: 'json' } as const;
-export type ResponseFormat = (typeof ResponseFormat)[keyof typeof ResponseFormat];
+const ResponseFormat = { Html: 'html', Json: 'json' } as const;
+type ResponseFormat = (typeof ResponseFormat)[keyof typeof ResponseFormat];
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

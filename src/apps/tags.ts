@@ -3,22 +3,15 @@
  * of Count over all tag items. The HTTP side (visits and counts) is in tags-http.ts.
  */
 import { createTagTotal } from '../processors/tags';
-import { buildHandler, faultTable, markerTable } from './shared';
+import { defineApp, faultTable, markerTable } from './shared';
 import { COUNTER_ID, PAGE_VIEWS, pageViewsTable } from './tables';
-import { AppName, type AppDefinition } from './types';
+import { AppName } from './types';
 
-export const tagsApp: AppDefinition = {
+export const tagsApp = defineApp({
   name: AppName.Tags,
-  description: `Keeps ${PAGE_VIEWS} item ${COUNTER_ID}.TotalViews equal to the sum of Count over all tag items.`,
   tables: [pageViewsTable, markerTable, faultTable],
   kinesisStreams: [],
   outputTables: [PAGE_VIEWS],
   eventSource: { batchSize: 100, startingPosition: 'TRIM_HORIZON' },
-  createHandler: (environment) =>
-    buildHandler({
-      app: AppName.Tags,
-      environment,
-      processors: [createTagTotal({ table: PAGE_VIEWS, counterId: COUNTER_ID })],
-      outputTables: [PAGE_VIEWS],
-    }),
-};
+  processors: () => [createTagTotal({ table: PAGE_VIEWS, counterId: COUNTER_ID })],
+});

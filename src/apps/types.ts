@@ -3,13 +3,10 @@
  * The CLI (replay, dev, npm start) and the infrastructure code read these definitions.
  */
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
-import type { PartialBatchResponse } from '../runtime/model';
+import type { StreamHandler } from '../runtime/types';
 
-export type StreamEvent = KinesisStreamEvent | DynamoDBStreamEvent;
-
-/** A Lambda handler for Kinesis or DynamoDB stream events with partial batch responses. */
-export type StreamHandler = (event: StreamEvent, context: Context) => Promise<PartialBatchResponse>;
+// Defined by the runtime, which must not depend on apps; re-exported for the apps' other importers.
+export type { StreamEvent, StreamHandler } from '../runtime/types';
 
 export interface AppEnvironment {
   readonly dynamodb: DynamoDBClient;
@@ -33,7 +30,6 @@ export type AppName = (typeof AppName)[keyof typeof AppName];
 
 export interface AppDefinition {
   readonly name: AppName;
-  readonly description: string;
   /**
    * Every table the app reads or writes, created when missing. A table whose StreamSpecification is enabled is
    * one the app consumes: its stream is mapped to the app's handler.

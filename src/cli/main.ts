@@ -10,7 +10,7 @@ import { APP_NAMES, appByName } from '../local/apps';
 import { runDemo } from '../local/demo';
 import { startDev } from '../local/dev';
 import { openEnvironment, type EndpointOptions } from '../local/environment';
-import type { EventSourceMappingOptions } from '../local/event-source';
+import { batchInfo, type EventSourceMappingOptions } from '../local/event-source';
 import { progressBar } from '../local/progress';
 import { recordStream } from '../local/recorder';
 import { countDeliveries } from '../local/recording';
@@ -83,7 +83,7 @@ function printSummary(summary: ReplaySummary): void {
     ...summary.faults.map((fault) => `  ${fault.recordId} [${fault.stage}] ${fault.error.code}: ${fault.error.message}`),
     `On-failure records: ${summary.dlq.length}`,
     ...summary.dlq.map((record) => {
-      const info = 'KinesisBatchInfo' in record ? record.KinesisBatchInfo : record.DDBStreamBatchInfo;
+      const info = batchInfo(record);
       return `  ${info.batchSize} record(s) of ${info.shardId}, ${info.startSequenceNumber}..${info.endSequenceNumber}`;
     }),
   ];
@@ -128,8 +128,10 @@ export function buildProgram(): Command {
     const app = appByName(flags.app);
     const environment = await openEnvironment({ ...endpointOptions(flags), kinesis: false });
     try {
-      const total = await countDeliveries(recordings);
-      const progress = progressBar({ total, label: `replay ${app.name}`, disabled: flags.json === true || total <= 5 });
+      // Counting reads every recording once more: only worth it when a progress bar can show.
+      const showProgress = flags.json !== true && process.stderr.isTTY;
+      const total = showProgress ? await countDeliveries(recordings) : 0;
+      const progress = progressBar({ total, label: `replay ${app.name}`, disabled: !showProgress || total <= 5 });
       const summary = await replay({
         app,
         recordings,
@@ -196,8 +198,9 @@ export function buildProgram(): Command {
       log(`Polling for apps ${flags.app.join(', ')}. Ctrl-C stops; a restart resumes from the checkpoints.`);
       const signal = await interrupted();
       log(`${signal}: finishing the batches in flight...`);
-      const stats = session.poller.stats();
       await session.stop();
+      // Read after stop(): it finishes the batches in flight, which count too.
+      const stats = session.poller.stats();
       log(`Stopped after ${stats.records} records in ${stats.invocations} invocations.`);
     },
   );

@@ -8,7 +8,7 @@ import { AppName, type AppDefinition, type AppEnvironment, type TableDefinition 
 import { ShardflowError, ErrorCode } from '../runtime/errors';
 import { ensureStreams, ensureTables, type LocalEnvironment } from './environment';
 import type { EventSourceMappingOptions } from './event-source';
-import type { ProxyRoute } from './http';
+import type { ProxyHandler } from './http';
 import type { PollerMapping, PollerSource, StartingPosition } from './poller';
 
 export const APP_NAMES: readonly AppName[] = Object.values(AppName);
@@ -22,7 +22,7 @@ export function appByName(name: string): AppDefinition {
 }
 
 /** What an app consumes: the streams of its tables that have one enabled, and its Kinesis streams. */
-export function appSources(app: AppDefinition): PollerSource[] {
+function appSources(app: AppDefinition): PollerSource[] {
   return [
     ...app.tables.filter((table) => table.StreamSpecification?.StreamEnabled === true).map((table) => ({ table: table.TableName ?? '' })),
     ...app.kinesisStreams.map((kinesisStream) => ({ kinesisStream })),
@@ -66,11 +66,7 @@ export function appMappings(selected: readonly AppDefinition[], environment: App
   }));
 }
 
-/** The page-view tags HTTP routes: `GET /tag/{tag}` and `GET /counts/{tag}`. */
-export function tagsHttpRoutes(environment: AppEnvironment): ProxyRoute[] {
-  const handlers = createTagsHttpHandlers({ dynamodb: environment.dynamodb });
-  return [
-    { resource: '/tag/{tag}', handler: handlers.visit },
-    { resource: '/counts/{tag}', handler: handlers.counts },
-  ];
+/** The page-view tags HTTP routes, `GET /tag/{tag}` and `GET /counts/{tag}`, behind one handler. */
+export function tagsHttpHandler(environment: AppEnvironment): ProxyHandler {
+  return createTagsHttpHandlers({ dynamodb: environment.dynamodb }).route;
 }

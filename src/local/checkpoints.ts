@@ -4,17 +4,14 @@
  */
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
-  DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
-  ResourceInUseException,
-  ResourceNotFoundException,
   UpdateItemCommand,
-  waitUntilTableExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import type { TableDefinition } from '../apps/types';
 import { paddedSequenceNumber } from '../runtime/model';
+import { ensureTables } from './environment';
 
 /** What the poller knows about a shard after a restart. */
 export interface ShardCheckpoint {
@@ -35,36 +32,26 @@ export interface CheckpointStore {
   saveClosed(key: string): Promise<void>;
 }
 
-/** The table `DynamoDBCheckpointStore` uses unless given another (key `Shard`, a string). */
+/** The table `DynamoDBCheckpointStore` uses (key `Shard`, a string). */
 export const CHECKPOINT_TABLE = 'ShardflowCheckpoints';
 
+export function checkpointTableDefinition(name: string): TableDefinition {
+  return {
+    TableName: name,
+    KeySchema: [{ AttributeName: 'Shard', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'Shard', AttributeType: 'S' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
+
 export class DynamoDBCheckpointStore implements CheckpointStore {
-  constructor(
-    private readonly client: DynamoDBClient,
-    readonly tableName: string = CHECKPOINT_TABLE,
-  ) {}
+  readonly tableName = CHECKPOINT_TABLE;
+
+  constructor(private readonly client: DynamoDBClient) {}
 
   /** Creates the table when it is missing. */
   async ensureTable(): Promise<void> {
-    try {
-      await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
-      return;
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-    }
-    try {
-      await this.client.send(
-        new CreateTableCommand({
-          TableName: this.tableName,
-          KeySchema: [{ AttributeName: 'Shard', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'Shard', AttributeType: 'S' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
-    await waitUntilTableExists({ client: this.client, maxWaitTime: 60 }, { TableName: this.tableName });
+    await ensureTables(this.client, [checkpointTableDefinition(this.tableName)]);
   }
 
   async load(key: string): Promise<ShardCheckpoint | undefined> {

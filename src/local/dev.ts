@@ -4,10 +4,11 @@
  */
 import type { AppDefinition, AppEnvironment } from '../apps/types';
 import { errorMessage } from '../runtime/errors';
-import { appMappings, prepareApps, tagsHttpRoutes, type MappingOverrides } from './apps';
-import { CHECKPOINT_TABLE, DynamoDBCheckpointStore } from './checkpoints';
+import { appMappings, prepareApps, tagsHttpHandler, type MappingOverrides } from './apps';
+import { DynamoDBCheckpointStore } from './checkpoints';
 import { openEnvironment, type EndpointOptions, type LocalEnvironment } from './environment';
-import { serveProxyRoutes, type HttpServer } from './http';
+import { batchInfo } from './event-source';
+import { serveProxyHandler, type HttpServer } from './http';
 import { LocalPoller } from './poller';
 import { appendJsonLines } from './recording';
 
@@ -48,7 +49,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     const created = await prepareApps(environment, options.apps);
     if (created.tables.length > 0) log(`Created tables: ${created.tables.join(', ')}`);
     if (created.streams.length > 0) log(`Created Kinesis streams: ${created.streams.join(', ')}`);
-    const checkpoints = new DynamoDBCheckpointStore(environment.dynamodb, CHECKPOINT_TABLE);
+    const checkpoints = new DynamoDBCheckpointStore(environment.dynamodb);
     await checkpoints.ensureTable();
     const appEnvironment: AppEnvironment = {
       dynamodb: environment.dynamodb,
@@ -60,7 +61,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       checkpoints,
       pollIntervalMs: options.pollIntervalMs,
       onFailure: async (record, mapping) => {
-        const info = 'KinesisBatchInfo' in record ? record.KinesisBatchInfo : record.DDBStreamBatchInfo;
+        const info = batchInfo(record);
         log(
           `[${mapping}] retries exhausted for ${info.batchSize} record(s) of ${info.shardId} ` +
             `(${info.startSequenceNumber}..${info.endSequenceNumber}); on-failure record ${dlqFile === undefined ? 'logged' : `appended to ${dlqFile}`}.`,
@@ -72,7 +73,7 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
     });
     await poller.start();
     const serveHttp = options.http ?? options.apps.some((app) => app.name === 'tags');
-    if (serveHttp) http = await serveProxyRoutes(tagsHttpRoutes(appEnvironment), { port: options.port ?? 0 });
+    if (serveHttp) http = await serveProxyHandler(tagsHttpHandler(appEnvironment), { port: options.port ?? 0 });
     const running = poller;
     return {
       environment,

@@ -2,12 +2,13 @@
  * Emulation of a Lambda event source mapping for Kinesis and DynamoDB Streams, generic over a `StreamHandler`:
  * partial batch responses (re-deliver from the lowest failed sequence number), retries, BisectBatchOnFunctionError,
  * a function timeout, and the record Lambda sends to an on-failure destination when retries run out.
- * See /work/shared/reference/stream-semantics.md for the contract this follows.
+ * See docs/local-runner.md for the contract this follows.
  */
 import { randomUUID } from 'node:crypto';
 import type { StreamEvent, StreamHandler } from '../apps/types';
 import { ShardflowError, ErrorCode, errorMessage } from '../runtime/errors';
 import { compareSequenceNumbers } from '../runtime/model';
+import { rejectUnknownKeys } from '../runtime/options';
 import { createLocalContext, localFunctionArn } from './lambda-context';
 import { recordPosition, type LambdaStreamRecord } from './lambda-records';
 
@@ -84,6 +85,11 @@ export type OnFailureRecord =
   | (OnFailureRecordBase & { readonly KinesisBatchInfo: OnFailureBatchInfo })
   | (OnFailureRecordBase & { readonly DDBStreamBatchInfo: OnFailureBatchInfo });
 
+/** The batch an on-failure record describes, whichever stream kind it came from. */
+export function batchInfo(record: OnFailureRecord): OnFailureBatchInfo {
+  return 'KinesisBatchInfo' in record ? record.KinesisBatchInfo : record.DDBStreamBatchInfo;
+}
+
 export const InvocationOutcome = {
   Success: 'success',
   /** The handler returned batchItemFailures. */
@@ -127,6 +133,30 @@ export interface DeliveryResult {
   readonly onFailure: readonly OnFailureRecord[];
 }
 
+/** Totals over delivered batches (the poller's stats, the replay summary's counts). */
+export interface DeliveryTotals {
+  readonly batches: number;
+  readonly records: number;
+  readonly invocations: number;
+  readonly batchItemFailures: number;
+  readonly functionErrors: number;
+  /** On-failure records written. */
+  readonly onFailure: number;
+}
+
+export const NO_DELIVERIES: DeliveryTotals = { batches: 0, records: 0, invocations: 0, batchItemFailures: 0, functionErrors: 0, onFailure: 0 };
+
+export function addDelivery(totals: DeliveryTotals, result: DeliveryResult): DeliveryTotals {
+  return {
+    batches: totals.batches + 1,
+    records: totals.records + result.records,
+    invocations: totals.invocations + result.invocations,
+    batchItemFailures: totals.batchItemFailures + result.batchItemFailures,
+    functionErrors: totals.functionErrors + result.functionErrors,
+    onFailure: totals.onFailure + result.onFailure.length,
+  };
+}
+
 interface WorkItem {
   readonly records: readonly LambdaStreamRecord[];
   /** Retry attempts already used by these records. */
@@ -143,11 +173,7 @@ type InvocationResult =
 const OPTION_KEYS: ReadonlySet<string> = new Set(['maxRetries', 'bisectBatchOnFunctionError', 'timeoutMs', 'functionName', 'region']);
 
 function validateOptions(options: EventSourceMappingOptions): void {
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
-      throw new ShardflowError(ErrorCode.InvalidOptions, `Unknown event source mapping option "${key}".`);
-    }
-  }
+  rejectUnknownKeys(options, OPTION_KEYS, (key) => `Unknown event source mapping option "${key}".`);
   const { maxRetries, timeoutMs } = options;
   if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 10_000)) {
     throw new ShardflowError(ErrorCode.InvalidOptions, `maxRetries must be an integer from 0 to 10000, got ${maxRetries}.`);

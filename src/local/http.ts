@@ -1,5 +1,5 @@
 /**
- * Serves API Gateway proxy handlers (REST API / payload format 1.0) on a loopback port: each HTTP request
+ * Serves an API Gateway proxy handler (REST API / payload format 1.0) on a loopback port: each HTTP request
  * becomes the event API Gateway would send, and the handler's result becomes the HTTP response.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,38 +11,23 @@ import { LOCAL_ACCOUNT_ID } from './lambda-context';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
-/** A resource like `/tag/{tag}`: its path parameters are filled from the request path. */
-export interface ProxyRoute {
-  readonly resource: string;
-  readonly handler: ProxyHandler;
-}
-
 export interface HttpServer {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   close(): Promise<void>;
 }
 
-function matchResource(resource: string, path: string): Record<string, string> | undefined {
-  const expected = resource.split('/');
-  const actual = path.split('/');
-  if (expected.length !== actual.length) return undefined;
-  const parameters: Record<string, string> = {};
-  for (let index = 0; index < expected.length; index += 1) {
-    const part = expected[index];
-    const parameter = /^\{(\w+)\}$/.exec(part);
-    if (parameter === null) {
-      if (part !== actual[index]) return undefined;
-      continue;
-    }
-    try {
-      parameters[parameter[1]] = decodeURIComponent(actual[index]);
-    } catch {
-      return undefined;
-    }
-    if (parameters[parameter[1]] === '') return undefined;
+/** The one resource served: `/{proxy+}`, whose `proxy` parameter is the decoded path after the first slash. */
+const PROXY_RESOURCE = '/{proxy+}';
+
+function proxyParameters(path: string): Record<string, string> | null {
+  const tail = path.slice(1);
+  if (tail === '') return null;
+  try {
+    return { proxy: decodeURIComponent(tail) };
+  } catch {
+    return { proxy: tail };
   }
-  return parameters;
 }
 
 async function readBody(request: IncomingMessage): Promise<string | null> {
@@ -51,7 +36,7 @@ async function readBody(request: IncomingMessage): Promise<string | null> {
   return chunks.length === 0 ? null : Buffer.concat(chunks).toString('utf8');
 }
 
-function proxyEvent(request: IncomingMessage, url: URL, route: ProxyRoute | undefined, parameters: Record<string, string> | null, body: string | null): APIGatewayProxyEvent {
+function proxyEvent(request: IncomingMessage, url: URL, body: string | null): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -75,11 +60,11 @@ function proxyEvent(request: IncomingMessage, url: URL, route: ProxyRoute | unde
     httpMethod: request.method ?? 'GET',
     isBase64Encoded: false,
     path: url.pathname,
-    pathParameters: parameters,
+    pathParameters: proxyParameters(url.pathname),
     queryStringParameters: hasQuery ? query : null,
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
     stageVariables: null,
-    resource: route?.resource ?? url.pathname,
+    resource: PROXY_RESOURCE,
     requestContext: {
       accountId: LOCAL_ACCOUNT_ID,
       apiId: 'local',
@@ -108,7 +93,7 @@ function proxyEvent(request: IncomingMessage, url: URL, route: ProxyRoute | unde
       requestId: randomUUID(),
       requestTimeEpoch: now,
       resourceId: 'local',
-      resourcePath: route?.resource ?? url.pathname,
+      resourcePath: PROXY_RESOURCE,
     },
   };
 }
@@ -120,27 +105,14 @@ function send(response: ServerResponse, result: APIGatewayProxyResult): void {
   response.end(result.isBase64Encoded === true ? Buffer.from(result.body, 'base64') : result.body);
 }
 
-/** Starts a loopback HTTP server for the routes; requests that match none get a 404. */
-export async function serveProxyRoutes(routes: readonly ProxyRoute[], options: { readonly port?: number } = {}): Promise<HttpServer> {
+/** Starts a loopback HTTP server that hands every request to `handler`, as a `/{proxy+}` resource would. */
+export async function serveProxyHandler(handler: ProxyHandler, options: { readonly port?: number } = {}): Promise<HttpServer> {
   const server = createServer((request, response) => {
     void (async () => {
       try {
         const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-        let matched: { route: ProxyRoute; parameters: Record<string, string> } | undefined;
-        for (const route of routes) {
-          const parameters = matchResource(route.resource, url.pathname);
-          if (parameters !== undefined) {
-            matched = { route, parameters };
-            break;
-          }
-        }
-        if (matched === undefined) {
-          send(response, { statusCode: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Not found.\n' });
-          return;
-        }
         const body = await readBody(request);
-        const event = proxyEvent(request, url, matched.route, Object.keys(matched.parameters).length > 0 ? matched.parameters : null, body);
-        send(response, await matched.route.handler(event));
+        send(response, await handler(proxyEvent(request, url, body)));
       } catch (error) {
         // API Gateway answers a failed integration with 502.
         send(response, { statusCode: 502, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `${errorMessage(error)}\n` });

@@ -11,6 +11,8 @@ import type {
   KinesisStreamRecord as LambdaKinesisRecord,
 } from 'aws-lambda';
 import type { StreamEvent } from '../apps/types';
+import { shardIdFromEventId } from '../runtime/kinesis';
+import { isObject, type RawObject } from '../runtime/record-fields';
 import { LOCAL_ACCOUNT_ID } from './lambda-context';
 
 export type LambdaStreamRecord = StreamEvent['Records'][number];
@@ -27,11 +29,7 @@ export interface RecordPosition {
   readonly shardId: string | undefined;
 }
 
-function isRecordObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stringField(value: Record<string, unknown>, key: string): string | undefined {
+function stringField(value: RawObject, key: string): string | undefined {
   const field = value[key];
   return typeof field === 'string' ? field : undefined;
 }
@@ -42,29 +40,28 @@ function secondsToMillis(value: unknown): number | undefined {
 
 /** Reads a delivered record defensively: recordings may hold malformed records on purpose (bad-input cases). */
 export function recordPosition(record: unknown): RecordPosition {
-  if (!isRecordObject(record)) {
+  if (!isObject(record)) {
     return { sequenceNumber: undefined, arrivalTime: undefined, source: undefined, streamArn: undefined, shardId: undefined };
   }
   const eventSource = stringField(record, 'eventSource');
   const streamArn = stringField(record, 'eventSourceARN');
   const kinesis = record.kinesis;
-  if (eventSource === 'aws:kinesis' || (eventSource === undefined && isRecordObject(kinesis))) {
-    const payload = isRecordObject(kinesis) ? kinesis : {};
+  if (eventSource === 'aws:kinesis' || (eventSource === undefined && isObject(kinesis))) {
+    const payload = isObject(kinesis) ? kinesis : {};
     const eventID = stringField(record, 'eventID');
-    const separator = eventID?.indexOf(':') ?? -1;
     return {
       sequenceNumber: stringField(payload, 'sequenceNumber'),
       arrivalTime: secondsToMillis(payload.approximateArrivalTimestamp),
       source: 'aws:kinesis',
       streamArn,
-      shardId: eventID !== undefined && separator > 0 ? eventID.slice(0, separator) : undefined,
+      shardId: eventID === undefined ? undefined : shardIdFromEventId(eventID),
     };
   }
-  const dynamodb = isRecordObject(record.dynamodb) ? record.dynamodb : {};
+  const dynamodb = isObject(record.dynamodb) ? record.dynamodb : {};
   return {
     sequenceNumber: stringField(dynamodb, 'SequenceNumber'),
     arrivalTime: secondsToMillis(dynamodb.ApproximateCreationDateTime),
-    source: eventSource === 'aws:dynamodb' || isRecordObject(record.dynamodb) ? 'aws:dynamodb' : undefined,
+    source: eventSource === 'aws:dynamodb' || isObject(record.dynamodb) ? 'aws:dynamodb' : undefined,
     streamArn,
     shardId: undefined,
   };
@@ -95,7 +92,7 @@ export function lambdaKinesisRecord(
 }
 
 /** The JSON form of an AttributeValue: what Lambda puts in the event (binary as base64). */
-export function lambdaAttributeValue(value: StreamsAttributeValue): LambdaAttributeValue {
+function lambdaAttributeValue(value: StreamsAttributeValue): LambdaAttributeValue {
   if (value.S !== undefined) return { S: value.S };
   if (value.N !== undefined) return { N: value.N };
   if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
@@ -109,9 +106,13 @@ export function lambdaAttributeValue(value: StreamsAttributeValue): LambdaAttrib
   throw new Error(`DynamoDB Streams returned an attribute value of unknown type: ${JSON.stringify(value)}.`);
 }
 
-function lambdaImage(image: Record<string, StreamsAttributeValue>): Record<string, LambdaAttributeValue> {
+/** The JSON form of an item (AttributeValue map), as Lambda puts it in the event. */
+export function lambdaImage(image: Record<string, StreamsAttributeValue>): Record<string, LambdaAttributeValue> {
   const result: Record<string, LambdaAttributeValue> = {};
-  for (const [name, value] of Object.entries(image)) result[name] = lambdaAttributeValue(value);
+  for (const [name, value] of Object.entries(image)) {
+    // An attribute may be called "__proto__"; plain assignment would set the prototype instead.
+    Object.defineProperty(result, name, { value: lambdaAttributeValue(value), enumerable: true, writable: true, configurable: true });
+  }
   return result;
 }
 

@@ -11,14 +11,23 @@ import type { StreamEvent, StreamHandler } from '../apps/types';
 import { ErrorCode, ShardflowError } from '../runtime/errors';
 import type { CheckpointStore } from './checkpoints';
 import {
+  addDelivery,
   EventSourceMapping,
-  type DeliveryResult,
+  NO_DELIVERIES,
+  type DeliveryTotals,
   type EventSourceMappingOptions,
-  type InvocationReport,
   type OnFailureRecord,
 } from './event-source';
 import { recordPosition, type LambdaStreamRecord } from './lambda-records';
-import { openDynamoDBStream, openKinesisStream, type ShardInfo, type ShardRead, type StreamReader } from './streams';
+import {
+  openDynamoDBStream,
+  openKinesisStream,
+  parentsDone,
+  withListedParents,
+  type ShardInfo,
+  type ShardRead,
+  type StreamReader,
+} from './streams';
 
 /** A stream a mapping consumes: the stream of a DynamoDB table, or a Kinesis stream. */
 export type PollerSource = { readonly table: string } | { readonly kinesisStream: string };
@@ -45,14 +54,6 @@ export interface PollerMapping {
   readonly invocation?: EventSourceMappingOptions;
 }
 
-export interface BatchReport {
-  readonly mapping: string;
-  /** Table or stream name. */
-  readonly source: string;
-  readonly shardId: string;
-  readonly result: DeliveryResult;
-}
-
 export interface PollerOptions {
   readonly clients: {
     readonly dynamodb: DynamoDBClient;
@@ -63,29 +64,18 @@ export interface PollerOptions {
   readonly checkpoints: CheckpointStore;
   /** Wait between polls of a shard that had no new records (Lambda polls about once a second). @default 1000 */
   readonly pollIntervalMs?: number;
-  /** How often to look for new shards. @default 10000 */
-  readonly shardDiscoveryIntervalMs?: number;
   /** Wait before a shard whose reader failed resumes from its last checkpoint. @default 1000 */
   readonly restartDelayMs?: number;
   /** Receives each on-failure record (the on-failure destination). */
   readonly onFailure?: (record: OnFailureRecord, mapping: string) => Promise<void> | void;
-  /** Called after every invocation. */
-  readonly onInvocation?: (report: InvocationReport, mapping: string) => void;
-  /** Called after every batch is done. */
-  readonly onBatch?: (report: BatchReport) => void;
   /** Called when reading or checkpointing a shard fails; the shard resumes from its checkpoint after `restartDelayMs`. */
   readonly onError?: (error: unknown, shard: string) => void;
 }
 
-export interface PollerStats {
-  readonly batches: number;
-  readonly records: number;
-  readonly invocations: number;
-  readonly batchItemFailures: number;
-  readonly functionErrors: number;
-  readonly onFailure: number;
-}
+export type PollerStats = DeliveryTotals;
 
+/** How often to look for new shards. */
+const SHARD_DISCOVERY_INTERVAL_MS = 10_000;
 /** Lambda's largest BatchSize for both stream kinds. */
 const MAX_BATCH_SIZE = 10_000;
 /** Consecutive reads that may fail with an expired or trimmed iterator before the shard takes the restart path. */
@@ -133,7 +123,6 @@ function validatePositiveInteger(value: number, name: string, max: number): void
 export class LocalPoller {
   private readonly options: PollerOptions;
   private readonly pollIntervalMs: number;
-  private readonly discoveryIntervalMs: number;
   private readonly restartDelayMs: number;
   private readonly mappings: readonly PollerMapping[];
   private readonly consumers: Consumer[] = [];
@@ -144,13 +133,12 @@ export class LocalPoller {
   private readonly sleepers = new Set<() => void>();
   private discoveryLoop: Promise<void> | undefined;
   private pollCounter = 0;
-  private counters = { batches: 0, records: 0, invocations: 0, batchItemFailures: 0, functionErrors: 0, onFailure: 0 };
+  private counters: PollerStats = NO_DELIVERIES;
 
   constructor(mappings: readonly PollerMapping[], options: PollerOptions) {
     this.mappings = mappings;
     this.options = options;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.discoveryIntervalMs = options.shardDiscoveryIntervalMs ?? 10_000;
     this.restartDelayMs = options.restartDelayMs ?? 1000;
     const names = new Set<string>();
     for (const mapping of mappings) {
@@ -200,7 +188,7 @@ export class LocalPoller {
   }
 
   stats(): PollerStats {
-    return { ...this.counters };
+    return this.counters;
   }
 
   /**
@@ -240,7 +228,7 @@ export class LocalPoller {
 
   private async runDiscovery(): Promise<void> {
     while (!this.stopping) {
-      await this.sleep(this.discoveryIntervalMs);
+      await this.sleep(SHARD_DISCOVERY_INTERVAL_MS);
       if (this.stopping) return;
       for (const consumer of this.consumers) {
         try {
@@ -258,21 +246,13 @@ export class LocalPoller {
     const shards = await consumer.reader.listShards();
     const initial = !consumer.discovered;
     consumer.discovered = true;
-    const listed = new Set(shards.map((shard) => shard.shardId));
-    for (const shard of shards) {
+    for (const shard of withListedParents(shards)) {
       const key = `${consumer.mapping.name}|${consumer.reader.streamKey}|${shard.shardId}`;
       if (this.workers.has(key)) continue;
-      // Parents that are no longer listed have expired: their records are gone, nothing to wait for.
-      const known: ShardInfo = {
-        shardId: shard.shardId,
-        parentShardId: shard.parentShardId !== undefined && listed.has(shard.parentShardId) ? shard.parentShardId : undefined,
-        adjacentParentShardId:
-          shard.adjacentParentShardId !== undefined && listed.has(shard.adjacentParentShardId) ? shard.adjacentParentShardId : undefined,
-      };
       this.workers.set(key, {
         key,
         consumer,
-        shard: known,
+        shard,
         initialPosition: initial ? consumer.mappingOptions.startingPosition : StartingPosition.TrimHorizon,
         state: 'waiting',
         lastIdlePoll: -1,
@@ -285,9 +265,7 @@ export class LocalPoller {
 
   private parentsDone(worker: ShardWorker): boolean {
     const prefix = `${worker.consumer.mapping.name}|${worker.consumer.reader.streamKey}|`;
-    return [worker.shard.parentShardId, worker.shard.adjacentParentShardId].every(
-      (parent) => parent === undefined || this.workers.get(prefix + parent)?.state === 'done',
-    );
+    return parentsDone(worker.shard, (parent) => this.workers.get(prefix + parent)?.state === 'done');
   }
 
   private async startReady(consumer: Consumer): Promise<void> {
@@ -450,26 +428,15 @@ export class LocalPoller {
       try {
         const result = await invoker.deliver({ Records: batch } as StreamEvent, {
           shardId,
-          onInvocation: (report) => this.options.onInvocation?.(report, worker.consumer.mapping.name),
           onFailure: (record) => this.options.onFailure?.(record, worker.consumer.mapping.name),
           onCheckpoint: (sequenceNumber) => this.options.checkpoints.saveSequence(worker.key, sequenceNumber),
         });
-        this.count(result);
-        this.options.onBatch?.({ mapping: worker.consumer.mapping.name, source: reader.name, shardId, result });
+        this.counters = addDelivery(this.counters, result);
       } finally {
         worker.busy = false;
       }
     }
     return false;
-  }
-
-  private count(result: DeliveryResult): void {
-    this.counters.batches += 1;
-    this.counters.records += result.records;
-    this.counters.invocations += result.invocations;
-    this.counters.batchItemFailures += result.batchItemFailures;
-    this.counters.functionErrors += result.functionErrors;
-    this.counters.onFailure += result.onFailure.length;
   }
 
   /** Waits `ms`, or less when the poller stops meanwhile. */

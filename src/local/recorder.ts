@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { appendJsonLines, type RecordingLine } from './recording';
-import type { ShardInfo, StreamReader } from './streams';
+import { parentsDone, withListedParents, type ShardInfo, type ShardPosition, type StreamReader } from './streams';
 
 export interface RecordOptions {
   readonly reader: StreamReader;
@@ -30,23 +30,7 @@ export interface RecordResult {
   readonly shards: number;
 }
 
-/** Parents before children, so a replay of the recording sees each partition key's records in order. */
-function lineageOrder(shards: readonly ShardInfo[]): ShardInfo[] {
-  const byId = new Map(shards.map((shard) => [shard.shardId, shard]));
-  const ordered: ShardInfo[] = [];
-  const seen = new Set<string>();
-  const visit = (shard: ShardInfo) => {
-    if (seen.has(shard.shardId)) return;
-    seen.add(shard.shardId);
-    for (const parent of [shard.parentShardId, shard.adjacentParentShardId]) {
-      const known = parent === undefined ? undefined : byId.get(parent);
-      if (known !== undefined) visit(known);
-    }
-    ordered.push(shard);
-  };
-  shards.forEach(visit);
-  return ordered;
-}
+type ShardState = 'waiting' | 'running' | 'done';
 
 export async function recordStream(options: RecordOptions): Promise<RecordResult> {
   const { reader } = options;
@@ -56,11 +40,10 @@ export async function recordStream(options: RecordOptions): Promise<RecordResult
   }
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   await writeFile(options.output, '', 'utf8');
-  const shards = lineageOrder(await reader.listShards());
   let records = 0;
   let lines = 0;
-  const full = () => options.maxRecords !== undefined && records >= options.maxRecords;
-  const stopped = () => options.signal?.aborted === true || full();
+  const remaining = () => (options.maxRecords === undefined ? Infinity : options.maxRecords - records);
+  const stopped = () => options.signal?.aborted === true || remaining() <= 0;
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
       const done = () => {
@@ -72,40 +55,61 @@ export async function recordStream(options: RecordOptions): Promise<RecordResult
       options.signal?.addEventListener('abort', done, { once: true });
     });
 
-  const recordShard = async (shard: ShardInfo) => {
-    let iterator = await reader.iterator(shard.shardId, { type: options.from ?? 'TRIM_HORIZON' });
+  /** Reads one shard from `from`; true when it is closed and was read to its end. */
+  const recordShard = async (shard: ShardInfo, from: ShardPosition): Promise<boolean> => {
+    let iterator = await reader.iterator(shard.shardId, from);
     let emptyReads = 0;
     while (iterator !== undefined && !stopped()) {
-      const limit = Math.min(batchSize, options.maxRecords === undefined ? batchSize : options.maxRecords - records);
-      const read = await reader.read(shard.shardId, iterator, limit);
+      const read = await reader.read(shard.shardId, iterator, Math.min(batchSize, remaining()));
       iterator = read.nextIterator;
       if (read.records.length > 0) {
         emptyReads = 0;
-        const taken = read.records.slice(0, limit);
+        // Shards are read side by side: take and count before any await, so together they stop at maxRecords.
+        const taken = read.records.slice(0, remaining());
+        if (taken.length === 0) continue;
+        records += taken.length;
+        lines += 1;
         const line: RecordingLine = {
           Records: taken as RecordingLine['Records'],
           // DynamoDB stream records do not name their shard; keep it for on-failure records in replay.
           ...(reader.source === 'aws:dynamodb' && { shardId: shard.shardId }),
         };
         await appendJsonLines(options.output, [line]);
-        records += taken.length;
-        lines += 1;
         options.onProgress?.(records, lines);
         continue;
       }
       emptyReads += 1;
       // Kinesis says when a read reached the tip; DynamoDB Streams does not, so two empty reads in a row count.
       const caughtUp = reader.source === 'aws:kinesis' ? read.millisBehindLatest === 0 : emptyReads >= 2;
-      if (caughtUp && options.follow !== true) return;
+      if (caughtUp && options.follow !== true) return iterator === undefined;
       if (caughtUp) await pause(pollIntervalMs);
     }
+    return iterator === undefined;
   };
 
-  if (options.follow === true) {
-    // Following never ends on open shards, so read them side by side.
-    await Promise.all(shards.map(recordShard));
-  } else {
-    for (const shard of shards) await recordShard(shard);
-  }
-  return { records, lines, shards: shards.length };
+  // Parents before children, as the poller reads them, so a replay of the recording sees each partition key's
+  // records in order. A shard that closes (a reshard, DynamoDB's shard rollover) has its children listed again.
+  const shards = new Map<string, { readonly shard: ShardInfo; readonly from: ShardPosition; state: ShardState }>();
+  const recordReady = async (): Promise<void> => {
+    if (stopped()) return;
+    // Shards that appear later are read from their start: their records all came after the first listing.
+    const from: ShardPosition = shards.size === 0 ? { type: options.from ?? 'TRIM_HORIZON' } : { type: 'TRIM_HORIZON' };
+    for (const shard of withListedParents(await reader.listShards())) {
+      if (!shards.has(shard.shardId)) shards.set(shard.shardId, { shard, from, state: 'waiting' });
+    }
+    const ready = [...shards.values()].filter(
+      (entry) => entry.state === 'waiting' && parentsDone(entry.shard, (parent) => shards.get(parent)?.state === 'done'),
+    );
+    for (const entry of ready) entry.state = 'running';
+    await Promise.all(
+      ready.map(async (entry) => {
+        if (!(await recordShard(entry.shard, entry.from))) return;
+        entry.state = 'done';
+        await recordReady();
+      }),
+    );
+  };
+  await recordReady();
+  const read = [...shards.values()].filter((entry) => entry.state !== 'waiting').length;
+  return { records, lines, shards: read };
 }

@@ -10,7 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AppDefinition, AppName } from '../apps/types';
 import { FileFaultSink, type StoredFault } from '../sinks/faults';
 import { ensureTables } from './environment';
-import { EventSourceMapping, type EventSourceMappingOptions, type OnFailureRecord } from './event-source';
+import { addDelivery, EventSourceMapping, NO_DELIVERIES, type EventSourceMappingOptions, type OnFailureRecord } from './event-source';
 import { appendJsonLines, readRecording } from './recording';
 import { dumpTable, type JsonItem } from './tables';
 
@@ -61,11 +61,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     const handler = app.createHandler({ dynamodb, faults: { file: faultFile } });
     const mapping = new EventSourceMapping(handler, { functionName: `shardflow-${app.name}`, ...options.invocation });
     const dlq: OnFailureRecord[] = [];
-    let deliveries = 0;
-    let records = 0;
-    let invocations = 0;
-    let batchItemFailures = 0;
-    let functionErrors = 0;
+    let totals = NO_DELIVERIES;
     for (const recording of options.recordings) {
       for await (const delivery of readRecording(recording)) {
         const result = await mapping.deliver(delivery.event, {
@@ -75,12 +71,8 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
             if (options.dlqFile !== undefined) await appendJsonLines(options.dlqFile, [record]);
           },
         });
-        deliveries += 1;
-        records += result.records;
-        invocations += result.invocations;
-        batchItemFailures += result.batchItemFailures;
-        functionErrors += result.functionErrors;
-        options.onDelivery?.(deliveries, records);
+        totals = addDelivery(totals, result);
+        options.onDelivery?.(totals.batches, totals.records);
       }
     }
     const tables: Record<string, JsonItem[]> = {};
@@ -88,11 +80,11 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     return {
       app: app.name,
       recordings: options.recordings,
-      deliveries,
-      records,
-      invocations,
-      batchItemFailures,
-      functionErrors,
+      deliveries: totals.batches,
+      records: totals.records,
+      invocations: totals.invocations,
+      batchItemFailures: totals.batchItemFailures,
+      functionErrors: totals.functionErrors,
       faults: await new FileFaultSink({ path: faultFile }).listFaults(),
       dlq,
       tables,

@@ -18,6 +18,7 @@ import {
   type KinesisClient,
   type Shard as KinesisShard,
 } from '@aws-sdk/client-kinesis';
+import { tableNameFromStreamArn } from '../runtime/dynamodb';
 import { lambdaDynamoDBRecord, lambdaKinesisRecord, type LambdaStreamRecord } from './lambda-records';
 
 export interface ShardInfo {
@@ -56,6 +57,25 @@ export interface StreamReader {
   listShards(): Promise<ShardInfo[]>;
   iterator(shardId: string, position: ShardPosition): Promise<string | undefined>;
   read(shardId: string, iterator: string, limit: number): Promise<ShardRead>;
+}
+
+/**
+ * A listing with the parents that are not listed any more removed: they have expired, their records are gone,
+ * so there is nothing to wait for.
+ */
+export function withListedParents(shards: readonly ShardInfo[]): ShardInfo[] {
+  const listed = new Set(shards.map((shard) => shard.shardId));
+  const listedOrNone = (parent: string | undefined) => (parent !== undefined && listed.has(parent) ? parent : undefined);
+  return shards.map((shard) => ({
+    shardId: shard.shardId,
+    parentShardId: listedOrNone(shard.parentShardId),
+    adjacentParentShardId: listedOrNone(shard.adjacentParentShardId),
+  }));
+}
+
+/** Whether a shard may be read: as Lambda does, a child only once its parents were read to their end. */
+export function parentsDone(shard: ShardInfo, isDone: (shardId: string) => boolean): boolean {
+  return [shard.parentShardId, shard.adjacentParentShardId].every((parent) => parent === undefined || isDone(parent));
 }
 
 function shardInfo(shard: KinesisShard | StreamsShard): ShardInfo {
@@ -129,8 +149,7 @@ export async function openDynamoDBStream(
     }
     streamArn = Table.LatestStreamArn;
   }
-  // arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
-  const name = streamArn.split(':table/')[1]?.split('/stream/')[0] ?? streamArn;
+  const name = tableNameFromStreamArn(streamArn) ?? streamArn;
   const { streams } = clients;
   return {
     source: 'aws:dynamodb',

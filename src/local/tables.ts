@@ -3,41 +3,33 @@
  * number would change them), sets as sorted arrays, binary as base64. Items are sorted by their key.
  */
 import { DescribeTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
+import { toJsonValue, type JsonValue } from '../processors/json';
+import { unmarshallItem } from '../runtime/attribute-values';
+import { isObject } from '../runtime/record-fields';
+import { lambdaImage } from './lambda-records';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonItem = { [key: string]: JsonValue };
 
-/** A DynamoDB number as a JSON number, unless that would lose digits (more than 15 significant digits). */
-function plainNumber(text: string): number | string {
-  const value = Number(text);
-  if (!Number.isFinite(value)) return text;
-  if (/^-?\d+$/.test(text)) return Number.isSafeInteger(value) ? value : text;
-  const digits = text.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '');
-  return digits.length <= 15 ? value : text;
+const byJsonText = (a: JsonValue, b: JsonValue) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+
+/** `toJsonValue`, with map keys and set members sorted so that summaries compare stably. */
+function sortedJson(value: unknown): JsonValue {
+  if (value instanceof Set) return [...value].map((member) => toJsonValue(member)).sort(byJsonText);
+  if (Array.isArray(value)) return value.map(sortedJson);
+  if (!isObject(value) || value instanceof Uint8Array || value instanceof NumberValue) return toJsonValue(value);
+  const result: JsonItem = {};
+  for (const key of Object.keys(value).sort()) {
+    // An attribute may be called "__proto__"; plain assignment would set the prototype instead.
+    Object.defineProperty(result, key, { value: sortedJson(value[key]), enumerable: true, writable: true, configurable: true });
+  }
+  return result;
 }
 
-function plain(value: unknown): JsonValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'boolean' || typeof value === 'string') return value;
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return plainNumber(value.toString());
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (value instanceof Set) {
-    return [...value].map(plain).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-  }
-  if (Array.isArray(value)) return value.map(plain);
-  if (typeof value === 'object') {
-    const result: { [key: string]: JsonValue } = {};
-    for (const key of Object.keys(value).sort()) result[key] = plain((value as Record<string, unknown>)[key]);
-    return result;
-  }
-  return String(value);
-}
-
-/** One DynamoDB item (AttributeValue map) as plain JSON. */
-export function plainItem(item: Record<string, AttributeValue>): JsonItem {
-  return plain(unmarshall(item, { wrapNumbers: plainNumber })) as JsonItem;
+/** One DynamoDB item (AttributeValue map) as plain JSON, numbers converted as the runtime does. */
+function plainItem(item: Record<string, AttributeValue>, tableName: string): JsonItem {
+  // Scan returns binaries as bytes; unmarshallItem reads the stream-record form, binaries as base64.
+  return sortedJson(unmarshallItem(lambdaImage(item), 'item', `in table ${tableName}`)) as JsonItem;
 }
 
 function compareKeys(a: JsonValue, b: JsonValue): number {
@@ -56,7 +48,7 @@ export async function dumpTable(client: DynamoDBClient, tableName: string): Prom
   let exclusiveStartKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: exclusiveStartKey, ConsistentRead: true }));
-    items.push(...(page.Items ?? []).map(plainItem));
+    items.push(...(page.Items ?? []).map((item) => plainItem(item, tableName)));
     exclusiveStartKey = page.LastEvaluatedKey;
   } while (exclusiveStartKey !== undefined);
   return items.sort((a, b) => {

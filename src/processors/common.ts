@@ -1,37 +1,29 @@
-/** Pieces the processors share: view-type checks, exact number reading, option checks. */
+/** Pieces the processors share: the delta rule over a change's images, exact number reading, option checks. */
 import { NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
-import { ErrorCode, ShardflowError } from '../runtime/errors';
+import { carriesNewImage, carriesOldImage } from '../runtime/dynamodb';
+import { ErrorCode, ShardflowError, ValidationError } from '../runtime/errors';
 import {
   RecordKind,
   StreamViewType,
+  provenanceOf,
   type DynamoDBStreamRecord,
+  type Item,
 } from '../runtime/model';
-import { describeValue } from './json';
-
-const CARRIES_NEW: ReadonlySet<StreamViewType> = new Set([StreamViewType.NewImage, StreamViewType.NewAndOldImages]);
-const CARRIES_OLD: ReadonlySet<StreamViewType> = new Set([StreamViewType.OldImage, StreamViewType.NewAndOldImages]);
-
-/** Whether the record's view type carries the new image (without touching the throwing getter). */
-export function viewHasNewImage(record: DynamoDBStreamRecord): boolean {
-  return CARRIES_NEW.has(record.viewType);
-}
-
-/** Whether the record's view type carries the old image (without touching the throwing getter). */
-export function viewHasOldImage(record: DynamoDBStreamRecord): boolean {
-  return CARRIES_OLD.has(record.viewType);
-}
+import { rejectUnknownKeys } from '../runtime/options';
+import { LogLevel, type Effect } from '../runtime/types';
+import { describeValue, toJsonValue } from './json';
 
 /**
  * Checks that the stream's view type carries the images a delta needs: INSERT the new image, REMOVE the old one,
  * MODIFY both. Throws a permanent `IMAGE_NOT_IN_VIEW` error that says which view type the stream needs; the
  * normalizer's own getter error names only the view type the record has.
  */
-export function requireImagesForDelta(record: DynamoDBStreamRecord, processorName: string): void {
+function requireImagesForDelta(record: DynamoDBStreamRecord, processorName: string): void {
   const needsNew = record.kind !== RecordKind.Remove;
   const needsOld = record.kind !== RecordKind.Insert;
   const missing: string[] = [];
-  if (needsNew && !viewHasNewImage(record)) missing.push('new');
-  if (needsOld && !viewHasOldImage(record)) missing.push('old');
+  if (needsNew && !carriesNewImage(record.viewType)) missing.push('new');
+  if (needsOld && !carriesOldImage(record.viewType)) missing.push('old');
   if (missing.length === 0) return;
   throw new ShardflowError(
     ErrorCode.ImageNotInView,
@@ -74,6 +66,54 @@ function unsafe(attribute: string, digits: string): string {
   return `${attribute} is ${digits}, beyond the safe integer range ±(2^53 − 1) where sums stay exact`;
 }
 
+/** What a delta processor counts and how it names things, for `deltaEffects`. */
+export interface DeltaRules<T> {
+  /** Who needs the images, for `IMAGE_NOT_IN_VIEW` errors: "the score-aggregator processor". */
+  readonly processor: string;
+  /** What a change is added to, for rejections: a table, or an item's attribute. */
+  readonly target: string;
+  /** What one counted item is, for the warning: "score record". */
+  readonly counted: string;
+  /** Reads what an image counts as; `what` ("old image") goes into the reason. */
+  read(image: Item | undefined, what: string): Reading<T>;
+  /** The add effects of a change between two counted values (undefined counts nothing); `reject` fails the record. */
+  adds(before: T | undefined, after: T | undefined, reject: (reason: string) => ValidationError): Effect[];
+  /** Where a counted old value went, for the warning: "its old Score 5 was subtracted from Jane's total". */
+  subtracted(before: T): string;
+}
+
+/**
+ * The effects of a change under the rule the delta processors share: each image counts its value when valid and
+ * nothing otherwise, and the change applies count(new) − count(old). An invalid new image that replaces nothing
+ * counted is a permanent `ValidationError` (captured as a fault); one that replaces a counted value still subtracts
+ * it (a fault would leave it counted for ever) and reports the reason in a WARN `LogEffect`.
+ */
+export function deltaEffects<T>(record: DynamoDBStreamRecord, rules: DeltaRules<T>): Effect[] {
+  requireImagesForDelta(record, rules.processor);
+  // Rendered only for rejections and warnings: describing the keys costs a JSON conversion.
+  const describe = (): string => `${record.kind.toUpperCase()} on table ${record.tableName}, keys ${describeValue(record.keys)}`;
+  const reject = (reason: string): ValidationError =>
+    new ValidationError(`Record ${record.recordId} (${describe()}) cannot be added to ${rules.target}: ${reason}.`, {
+      recordId: record.recordId,
+    });
+  const before = record.kind === RecordKind.Insert ? undefined : rules.read(record.oldImage, 'old image');
+  const after = record.kind === RecordKind.Remove ? undefined : rules.read(record.newImage, 'new image');
+  if (after?.ok === false && before?.ok !== true) throw reject(after.reason);
+  const effects = rules.adds(before?.ok === true ? before.value : undefined, after?.ok === true ? after.value : undefined, reject);
+  if (after?.ok === false && before?.ok === true) {
+    effects.push({
+      type: 'log',
+      provenance: provenanceOf(record),
+      level: LogLevel.Warn,
+      message:
+        `Record ${record.recordId} (${describe()}) made a counted ${rules.counted} invalid: ${after.reason}; ` +
+        `${rules.subtracted(before.value)}.`,
+      fields: { recordId: record.recordId, table: record.tableName, keys: toJsonValue(record.keys), reason: after.reason },
+    });
+  }
+  return effects;
+}
+
 /** DynamoDB limits a partition key value to 2048 bytes; a longer one would fail in the sink, not here. */
 const MAX_PARTITION_KEY_BYTES = 2048;
 
@@ -90,14 +130,7 @@ export function readKeyString(value: unknown, attribute: string): Reading<string
 
 /** Throws `INVALID_OPTIONS` for an unknown option key, so a typo is not silently ignored. */
 export function checkOptionKeys(component: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new ShardflowError(
-        ErrorCode.InvalidOptions,
-        `${component} does not know the option "${key}"; its options are ${known.join(', ')}.`,
-      );
-    }
-  }
+  rejectUnknownKeys(options, known, (key) => `${component} does not know the option "${key}"; its options are ${known.join(', ')}.`);
 }
 
 /** Throws `INVALID_OPTIONS` unless `value` is a non-empty string. */
@@ -111,5 +144,16 @@ export function checkName(component: string, option: string, value: unknown): vo
 export function checkNames(component: string, option: string, value: unknown): void {
   if (!Array.isArray(value) || !value.every((name: unknown) => typeof name === 'string' && name.length > 0)) {
     throw new ShardflowError(ErrorCode.InvalidOptions, `${component} needs "${option}" to be a list of non-empty strings.`);
+  }
+}
+
+/** Throws `INVALID_OPTIONS` unless `value` is one of `allowed` (an enum's values). */
+export function checkOneOf(component: string, option: string, value: unknown, allowed: Readonly<Record<string, string>>): void {
+  const values: readonly unknown[] = Object.values(allowed);
+  if (!values.includes(value)) {
+    throw new ShardflowError(
+      ErrorCode.InvalidOptions,
+      `${component} needs "${option}" to be one of ${values.join(', ')}, not ${String(value)}.`,
+    );
   }
 }

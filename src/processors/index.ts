@@ -1,4 +1,4 @@
 export { createRecordLogger, PayloadEncoding, type RecordLoggerOptions } from './logger';
 export { createScoreAggregator, TtlDeletePolicy, type ScoreAggregatorOptions } from './scores';
 export { createTagTotal, type TagTotalOptions } from './tags';
-export { toJsonValue, REDACTED, type JsonValue } from './json';
+export { REDACTED } from './json';

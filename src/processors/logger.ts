@@ -3,7 +3,8 @@
  * line per record. Kinesis data is shown decoded; DynamoDB records show their keys and whichever images the
  * stream's view type carries, so a KEYS_ONLY stream (Orders) logs keys without asking for images it lacks.
  */
-import { ErrorCode, ShardflowError, isShardflowError } from '../runtime/errors';
+import { carriesNewImage, carriesOldImage } from '../runtime/dynamodb';
+import { ErrorCode, isShardflowError } from '../runtime/errors';
 import {
   RecordSource,
   type DynamoDBStreamRecord,
@@ -12,7 +13,7 @@ import {
   provenanceOf,
 } from '../runtime/model';
 import { LogLevel, type LogEffect, type Processor, type Selector } from '../runtime/types';
-import { checkName, checkNames, checkOptionKeys, viewHasNewImage, viewHasOldImage } from './common';
+import { checkName, checkNames, checkOneOf, checkOptionKeys } from './common';
 import { toJsonValue, type JsonValue } from './json';
 
 export interface RecordLoggerOptions {
@@ -57,21 +58,18 @@ function decodeForLog(
   record: KinesisStreamRecord,
   redact: ReadonlySet<string>,
 ): { encoding: PayloadEncoding; data: JsonValue } {
-  let text: string;
+  let parsed: unknown;
   try {
-    text = record.payload.text();
+    parsed = record.payload.json();
   } catch (error) {
-    if (isShardflowError(error) && error.code === ErrorCode.InvalidUtf8) {
+    if (!isShardflowError(error)) throw error;
+    if (error.code === ErrorCode.InvalidJson) return { encoding: PayloadEncoding.Text, data: record.payload.text() };
+    if (error.code === ErrorCode.InvalidUtf8) {
       return { encoding: PayloadEncoding.Base64, data: Buffer.from(record.payload.bytes).toString('base64') };
     }
     throw error;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { encoding: PayloadEncoding.Text, data: text };
-  }
+  // Converted even with nothing to redact: JSON.parse turns 1e400 into Infinity, which toJsonValue keeps as a string.
   return { encoding: PayloadEncoding.Json, data: toJsonValue(parsed, redact) };
 }
 
@@ -95,8 +93,8 @@ function kinesisFields(record: KinesisStreamRecord, redact: ReadonlySet<string>)
 
 function dynamodbFields(record: DynamoDBStreamRecord, redact: ReadonlySet<string>): Record<string, unknown> {
   // Read an image only when the view type carries it: the getters throw otherwise (KEYS_ONLY, the Orders case).
-  const newImage = viewHasNewImage(record) ? record.newImage : undefined;
-  const oldImage = viewHasOldImage(record) ? record.oldImage : undefined;
+  const newImage = carriesNewImage(record.viewType) ? record.newImage : undefined;
+  const oldImage = carriesOldImage(record.viewType) ? record.oldImage : undefined;
   return {
     recordId: record.recordId,
     source: record.source,
@@ -127,13 +125,8 @@ export function createRecordLogger(options: RecordLoggerOptions = {}): Processor
   const settings = { ...DEFAULTS, ...options };
   checkName('The record logger', 'name', settings.name);
   checkNames('The record logger', 'redact', settings.redact);
+  checkOneOf('The record logger', 'level', settings.level, LogLevel);
   const level = settings.level;
-  if (!(Object.values(LogLevel) as string[]).includes(level)) {
-    throw new ShardflowError(
-      ErrorCode.InvalidOptions,
-      `The record logger needs "level" to be one of ${Object.values(LogLevel).join(', ')}, not ${String(level)}.`,
-    );
-  }
   const redact: ReadonlySet<string> = new Set(settings.redact);
   return {
     name: settings.name,

@@ -19,7 +19,7 @@
  *   and a later fix-up would then count the record twice) and reports the reason in a WARN `LogEffect`.
  * An invalid old image counted 0 because the change that wrote it was rejected by the same rule.
  */
-import { ErrorCode, ShardflowError, ValidationError } from '../runtime/errors';
+import { ValidationError } from '../runtime/errors';
 import {
   RecordKind,
   RecordSource,
@@ -29,18 +29,9 @@ import {
   type StreamRecord,
   provenanceOf,
 } from '../runtime/model';
-import { LogLevel, type AddEffect, type Effect, type Processor } from '../runtime/types';
-import {
-  checkName,
-  checkNames,
-  checkOptionKeys,
- 
-  readKeyString,
-  readSafeInteger,
-  requireImagesForDelta,
-  type Reading,
-} from './common';
-import { describeValue, toJsonValue } from './json';
+import type { AddEffect, Effect, Processor } from '../runtime/types';
+import { checkName, checkNames, checkOneOf, checkOptionKeys, deltaEffects, readKeyString, readSafeInteger, type Reading } from './common';
+import { describeValue } from './json';
 
 /** What a TTL delete of a score record does to the user's total. */
 export const TtlDeletePolicy = {
@@ -118,12 +109,7 @@ export function createScoreAggregator(options: ScoreAggregatorOptions = {}): Pro
   checkName(COMPONENT, 'sourceTable', settings.sourceTable);
   checkName(COMPONENT, 'targetTable', settings.targetTable);
   checkNames(COMPONENT, 'kinesisStreams', settings.kinesisStreams);
-  if (!(Object.values(TtlDeletePolicy) as string[]).includes(settings.ttlDeletes)) {
-    throw new ShardflowError(
-      ErrorCode.InvalidOptions,
-      `${COMPONENT} needs "ttlDeletes" to be one of ${Object.values(TtlDeletePolicy).join(', ')}, not ${String(settings.ttlDeletes)}.`,
-    );
-  }
+  checkOneOf(COMPONENT, 'ttlDeletes', settings.ttlDeletes, TtlDeletePolicy);
   const { name, sourceTable, targetTable, ttlDeletes } = settings;
   const kinesisStreams: readonly string[] = [...settings.kinesisStreams];
 
@@ -152,43 +138,31 @@ export function createScoreAggregator(options: ScoreAggregatorOptions = {}): Pro
 
   function fromChange(record: DynamoDBStreamRecord): Effect[] {
     if (record.kind === RecordKind.Remove && record.isTtlDelete && ttlDeletes === TtlDeletePolicy.Keep) return [];
-    requireImagesForDelta(record, `the ${name} processor`);
-    const describe = `${record.kind.toUpperCase()} on table ${record.tableName}, keys ${describeValue(record.keys)}`;
-    const reject = (reason: string): ValidationError =>
-      new ValidationError(`Record ${record.recordId} (${describe}) cannot be added to ${targetTable}: ${reason}.`, {
-        recordId: record.recordId,
-      });
-    const before = record.kind === RecordKind.Insert ? undefined : readScoreEntry(record.oldImage, 'old image');
-    const after = record.kind === RecordKind.Remove ? undefined : readScoreEntry(record.newImage, 'new image');
-    if (after?.ok === false && before?.ok !== true) throw reject(after.reason);
-
-    // Per-user deltas in first-seen order: the old user first, so a Username change subtracts before it adds.
-    const deltas = new Map<string, number>();
-    const addDelta = (username: string, amount: number): void => {
-      deltas.set(username, (deltas.get(username) ?? 0) + amount);
-    };
-    if (before?.ok === true) addDelta(before.value.username, -before.value.score);
-    if (after?.ok === true) addDelta(after.value.username, after.value.score);
-    const effects: Effect[] = [];
-    for (const [username, delta] of deltas) {
-      if (!Number.isSafeInteger(delta)) {
-        throw reject(`the change of ${username}'s Score is beyond the safe integer range ±(2^53 − 1)`);
-      }
-      // An INSERT of Score 0 still creates the user's total, as the seed's ADD did; other zero deltas change nothing.
-      if (delta !== 0 || record.kind === RecordKind.Insert) effects.push(effect(record, username, delta));
-    }
-    if (after?.ok === false && before?.ok === true) {
-      effects.push({
-        type: 'log',
-        provenance: provenanceOf(record),
-        level: LogLevel.Warn,
-        message:
-          `Record ${record.recordId} (${describe}) made a counted score record invalid: ${after.reason}; ` +
-          `its old Score ${before.value.score} was subtracted from ${before.value.username}'s total.`,
-        fields: { recordId: record.recordId, table: record.tableName, keys: toJsonValue(record.keys), reason: after.reason },
-      });
-    }
-    return effects;
+    return deltaEffects<ScoreEntry>(record, {
+      processor: `the ${name} processor`,
+      target: targetTable,
+      counted: 'score record',
+      read: readScoreEntry,
+      adds(before, after, reject) {
+        // Per-user deltas in first-seen order: the old user first, so a Username change subtracts before it adds.
+        const deltas = new Map<string, number>();
+        const addDelta = (username: string, amount: number): void => {
+          deltas.set(username, (deltas.get(username) ?? 0) + amount);
+        };
+        if (before !== undefined) addDelta(before.username, -before.score);
+        if (after !== undefined) addDelta(after.username, after.score);
+        const effects: Effect[] = [];
+        for (const [username, delta] of deltas) {
+          if (!Number.isSafeInteger(delta)) {
+            throw reject(`the change of ${username}'s Score is beyond the safe integer range ±(2^53 − 1)`);
+          }
+          // An INSERT of Score 0 still creates the user's total, as the seed's ADD did; other zero deltas change nothing.
+          if (delta !== 0 || record.kind === RecordKind.Insert) effects.push(effect(record, username, delta));
+        }
+        return effects;
+      },
+      subtracted: (before) => `its old Score ${before.score} was subtracted from ${before.username}'s total`,
+    });
   }
 
   return {
@@ -196,10 +170,15 @@ export function createScoreAggregator(options: ScoreAggregatorOptions = {}): Pro
     select: {
       sources: kinesisStreams.length > 0 ? [RecordSource.DynamoDB, RecordSource.Kinesis] : [RecordSource.DynamoDB],
       streams: [sourceTable, ...kinesisStreams],
-      where: (record) =>
-        record.source === RecordSource.DynamoDB
-          ? record.tableName === sourceTable
-          : kinesisStreams.includes(record.streamName),
+      // With both sources, sources and streams alone would also admit a table named like a Kinesis stream, or the reverse.
+      ...(kinesisStreams.length === 0
+        ? {}
+        : {
+            where: (record: StreamRecord) =>
+              record.source === RecordSource.DynamoDB
+                ? record.tableName === sourceTable
+                : kinesisStreams.includes(record.streamName),
+          }),
     },
     process(record) {
       return record.source === RecordSource.Kinesis ? fromKinesis(record) : fromChange(record);

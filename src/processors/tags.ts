@@ -12,10 +12,9 @@
  * (a fault would leave it counted for ever) and reports the reason in a WARN `LogEffect`.
  */
 import { ValidationError } from '../runtime/errors';
-import { RecordKind, RecordSource, provenanceOf, type DynamoDBStreamRecord, type Item } from '../runtime/model';
-import { LogLevel, type Effect, type Processor } from '../runtime/types';
-import { checkName, checkOptionKeys, readSafeInteger, requireImagesForDelta, type Reading } from './common';
-import { describeValue, toJsonValue } from './json';
+import { RecordSource, provenanceOf, type DynamoDBStreamRecord, type Item } from '../runtime/model';
+import type { Effect, Processor } from '../runtime/types';
+import { checkName, checkOptionKeys, deltaEffects, readSafeInteger, type Reading } from './common';
 
 export interface TagTotalOptions {
   /**
@@ -64,33 +63,18 @@ export function createTagTotal(options: TagTotalOptions = {}): Processor<Effect>
 
   function process(record: DynamoDBStreamRecord): Effect[] {
     if (record.keys.ID === counterId) return [];
-    requireImagesForDelta(record, `the ${name} processor`);
-    const describe = `${record.kind.toUpperCase()} on table ${record.tableName}, keys ${describeValue(record.keys)}`;
-    const reject = (reason: string): ValidationError =>
-      new ValidationError(`Record ${record.recordId} (${describe}) cannot be added to ${counterId}.TotalViews: ${reason}.`, {
-        recordId: record.recordId,
-      });
-    const before = record.kind === RecordKind.Insert ? undefined : readCount(record.oldImage, 'old image');
-    const after = record.kind === RecordKind.Remove ? undefined : readCount(record.newImage, 'new image');
-    if (after?.ok === false && before?.ok !== true) throw reject(after.reason);
-    const delta = (after?.ok === true ? after.value : 0) - (before?.ok === true ? before.value : 0);
-    if (!Number.isSafeInteger(delta)) throw reject('the change of Count is beyond the safe integer range ±(2^53 − 1)');
-    const effects: Effect[] = [];
-    if (delta !== 0) {
-      effects.push({ type: 'add', provenance: provenanceOf(record), table, key: { ID: counterId }, add: { TotalViews: delta } });
-    }
-    if (after?.ok === false && before?.ok === true) {
-      effects.push({
-        type: 'log',
-        provenance: provenanceOf(record),
-        level: LogLevel.Warn,
-        message:
-          `Record ${record.recordId} (${describe}) made a counted tag item invalid: ${after.reason}; ` +
-          `its old Count ${before.value} was subtracted from ${counterId}.TotalViews.`,
-        fields: { recordId: record.recordId, table: record.tableName, keys: toJsonValue(record.keys), reason: after.reason },
-      });
-    }
-    return effects;
+    return deltaEffects<number>(record, {
+      processor: `the ${name} processor`,
+      target: `${counterId}.TotalViews`,
+      counted: 'tag item',
+      read: readCount,
+      adds(before = 0, after = 0, reject) {
+        const delta = after - before;
+        if (!Number.isSafeInteger(delta)) throw reject('the change of Count is beyond the safe integer range ±(2^53 − 1)');
+        return delta === 0 ? [] : [{ type: 'add', provenance: provenanceOf(record), table, key: { ID: counterId }, add: { TotalViews: delta } }];
+      },
+      subtracted: (before) => `its old Count ${before} was subtracted from ${counterId}.TotalViews`,
+    });
   }
 
   return {
@@ -98,7 +82,6 @@ export function createTagTotal(options: TagTotalOptions = {}): Processor<Effect>
     select: {
       sources: [RecordSource.DynamoDB],
       streams: [table],
-      where: (record) => record.source === RecordSource.DynamoDB && record.tableName === table,
     },
     process(record) {
       // The selector admits only DynamoDB records of the table; anything else is a routing mistake, not data to drop.

@@ -29,11 +29,13 @@ const KINDS: Readonly<Record<string, DynamoDBKind>> = {
 
 const VIEW_TYPES: ReadonlySet<string> = new Set<string>(Object.values(StreamViewType));
 
-function carriesNewImage(viewType: StreamViewType): boolean {
+/** Whether records of this view type carry the new image. */
+export function carriesNewImage(viewType: StreamViewType): boolean {
   return viewType === StreamViewType.NewImage || viewType === StreamViewType.NewAndOldImages;
 }
 
-function carriesOldImage(viewType: StreamViewType): boolean {
+/** Whether records of this view type carry the old image. */
+export function carriesOldImage(viewType: StreamViewType): boolean {
   return viewType === StreamViewType.OldImage || viewType === StreamViewType.NewAndOldImages;
 }
 

@@ -12,11 +12,12 @@ import type {
   KinesisStreamBatchResponse,
   KinesisStreamEvent,
 } from 'aws-lambda';
-import type { StreamEvent, StreamHandler } from '../apps/types';
 import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
-import { createLogger, defaultLogger } from './logging';
+import { createLogger, defaultLogger, resolveServiceName } from './logging';
 import { METRICS_NAMESPACE, MetricName, addBatchMetrics, lastArrivalTime } from './metrics';
+import { rejectUnknownKeys, withDefaults } from './options';
 import type { Pipeline } from './pipeline';
+import type { StreamEvent, StreamHandler } from './types';
 
 /** A handler for a Kinesis event source mapping with ReportBatchItemFailures. */
 export type KinesisBatchHandler = Handler<KinesisStreamEvent, KinesisStreamBatchResponse>;
@@ -48,7 +49,7 @@ export interface HandlerOptions {
   readonly logBatchSummary?: boolean;
 }
 
-const DEFAULT_HANDLER_OPTIONS = {
+const DEFAULT_HANDLER_OPTIONS: HandlerOptions & { readonly logBatchSummary: boolean } = {
   serviceName: undefined,
   logger: undefined,
   metrics: undefined,
@@ -79,18 +80,12 @@ export function createHandler(pipeline: Pipeline, options: HandlerOptions = {}):
   if (options === null || typeof options !== 'object') {
     throw new ShardflowError(ErrorCode.InvalidOptions, 'Handler options must be an object.');
   }
-  const known = Object.keys(DEFAULT_HANDLER_OPTIONS);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new ShardflowError(ErrorCode.InvalidOptions, `Unknown handler option "${key}" (known: ${known.join(', ')}).`);
-    }
-  }
-  const resolved = { ...DEFAULT_HANDLER_OPTIONS, ...options };
-  const serviceName = resolved.serviceName;
-  const logger = resolved.logger ?? (serviceName === undefined ? defaultLogger() : createLogger({ serviceName }));
-  const metrics =
-    resolved.metrics ??
-    new Metrics({ namespace: METRICS_NAMESPACE, ...(serviceName === undefined ? {} : { serviceName }) });
+  rejectUnknownKeys(options, Object.keys(DEFAULT_HANDLER_OPTIONS), (key, known) => `Unknown handler option "${key}" (known: ${known.join(', ')}).`);
+  const resolved = withDefaults(DEFAULT_HANDLER_OPTIONS, options);
+  // Resolved here, once, so metrics carry the service logs carry (Metrics alone would say "service_undefined").
+  const serviceName = resolveServiceName(resolved.serviceName);
+  const logger = resolved.logger ?? (resolved.serviceName === undefined ? defaultLogger() : createLogger({ serviceName }));
+  const metrics = resolved.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
   const logBatchSummary = resolved.logBatchSummary;
 
   return async (event: StreamEvent, context: Context) => {

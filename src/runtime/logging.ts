@@ -16,9 +16,14 @@ export interface LoggerOptions {
   readonly serviceName?: string;
 }
 
+/** The service name to use: the one given, else POWERTOOLS_SERVICE_NAME, else `DEFAULT_SERVICE_NAME`. */
+export function resolveServiceName(serviceName: string | undefined): string {
+  return serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
+}
+
 /** A Powertools Logger; the log level follows POWERTOOLS_LOG_LEVEL / AWS_LAMBDA_LOG_LEVEL (default INFO). */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  return new Logger({ serviceName: options.serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
+  return new Logger({ serviceName: resolveServiceName(options.serviceName) });
 }
 
 let shared: Logger | undefined;

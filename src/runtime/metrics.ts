@@ -3,7 +3,8 @@
  * infrastructure code graphs and alarms on the same names.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { StreamEvent } from '../apps/types';
+import type { StreamEvent } from './types';
+import type { DynamoDBSinkMetrics } from '../sinks/dynamodb';
 import type { BatchStats } from './pipeline';
 
 /** The CloudWatch namespace shardflow publishes to unless told otherwise. */
@@ -78,6 +79,14 @@ export function addBatchMetrics(metrics: Metrics, stats: BatchStats, iteratorAge
   count(MetricName.BatchItemFailures, stats.batchItemFailures);
   metrics.addMetric(MetricName.BatchDuration, MetricUnit.Milliseconds, stats.durationMs);
   if (iteratorAgeMs !== undefined) metrics.addMetric(MetricName.IteratorAge, MetricUnit.Milliseconds, Math.max(0, iteratorAgeMs));
+}
+
+/** Adds one DynamoDB sink report's counts to `metrics`, under the sink metric names; the caller flushes. */
+export function addSinkMetrics(metrics: Metrics, sink: DynamoDBSinkMetrics): void {
+  metrics.addMetric(SinkMetricName.Requests, MetricUnit.Count, sink.requests);
+  metrics.addMetric(SinkMetricName.ConsumedWriteCapacity, MetricUnit.Count, sink.consumedCapacityUnits);
+  metrics.addMetric(SinkMetricName.DuplicatesSkipped, MetricUnit.Count, sink.duplicatesSkipped);
+  metrics.addMetric(SinkMetricName.Retries, MetricUnit.Count, sink.retries);
 }
 
 /** Adds a batch's counts and writes them out as one EMF line. */

@@ -6,7 +6,7 @@ import { canonicalKey, normalizeDynamoDBRecord, releaseDynamoDBRecord } from './
 import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
 import { decodeKinesisRecord, releaseKinesisRecord, shardIdFromEventId } from './kinesis';
 import { RecordSource, type Provenance, type StreamRecord } from './model';
-import { isObject, recordError } from './record-fields';
+import { isDynamoDBSequenceNumber, isObject, isSequenceNumber, recordError } from './record-fields';
 
 export type NormalizeResult =
   | { readonly ok: true; readonly records: readonly StreamRecord[] }
@@ -96,32 +96,47 @@ function safeProvenance(raw: unknown): Partial<Provenance> {
   }
 }
 
-/** What can be read from a record that failed to normalize. */
+function checkedSequenceNumber(value: unknown, valid: (value: string) => boolean): string | undefined {
+  return typeof value === 'string' && valid(value) ? value : undefined;
+}
+
+/**
+ * The sequence number of a raw record when its source's decoder would accept it, `undefined` otherwise: only
+ * such a sequence number may become an itemIdentifier of the partial batch response.
+ */
+export function rawSequenceNumber(raw: unknown): string | undefined {
+  if (!isObject(raw)) return undefined;
+  if (raw.eventSource === RecordSource.Kinesis) {
+    return isObject(raw.kinesis) ? checkedSequenceNumber(raw.kinesis.sequenceNumber, isSequenceNumber) : undefined;
+  }
+  if (raw.eventSource === RecordSource.DynamoDB) {
+    return isObject(raw.dynamodb) ? checkedSequenceNumber(raw.dynamodb.SequenceNumber, isDynamoDBSequenceNumber) : undefined;
+  }
+  return undefined;
+}
+
+/** What can be read from a record that failed to normalize; a sequence number only when it is usable. */
 function readProvenance(raw: unknown): Partial<Provenance> {
   const provenance: MutableProvenance = {};
   if (!isObject(raw)) return provenance;
   const eventID = stringOrUndefined(raw.eventID);
   const streamArn = stringOrUndefined(raw.eventSourceARN);
+  const sequenceNumber = rawSequenceNumber(raw);
   if (eventID !== undefined) provenance.eventID = eventID;
   if (streamArn !== undefined) provenance.streamArn = streamArn;
+  if (sequenceNumber !== undefined) provenance.sequenceNumber = sequenceNumber;
   if (raw.eventSource === RecordSource.Kinesis) {
     provenance.source = RecordSource.Kinesis;
     const shardId = eventID === undefined ? undefined : shardIdFromEventId(eventID);
     if (shardId !== undefined) provenance.shardId = shardId;
     if (isObject(raw.kinesis)) {
       const partitionKey = stringOrUndefined(raw.kinesis.partitionKey);
-      const sequenceNumber = stringOrUndefined(raw.kinesis.sequenceNumber);
       if (partitionKey !== undefined) provenance.partitionKey = partitionKey;
-      if (sequenceNumber !== undefined) provenance.sequenceNumber = sequenceNumber;
     }
   } else if (raw.eventSource === RecordSource.DynamoDB) {
     provenance.source = RecordSource.DynamoDB;
-    if (isObject(raw.dynamodb)) {
-      const sequenceNumber = stringOrUndefined(raw.dynamodb.SequenceNumber);
-      if (sequenceNumber !== undefined) provenance.sequenceNumber = sequenceNumber;
-      if (isObject(raw.dynamodb.Keys)) {
-        provenance.partitionKey = canonicalKey(raw.dynamodb.Keys);
-      }
+    if (isObject(raw.dynamodb) && isObject(raw.dynamodb.Keys)) {
+      provenance.partitionKey = canonicalKey(raw.dynamodb.Keys);
     }
   }
   return provenance;

@@ -7,13 +7,24 @@
  * See docs/decisions/batch-loop.md for why this is our own loop rather than Powertools' per-record loop.
  */
 import type { Context } from 'aws-lambda';
-import type { StreamEvent } from '../apps/types';
 import { ErrorCode, ShardflowError, errorMessage, isRetryable, isShardflowError } from './errors';
 import { provenanceOf, type BatchItemFailure, type PartialBatchResponse, type Provenance, type StreamRecord } from './model';
 import { sharedLogger } from './logging';
-import { decodeRecord, normalizeFailure, normalizeRecord, releaseRecord } from './normalize';
+import { decodeRecord, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
+import { rejectUnknownKeys, unknownOption, withDefaults } from './options';
 import { compileRouter, type Route } from './router';
-import type { Effect, EffectBase, Fault, FaultSink, ProcessContext, Processor, RecordEffects, RecordFailure, Sink } from './types';
+import type {
+  Effect,
+  EffectBase,
+  Fault,
+  FaultSink,
+  ProcessContext,
+  Processor,
+  RecordEffects,
+  RecordFailure,
+  Sink,
+  StreamEvent,
+} from './types';
 
 /** What to do with a record that failed permanently (a retry cannot help). */
 export const PermanentErrorAction = {
@@ -51,6 +62,9 @@ export interface PipelineLogger {
   warn(message: string, attributes: Record<string, unknown>): void;
   error(message: string, attributes: Record<string, unknown>): void;
 }
+
+// Typed as a record of PipelineLogger's keys, so the compiler keeps this list and the interface in step.
+const LOGGER_METHODS = Object.keys({ debug: true, info: true, warn: true, error: true } satisfies Record<keyof PipelineLogger, true>);
 
 export interface PipelineOptions {
   /**
@@ -129,33 +143,27 @@ export interface Pipeline {
   run(event: StreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<BatchOutcome>;
 }
 
-const DEFAULT_OPTIONS = {
+type ResolvedOptions = Required<PipelineOptions>;
+
+const DEFAULT_OPTIONS: ResolvedOptions = {
   deadlineMarginMs: 1000,
   onPermanentError: PermanentErrorAction.Capture,
   logger: sharedLogger,
-} satisfies Required<PipelineOptions>;
+};
 
-interface ResolvedOptions {
-  readonly deadlineMarginMs: number;
-  readonly onPermanentError: PermanentErrorPolicy;
-  readonly logger: PipelineLogger;
+function invalidMessage(reason: string): string {
+  return `Invalid pipeline configuration: ${reason}.`;
 }
 
 function invalidOptions(reason: string): ShardflowError {
-  return new ShardflowError(ErrorCode.InvalidOptions, `Invalid pipeline configuration: ${reason}.`);
-}
-
-function checkKeys(what: string, value: object, known: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw invalidOptions(`unknown ${what} "${key}" (known: ${known.join(', ')})`);
-  }
+  return new ShardflowError(ErrorCode.InvalidOptions, invalidMessage(reason));
 }
 
 function resolveOptions(options: PipelineOptions | undefined): ResolvedOptions {
   if (options === undefined) return DEFAULT_OPTIONS;
   if (options === null || typeof options !== 'object') throw invalidOptions('options must be an object');
-  checkKeys('option', options, Object.keys(DEFAULT_OPTIONS));
-  const resolved = { ...DEFAULT_OPTIONS, ...stripUndefined(options) };
+  rejectUnknownKeys(options, Object.keys(DEFAULT_OPTIONS), (key, known) => invalidMessage(unknownOption(key, known)));
+  const resolved = withDefaults(DEFAULT_OPTIONS, options);
   const margin = resolved.deadlineMarginMs;
   if (typeof margin !== 'number' || !Number.isFinite(margin) || margin < 0) {
     throw invalidOptions(`deadlineMarginMs must be a finite number of milliseconds >= 0, got ${String(margin)}`);
@@ -168,29 +176,11 @@ function resolveOptions(options: PipelineOptions | undefined): ResolvedOptions {
   if (
     logger === null ||
     typeof logger !== 'object' ||
-    !['debug', 'info', 'warn', 'error'].every((level) => typeof (logger as Record<string, unknown>)[level] === 'function')
+    !LOGGER_METHODS.every((method) => typeof (logger as Record<string, unknown>)[method] === 'function')
   ) {
-    throw invalidOptions('logger must have debug, info, warn and error methods');
+    throw invalidOptions(`logger must have the methods ${LOGGER_METHODS.join(', ')}`);
   }
   return resolved;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-// The platform's pattern for sequence numbers; anything else must never become an itemIdentifier.
-const SEQUENCE_NUMBER = /^(0|[1-9]\d{0,128})$/;
-
-function usableSequenceNumber(value: unknown): string | undefined {
-  return typeof value === 'string' && SEQUENCE_NUMBER.test(value) ? value : undefined;
-}
-
-/** The sequence number of a raw record that is not decoded (not started before the deadline). */
-function rawSequenceNumber(raw: unknown): string | undefined {
-  if (raw === null || typeof raw !== 'object') return undefined;
-  const { kinesis, dynamodb } = raw as { kinesis?: { sequenceNumber?: unknown }; dynamodb?: { SequenceNumber?: unknown } };
-  return usableSequenceNumber(kinesis?.sequenceNumber ?? dynamodb?.SequenceNumber);
 }
 
 function errorSummary(error: unknown): Fault['error'] {
@@ -231,7 +221,9 @@ const EMPTY_FAILURES: { readonly failed: readonly RecordFailure[] } = { failed: 
  */
 export function definePipeline<E extends EffectBase = Effect>(config: PipelineConfig<E>): Pipeline {
   if (config === null || typeof config !== 'object') throw invalidOptions('the configuration must be an object');
-  checkKeys('configuration key', config, ['processors', 'sinks', 'faultSink', 'options']);
+  rejectUnknownKeys(config, ['processors', 'sinks', 'faultSink', 'options'], (key, known) =>
+    invalidMessage(`unknown configuration key "${key}" (known: ${known.join(', ')})`),
+  );
   if (!Array.isArray(config.processors)) throw invalidOptions('processors must be an array');
   if (!Array.isArray(config.sinks)) throw invalidOptions('sinks must be an array');
   const sinkNames = new Set<string>();
@@ -252,17 +244,23 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
   const sinks = config.sinks;
   const { deadlineMarginMs, onPermanentError, logger } = options;
 
-  /** Capture or retry, for a permanent error on a record that can be reported (has a sequence number). */
-  const permanentAction = (failure: PermanentFailure): PermanentErrorAction => {
-    // Without a fault sink there is nowhere to keep the record: only a retry keeps it.
-    if (faultSink === undefined) return PermanentErrorAction.Retry;
-    if (typeof onPermanentError === 'string') return onPermanentError;
-    const action = onPermanentError(failure);
-    if (action !== PermanentErrorAction.Capture && action !== PermanentErrorAction.Retry) {
-      throw invalidOptions(`onPermanentError returned ${String(action)} for record at position ${failure.position}; expected 'capture' or 'retry'`);
-    }
-    return action;
-  };
+  /**
+   * Capture or retry, for a permanent error on a record that can be reported (has a sequence number): fixed here
+   * when it cannot depend on the failure, so no PermanentFailure is built per failure, else the user's callback.
+   * Without a fault sink there is nowhere to keep the record: only a retry keeps it.
+   */
+  const permanentAction: PermanentErrorAction | ((failure: PermanentFailure) => PermanentErrorAction) =
+    faultSink === undefined
+      ? PermanentErrorAction.Retry
+      : typeof onPermanentError === 'string'
+        ? onPermanentError
+        : (failure) => {
+            const action = onPermanentError(failure);
+            if (action !== PermanentErrorAction.Capture && action !== PermanentErrorAction.Retry) {
+              throw invalidOptions(`onPermanentError returned ${String(action)} for record at position ${failure.position}; expected 'capture' or 'retry'`);
+            }
+            return action;
+          };
 
   return {
     async run(event, context) {
@@ -328,11 +326,13 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
         position: number,
         partitionKey: string | undefined,
       ): void => {
-        const sequenceNumber = record !== undefined ? record.sequenceNumber : usableSequenceNumber(provenance.sequenceNumber);
+        // Decoding checked provenance.sequenceNumber with the check of its event source, so it is usable as it is.
+        const sequenceNumber = record !== undefined ? record.sequenceNumber : provenance.sequenceNumber;
         const recordId = record?.recordId ?? provenance.eventID ?? `at position ${position}`;
         let action: PermanentErrorAction;
         if (isRetryable(error)) action = PermanentErrorAction.Retry;
         else if (sequenceNumber === undefined) action = PermanentErrorAction.Capture;
+        else if (typeof permanentAction === 'string') action = permanentAction;
         else action = permanentAction({ stage, error: error as ShardflowError, record, provenance, position, raw });
         const summary = errorSummary(error);
         // Even a retryable failure can only be kept as a fault when the record cannot be named in the response.
@@ -355,7 +355,7 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
       // State of the record in flight. Records run one at a time, so plain variables do, and the sync path
       // allocates nothing per record beyond what it hands to sinks.
       let only: readonly E[] | undefined; // single-sink fast path: the record's effects for sinks[0]
-      let perSink: (readonly E[] | undefined)[] | undefined;
+      let perSink: (E[] | undefined)[] | undefined;
       let routed = false;
       let stage = '';
 
@@ -369,18 +369,8 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
           only = only === undefined ? effects : only.concat(effects);
           return;
         }
-        perSink ??= new Array<readonly E[] | undefined>(sinks.length);
-        for (const effect of effects) {
-          let accepted = false;
-          for (let s = 0; s < sinks.length; s++) {
-            if (sinks[s].accepts(effect)) {
-              accepted = true;
-              const list = perSink[s];
-              perSink[s] = list === undefined ? [effect] : [...list, effect];
-            }
-          }
-          if (!accepted) throw noSink(effect, stage, record, sinks);
-        }
+        perSink ??= new Array<E[] | undefined>(sinks.length);
+        routeEffects(effects, sinks, perSink, stage, record);
       };
 
       const failRecord = (record: StreamRecord, error: unknown): void => {
@@ -574,14 +564,17 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
             const record = ran[i];
             let retry = isRetryable(failure.error);
             if (!retry) {
-              const action = permanentAction({
-                stage: sinks[s].name,
-                error: failure.error as ShardflowError,
-                record,
-                provenance: provenanceOf(record),
-                position: record.position,
-                raw: record.raw,
-              });
+              const action =
+                typeof permanentAction === 'string'
+                  ? permanentAction
+                  : permanentAction({
+                      stage: sinks[s].name,
+                      error: failure.error as ShardflowError,
+                      record,
+                      provenance: provenanceOf(record),
+                      position: record.position,
+                      raw: record.raw,
+                    });
               retry = action === PermanentErrorAction.Retry;
             }
             if (retry) {
@@ -676,12 +669,14 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
       // the response tells the whole story for that key. Re-applying them on redelivery is idempotent.
       if (lateBlocks.length > 0) {
         let allFrom = Infinity;
+        let from = Infinity; // records before the earliest cursor are not behind any late failure
         const keyFrom = new Map<string, number>();
         for (const { partitionKey, cursor } of lateBlocks) {
+          from = Math.min(from, cursor);
           if (partitionKey === undefined) allFrom = Math.min(allFrom, cursor);
           else keyFrom.set(partitionKey, Math.min(keyFrom.get(partitionKey) ?? Infinity, cursor));
         }
-        for (let i = 0; i < ran.length; i++) {
+        for (let i = from; i < ran.length; i++) {
           if (ranState()[i] !== APPLIED) continue;
           const record = ran[i];
           if (i >= allFrom || i >= (keyFrom.get(record.partitionKey) ?? Infinity)) {
@@ -736,7 +731,33 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
   };
 }
 
-function noSink(effect: EffectBase, stage: string, record: StreamRecord, sinks: readonly Sink<EffectBase>[]): ShardflowError {
+/**
+ * Routes one record's effects to the sinks that accept them: `perSink[s]` gets the effects for `sinks[s]` (a new
+ * array on a sink's first effect, pushed to after that). Throws `NO_SINK_FOR_EFFECT`, naming processor `stage`,
+ * for an effect no sink accepts.
+ */
+export function routeEffects<E extends EffectBase>(
+  effects: readonly E[],
+  sinks: readonly Sink<E>[],
+  perSink: (E[] | undefined)[],
+  stage: string,
+  record: StreamRecord,
+): void {
+  for (const effect of effects) {
+    let accepted = false;
+    for (let s = 0; s < sinks.length; s++) {
+      if (sinks[s].accepts(effect)) {
+        accepted = true;
+        const list = perSink[s];
+        if (list === undefined) perSink[s] = [effect];
+        else list.push(effect);
+      }
+    }
+    if (!accepted) throw noSink(effect, stage, record, sinks);
+  }
+}
+
+function noSink<E extends EffectBase>(effect: E, stage: string, record: StreamRecord, sinks: readonly Sink<E>[]): ShardflowError {
   return new ShardflowError(
     ErrorCode.NoSinkForEffect,
     `Processor "${stage}" produced a "${effect.type}" effect for record ${record.recordId} that no sink accepts ` +

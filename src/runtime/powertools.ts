@@ -5,8 +5,8 @@
  * (docs/decisions/batch-loop.md).
  */
 import type { Context, DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
-import { ErrorCode, ShardflowError } from './errors';
 import { normalizeRecord } from './normalize';
+import { routeEffects } from './pipeline';
 import { compileRouter } from './router';
 import type { Effect, EffectBase, ProcessContext, Processor, RecordEffects, Sink } from './types';
 
@@ -57,24 +57,21 @@ export function asPowertoolsRecordHandler<E extends EffectBase = Effect>(
       if (route === undefined || (route.where !== undefined && !route.where(record))) continue;
       produced.push({ record, effects: await processor.process(record, processContext) });
     }
+    if (sinks.length === 0) return produced.flatMap(({ effects }) => effects);
+    // Routed as the batch loop routes them; an effect no sink accepts fails the record before any sink runs.
+    const batches: RecordEffects<E>[][] = sinks.map(() => []);
     for (const { record, effects } of produced) {
-      for (const effect of effects) {
-        if (sinks.length > 0 && !sinks.some((sink) => sink.accepts(effect))) {
-          throw new ShardflowError(
-            ErrorCode.NoSinkForEffect,
-            `Processor "${processor.name}" produced a "${effect.type}" effect for record ${record.recordId} that no sink accepts.`,
-            { recordId: record.recordId },
-          );
-        }
+      const perSink = new Array<E[] | undefined>(sinks.length);
+      routeEffects(effects, sinks, perSink, processor.name, record);
+      for (let s = 0; s < sinks.length; s++) {
+        const routed = perSink[s];
+        if (routed !== undefined) batches[s].push({ record, effects: routed });
       }
     }
-    for (const sink of sinks) {
-      const batch = produced
-        .map(({ record, effects }) => ({ record, effects: effects.filter((effect) => sink.accepts(effect)) }))
-        .filter(({ effects }) => effects.length > 0);
-      if (batch.length === 0) continue;
-      const { failed } = await sink.apply(batch);
-      if (failed.length > 0) throw failed[0]!.error;
+    for (let s = 0; s < sinks.length; s++) {
+      if (batches[s].length === 0) continue;
+      const { failed } = await sinks[s].apply(batches[s]);
+      if (failed.length > 0) throw failed[0].error;
     }
     return produced.flatMap(({ effects }) => effects);
   };

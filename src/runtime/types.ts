@@ -2,7 +2,14 @@
  * Contracts between the runtime, processors and sinks.
  * Processors are pure: records in, effects out. Sinks apply effects; the batch loop connects them.
  */
-import type { Provenance, RecordKind, RecordSource, StreamRecord } from './model';
+import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
+import type { PartialBatchResponse, Provenance, RecordKind, RecordSource, StreamRecord } from './model';
+
+/** What Lambda delivers from a Kinesis or DynamoDB Streams event source mapping. */
+export type StreamEvent = KinesisStreamEvent | DynamoDBStreamEvent;
+
+/** A Lambda handler for Kinesis or DynamoDB stream events with partial batch responses. */
+export type StreamHandler = (event: StreamEvent, context: Context) => Promise<PartialBatchResponse>;
 
 /** Something a processor wants changed, with the provenance of the record that asked for it. */
 export interface EffectBase {

@@ -8,7 +8,7 @@
  * updates the record asked for. A marker that already exists cancels the transaction, names the record as already
  * applied, and the rest is retried without it.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   TransactWriteItemsCommand,
   type AttributeValue,
@@ -17,21 +17,21 @@ import {
   type DynamoDBClient,
   type TransactWriteItem,
   type TransactWriteItemsCommandInput,
-  type UpdateTimeToLiveCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { ErrorCode, ShardflowError } from '../runtime/errors';
+import { rejectUnknownKeys, unknownOptionOf } from '../runtime/options';
 import type { AddEffect, EffectBase, RecordEffects, RecordFailure, Sink, SinkResult } from '../runtime/types';
 import { addDecimals, decimalOf, decimalToString, ZERO, type Decimal } from './decimal';
 import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sinkError, sleep, type BackoffOptions } from './retry';
 
 /** Partition key (S) of the marker table. */
-export const MARKER_KEY_ATTRIBUTE = 'pk';
+const MARKER_KEY_ATTRIBUTE = 'pk';
 /** Epoch seconds after which DynamoDB's TTL process may delete a marker. */
 export const MARKER_TTL_ATTRIBUTE = 'expiresAt';
 
 /**
- * The marker table: one string hash key, on-demand capacity. Enable TTL on it with `markerTimeToLive(name)`
- * (CreateTable cannot), or expired markers are kept forever (safe, only costs storage).
+ * The marker table: one string hash key, on-demand capacity. Enable TTL on its `MARKER_TTL_ATTRIBUTE` (CreateTable
+ * cannot), or expired markers are kept forever (safe, only costs storage).
  */
 export function markerTableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -40,11 +40,6 @@ export function markerTableDefinition(tableName: string): CreateTableCommandInpu
     AttributeDefinitions: [{ AttributeName: MARKER_KEY_ATTRIBUTE, AttributeType: 'S' }],
     BillingMode: 'PAY_PER_REQUEST',
   };
-}
-
-/** The UpdateTimeToLive request that lets DynamoDB delete expired markers. */
-export function markerTimeToLive(tableName: string): UpdateTimeToLiveCommandInput {
-  return { TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: MARKER_TTL_ATTRIBUTE } };
 }
 
 /** Counters of one `apply` call (passed to `onMetrics`) or, from `metrics()`, of the sink's lifetime. */
@@ -129,8 +124,6 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof DynamoDBSinkOptions>([
 /** TransactWriteItems limits: 100 actions on distinct items, 4 MB in total (estimated here with a margin). */
 const MAX_ACTIONS = 100;
 const MAX_TRANSACTION_BYTES = 3_500_000;
-/** ClientRequestToken is at most 36 characters. */
-const TOKEN_LENGTH = 36;
 
 /** Cancellation reason codes a later attempt can get past. Anything else (ValidationError, ...) is permanent. */
 const RETRYABLE_CANCELLATIONS: ReadonlySet<string> = new Set([
@@ -150,6 +143,15 @@ interface TargetUpdate {
   readonly bytes: number;
 }
 
+/** The summed ADDs of one target item while they are being merged. */
+interface MergedTarget {
+  readonly table: string;
+  readonly key: Record<string, AttributeValue>;
+  readonly add: Map<string, Decimal>;
+}
+
+type TransactionInput = TransactWriteItemsCommandInput & { TransactItems: TransactWriteItem[] };
+
 /** What one marker protects: all of a record's updates, or one part when they do not fit in one transaction. */
 interface Unit {
   readonly record: number;
@@ -159,15 +161,7 @@ interface Unit {
   readonly bytes: number;
 }
 
-interface Counters {
-  requests: number;
-  transactions: number;
-  consumedCapacityUnits: number;
-  recordsApplied: number;
-  duplicatesSkipped: number;
-  retries: number;
-  recordsFailed: number;
-}
+type Counters = { -readonly [K in keyof DynamoDBSinkMetrics]: number };
 
 function zeroCounters(): Counters {
   return {
@@ -206,11 +200,7 @@ export class DynamoDBSink implements Sink<AddEffect> {
 
   constructor(options: DynamoDBSinkOptions) {
     const owner = 'DynamoDBSink';
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) {
-        throw new ShardflowError(ErrorCode.InvalidOptions, `${owner}: unknown option "${key}".`);
-      }
-    }
+    rejectUnknownKeys(options, OPTION_KEYS, unknownOptionOf(owner));
     if (typeof options.markerTable !== 'string' || options.markerTable === '') {
       throw new ShardflowError(ErrorCode.InvalidOptions, `${owner}: markerTable must name the marker table.`);
     }
@@ -314,19 +304,20 @@ export class DynamoDBSink implements Sink<AddEffect> {
   private async run(units: readonly Unit[], state: ApplyState): Promise<void> {
     let pending = units;
     let retry = 0;
-    // Fixed for the whole retry loop: the same content gives the same ClientRequestToken, so re-sending after a
-    // lost response is a no-op at DynamoDB.
     const expiresAt = Math.floor(Date.now() / 1000) + this.markerTtlSeconds;
-    // The token covers re-sends within this loop only. A later delivery of the same records is caught by their
-    // markers instead, which costs the same one request and, unlike a token replay, shows up as duplicates.
-    const nonce = randomUUID();
+    // Built once per distinct set of pending units. Re-sends of one set carry the same ClientRequestToken, so a
+    // re-send after a lost response is a no-op at DynamoDB. The token covers re-sends within this loop only: a later
+    // delivery of the same records is caught by their markers instead, which costs the same one request and, unlike
+    // a token replay, shows up as duplicates.
+    let built: { readonly units: readonly Unit[]; readonly input: TransactionInput } | undefined;
     while (pending.length > 0) {
       if (state.exhausted !== undefined) {
         this.failAll(pending, state, state.exhausted, true);
         return;
       }
       const sent = pending;
-      const input = this.transaction(sent, expiresAt, nonce);
+      if (built?.units !== sent) built = { units: sent, input: this.transaction(sent, expiresAt) };
+      const { input } = built;
       state.counters.requests += 1;
       try {
         const output = await this.client.send(new TransactWriteItemsCommand(input));
@@ -337,7 +328,7 @@ export class DynamoDBSink implements Sink<AddEffect> {
         for (const unit of sent) state.committed.add(unit.record);
         return;
       } catch (error) {
-        const reasons = cancellationReasons(error, input.TransactItems?.length ?? 0);
+        const reasons = cancellationReasons(error, input.TransactItems.length);
         let retryable: boolean;
         if (reasons === undefined) {
           retryable = isRetryableAwsError(error);
@@ -345,12 +336,14 @@ export class DynamoDBSink implements Sink<AddEffect> {
           // Markers come first, in the order of `pending`: a failed condition there means "applied before".
           const duplicates = new Set(sent.filter((_, index) => reasons[index]?.Code === 'ConditionalCheckFailed'));
           state.counters.duplicatesSkipped += duplicates.size;
-          pending = sent.filter((unit) => !duplicates.has(unit));
+          if (duplicates.size > 0) pending = sent.filter((unit) => !duplicates.has(unit));
           const others = reasons
             .filter((reason, index) => !(index < sent.length && reason.Code === 'ConditionalCheckFailed'))
             .map((reason) => reason.Code ?? 'None')
             .filter((code) => code !== 'None');
-          if (others.length === 0) continue;
+          // Only dropping duplicates changes the request; a cancellation that names no reason at all is retried
+          // with a pause and a counted attempt like any other, or the same request would be re-sent forever.
+          if (duplicates.size > 0 && others.length === 0) continue;
           retryable = others.every((code) => RETRYABLE_CANCELLATIONS.has(code));
         }
         if (!retryable) {
@@ -398,11 +391,7 @@ export class DynamoDBSink implements Sink<AddEffect> {
     }
   }
 
-  private transaction(
-    units: readonly Unit[],
-    expiresAt: number,
-    nonce: string,
-  ): TransactWriteItemsCommandInput & { TransactItems: TransactWriteItem[] } {
+  private transaction(units: readonly Unit[], expiresAt: number): TransactionInput {
     const items: TransactWriteItem[] = units.map((unit) => ({
       Put: {
         TableName: this.markerTable,
@@ -411,18 +400,9 @@ export class DynamoDBSink implements Sink<AddEffect> {
         ExpressionAttributeNames: { '#pk': MARKER_KEY_ATTRIBUTE },
       },
     }));
-    const merged = new Map<string, { table: string; key: Record<string, AttributeValue>; add: Map<string, Decimal> }>();
+    const merged = new Map<string, MergedTarget>();
     for (const unit of units) {
-      for (const target of unit.targets) {
-        let entry = merged.get(target.id);
-        if (entry === undefined) {
-          entry = { table: target.table, key: target.key, add: new Map() };
-          merged.set(target.id, entry);
-        }
-        for (const [attribute, amount] of target.add) {
-          entry.add.set(attribute, addDecimals(entry.add.get(attribute) ?? ZERO, amount));
-        }
-      }
+      for (const target of unit.targets) mergeAdds(merged, target.id, target.table, target.key, target.add);
     }
     for (const id of [...merged.keys()].sort()) {
       const { table, key, add } = merged.get(id)!;
@@ -444,8 +424,7 @@ export class DynamoDBSink implements Sink<AddEffect> {
         },
       });
     }
-    const token = createHash('sha256').update(nonce).update(JSON.stringify(items)).digest('hex').slice(0, TOKEN_LENGTH);
-    return { TransactItems: items, ClientRequestToken: token, ReturnConsumedCapacity: 'TOTAL' };
+    return { TransactItems: items, ClientRequestToken: randomUUID(), ReturnConsumedCapacity: 'TOTAL' };
   }
 }
 
@@ -455,7 +434,7 @@ function aggregate(effects: readonly AddEffect[], recordId: string, sink: string
     new ShardflowError(ErrorCode.SinkPermanent, `Sink ${sink} refused the effects of record ${recordId}: ${reason}.`, {
       recordId,
     });
-  const targets = new Map<string, { table: string; key: Record<string, AttributeValue>; add: Map<string, Decimal> }>();
+  const targets = new Map<string, MergedTarget>();
   for (const effect of effects) {
     if (typeof effect.table !== 'string' || effect.table === '') throw invalid('an effect names no table');
     const keyNames = Object.keys(effect.key).sort();
@@ -468,24 +447,36 @@ function aggregate(effects: readonly AddEffect[], recordId: string, sink: string
       else throw invalid(`key attribute ${name} of an effect on table ${effect.table} is neither a string nor a finite number`);
     }
     const id = JSON.stringify([effect.table, keyNames.map((name) => [name, effect.key[name]])]);
-    let target = targets.get(id);
-    if (target === undefined) {
-      target = { table: effect.table, key, add: new Map() };
-      targets.set(id, target);
-    }
-    for (const [attribute, amount] of Object.entries(effect.add)) {
+    const amounts = Object.entries(effect.add).map(([attribute, amount]): [string, Decimal] => {
       if (typeof amount !== 'number' || !Number.isFinite(amount)) {
         throw invalid(
           `attribute ${attribute} on table ${effect.table} would get ${String(amount)} added, which is not a finite number`,
         );
       }
-      target.add.set(attribute, addDecimals(target.add.get(attribute) ?? ZERO, decimalOf(amount)));
-    }
+      return [attribute, decimalOf(amount)];
+    });
+    mergeAdds(targets, id, effect.table, key, amounts);
   }
   return [...targets.entries()]
     .filter(([, target]) => target.add.size > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([id, target]) => ({ id, ...target, bytes: updateBytes(id, target.add) }));
+}
+
+/** Adds `amounts` to the target `id` of `targets`, creating it on first use. */
+function mergeAdds(
+  targets: Map<string, MergedTarget>,
+  id: string,
+  table: string,
+  key: Record<string, AttributeValue>,
+  amounts: Iterable<readonly [string, Decimal]>,
+): void {
+  let target = targets.get(id);
+  if (target === undefined) {
+    target = { table, key, add: new Map() };
+    targets.set(id, target);
+  }
+  for (const [attribute, amount] of amounts) target.add.set(attribute, addDecimals(target.add.get(attribute) ?? ZERO, amount));
 }
 
 /** An upper estimate of an Update action's size: key (twice: in the id and the request), names, values, overhead. */

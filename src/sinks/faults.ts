@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
 import { compareSequenceNumbers, type PartialBatchResponse, type Provenance } from '../runtime/model';
+import { rejectUnknownKeys, unknownOptionOf } from '../runtime/options';
 import type { Fault, FaultSink } from '../runtime/types';
 import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sleep, type BackoffOptions } from './retry';
 
@@ -87,11 +88,13 @@ export interface RedriveReport {
  * several faults (KPL sub-records of one aggregate, or one record failing at two stages) appear once: redriving a
  * whole aggregate re-applies the sub-records that had succeeded, which the idempotent DynamoDB sink skips.
  */
-export function redriveEvents(faults: readonly Fault[]): { event: RedriveEvent; faults: Fault[] }[] {
-  const groups = new Map<string, Fault[]>();
+export function redriveEvents<F extends Fault>(faults: readonly F[]): { event: RedriveEvent; faults: F[] }[] {
+  const groups = new Map<string, F[]>();
   for (const fault of faults) {
     const key = `${fault.provenance.streamArn ?? ''}|${fault.provenance.shardId ?? ''}`;
-    groups.set(key, [...(groups.get(key) ?? []), fault]);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [fault]);
+    else group.push(fault);
   }
   return [...groups.values()].map((group) => {
     const ordered = [...group].sort(compareStreamOrder);
@@ -128,7 +131,7 @@ export async function redriveFaults(store: FaultStore, replay: Replay, options: 
       kept += faults.length;
       continue;
     }
-    for (const fault of faults as StoredFault[]) {
+    for (const fault of faults) {
       const sequence = fault.provenance.sequenceNumber;
       // Without a sequence number there is no telling whether it failed, unless nothing did.
       const failed = sequence === undefined ? failedSequences.size > 0 : failedSequences.has(sequence);
@@ -139,14 +142,17 @@ export async function redriveFaults(store: FaultStore, replay: Replay, options: 
   return { events: groups.length, deleted, kept, errors };
 }
 
-function compareStreamOrder(a: Fault, b: Fault): number {
+/** The fields faults are ordered by: a stored fault's metadata has them without its raw data. */
+type Ordered = Pick<Fault, 'provenance' | 'position' | 'capturedAt'>;
+
+function compareStreamOrder(a: Omit<Ordered, 'capturedAt'>, b: Omit<Ordered, 'capturedAt'>): number {
   const sa = a.provenance.sequenceNumber;
   const sb = b.provenance.sequenceNumber;
   if (sa !== undefined && sb !== undefined && sa !== sb) return compareSequenceNumbers(sa, sb);
   return (a.provenance.subSequenceNumber ?? 0) - (b.provenance.subSequenceNumber ?? 0) || a.position - b.position;
 }
 
-function compareStored(a: StoredFault, b: StoredFault): number {
+function compareStored(a: Ordered, b: Ordered): number {
   if (a.capturedAt !== b.capturedAt) return a.capturedAt - b.capturedAt;
   const streams = (a.provenance.streamArn ?? '').localeCompare(b.provenance.streamArn ?? '');
   if (streams !== 0) return streams;
@@ -160,11 +166,13 @@ const FAULT_KEY = 'faultId';
 const PART_KEY = 'part';
 /** Raw bytes per item: leaves room under DynamoDB's 400 KB item limit for the key and the metadata. */
 const CHUNK_BYTES = 350_000;
-/** Metadata beyond this makes the first item too large; such a capture is refused with a clear error. */
+/** Metadata beyond this makes the first item too large; a longer error message is cut to fit. */
 const MAX_METADATA_BYTES = 40_000;
-/** BatchWriteItem takes at most 25 writes and 16 MB. */
+/**
+ * BatchWriteItem takes at most 25 writes and 16 MB. Every item fits DynamoDB's 400 KB item limit (chunks of
+ * CHUNK_BYTES plus key and metadata), so 25 writes stay under 10 MB and only the count needs watching.
+ */
 const BATCH_WRITES = 25;
-const BATCH_BYTES = 15_000_000;
 
 /**
  * The fault table: `faultId` (S) hash key and `part` (N) range key. Part 0 holds the fault's metadata and the
@@ -216,7 +224,7 @@ export class DynamoDBFaultSink implements FaultStore {
   private readonly backoff: Required<BackoffOptions>;
 
   constructor(options: DynamoDBFaultSinkOptions) {
-    rejectUnknownOptions(options, DYNAMODB_OPTION_KEYS, 'DynamoDBFaultSink');
+    rejectUnknownKeys(options, DYNAMODB_OPTION_KEYS, unknownOptionOf('DynamoDBFaultSink'));
     if (typeof options.table !== 'string' || options.table === '') {
       throw new ShardflowError(ErrorCode.InvalidOptions, 'DynamoDBFaultSink: table must name the fault table.');
     }
@@ -228,29 +236,16 @@ export class DynamoDBFaultSink implements FaultStore {
 
   /**
    * Stores the faults. Chunks of large records are written before the items that point at them, so a listed fault
-   * is always complete. Throws a retryable `ShardflowError` naming the records it could not store; the batch loop
-   * then reports them for retry instead of losing them.
+   * is always complete. Throws a retryable `FAULT_CAPTURE_FAILED` when a fault could not be stored, so the batch
+   * loop reports the records for retry instead of losing them: naming the records when the table kept throttling
+   * or left items unprocessed, and only the table when DynamoDB refused the write itself (e.g. no such table).
    */
   async capture(faults: readonly Fault[]): Promise<void> {
     const chunks: WriteRequest[] = [];
     const heads: { request: WriteRequest; recordId: string }[] = [];
-    const refused: string[] = [];
     // One write per fault id: BatchWriteItem refuses two writes of one key, and the later capture is the newer.
     const latest = new Map(faults.map((fault) => [faultIdOf(fault), fault] as const));
     for (const [faultId, fault] of latest) {
-      const metadata: Metadata = {
-        recordId: fault.recordId,
-        provenance: fault.provenance,
-        position: fault.position,
-        error: fault.error,
-        stage: fault.stage,
-        capturedAt: fault.capturedAt,
-      };
-      const metadataJson = JSON.stringify(metadata);
-      if (Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES) {
-        refused.push(fault.recordId);
-        continue;
-      }
       const raw = gzipSync(Buffer.from(JSON.stringify(fault.raw ?? null), 'utf8'));
       const parts = Math.max(1, Math.ceil(raw.length / CHUNK_BYTES));
       for (let part = 1; part < parts; part++) {
@@ -277,7 +272,7 @@ export class DynamoDBFaultSink implements FaultStore {
               stage: { S: fault.stage },
               errorCode: { S: fault.error.code },
               capturedAt: { N: String(fault.capturedAt) },
-              metadata: { S: metadataJson },
+              metadata: { S: metadataJsonOf(fault) },
               parts: { N: String(parts) },
               rawEncoding: { S: 'json+gzip' },
               raw: { B: raw.subarray(0, CHUNK_BYTES) },
@@ -295,23 +290,17 @@ export class DynamoDBFaultSink implements FaultStore {
     const notStored = heads
       .filter(({ request }) => incomplete.has(idOf(request)) || unwritten.has(idOf(request)))
       .map((head) => head.recordId);
-    if (refused.length > 0 || notStored.length > 0) {
-      const parts: string[] = [];
-      if (notStored.length > 0) {
-        parts.push(`records ${notStored.join(', ')} could not be written to table ${this.table} in time`);
-      }
-      if (refused.length > 0) {
-        parts.push(`records ${refused.join(', ')} carry more than ${MAX_METADATA_BYTES} bytes of provenance and error text`);
-      }
+    if (notStored.length > 0) {
       throw new ShardflowError(
         ErrorCode.FaultCaptureFailed,
-        `Fault sink ${this.name} did not store every fault: ${parts.join('; ')}.`,
+        `Fault sink ${this.name} did not store every fault: records ${notStored.join(', ')} could not be written to ` +
+          `table ${this.table} in time.`,
       );
     }
   }
 
   async listFaults(options: ListFaultsOptions = {}): Promise<StoredFault[]> {
-    const faults: StoredFault[] = [];
+    const heads: { item: Record<string, AttributeValue>; metadata: Metadata }[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     const filters = ['#part = :zero'];
     const names: Record<string, string> = { '#part': PART_KEY };
@@ -332,11 +321,16 @@ export class DynamoDBFaultSink implements FaultStore {
           ConsistentRead: true,
         }),
       );
-      for (const item of page.Items ?? []) faults.push(await this.read(item));
+      for (const item of page.Items ?? []) heads.push({ item, metadata: JSON.parse(item.metadata?.S ?? '{}') as Metadata });
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    faults.sort(compareStored);
-    return options.limit === undefined ? faults : faults.slice(0, options.limit);
+    // Ordered and cut by metadata first, so only the faults returned have their raw data read and unzipped.
+    heads.sort((a, b) => compareStored(a.metadata, b.metadata));
+    const faults: StoredFault[] = [];
+    for (const { item, metadata } of options.limit === undefined ? heads : heads.slice(0, options.limit)) {
+      faults.push(await this.read(item, metadata));
+    }
+    return faults;
   }
 
   async deleteFault(faultId: string, options: DeleteFaultOptions = {}): Promise<boolean> {
@@ -372,7 +366,7 @@ export class DynamoDBFaultSink implements FaultStore {
     return true;
   }
 
-  private async read(item: Record<string, AttributeValue>): Promise<StoredFault> {
+  private async read(item: Record<string, AttributeValue>, metadata: Metadata): Promise<StoredFault> {
     const faultId = item[FAULT_KEY]?.S ?? '';
     const parts = Number(item.parts?.N ?? '1');
     const chunks: Uint8Array[] = [item.raw?.B ?? new Uint8Array()];
@@ -398,7 +392,6 @@ export class DynamoDBFaultSink implements FaultStore {
       } while (startKey !== undefined);
       chunks.push(...rest);
     }
-    const metadata = JSON.parse(item.metadata?.S ?? '{}') as Metadata;
     if (chunks.some((chunk) => chunk === undefined)) {
       throw new ShardflowError(
         ErrorCode.SinkPermanent,
@@ -443,29 +436,42 @@ export class DynamoDBFaultSink implements FaultStore {
 
 function groupWrites(requests: readonly WriteRequest[]): WriteRequest[][] {
   const groups: WriteRequest[][] = [];
-  let group: WriteRequest[] = [];
-  let bytes = 0;
-  for (const request of requests) {
-    const size = writeSize(request);
-    if (group.length > 0 && (group.length === BATCH_WRITES || bytes + size > BATCH_BYTES)) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(request);
-    bytes += size;
-  }
-  if (group.length > 0) groups.push(group);
+  for (let start = 0; start < requests.length; start += BATCH_WRITES) groups.push(requests.slice(start, start + BATCH_WRITES));
   return groups;
 }
 
-function writeSize(request: WriteRequest): number {
-  const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
-  let bytes = 0;
-  for (const [name, value] of Object.entries(item)) {
-    bytes += name.length + (value.B?.length ?? 0) + (value.S?.length ?? 0) * 3 + (value.N?.length ?? 0);
+/**
+ * The fault's metadata as JSON of at most MAX_METADATA_BYTES. Only the error message is unbounded (the other fields
+ * are ids and names AWS limits to a few KB), so a longer message is cut, with a note saying so: refusing the fault
+ * instead would fail the same way on every retry.
+ */
+function metadataJsonOf(fault: Fault): string {
+  const metadata: Metadata = {
+    recordId: fault.recordId,
+    provenance: fault.provenance,
+    position: fault.position,
+    error: fault.error,
+    stage: fault.stage,
+    capturedAt: fault.capturedAt,
+  };
+  const json = JSON.stringify(metadata);
+  if (Buffer.byteLength(json) <= MAX_METADATA_BYTES) return json;
+  const { message } = fault.error;
+  const note = ` [cut to fit the fault table; the whole message had ${Buffer.byteLength(message)} bytes]`;
+  const withPrefix = (length: number) => {
+    // A prefix ending inside a surrogate pair would keep half a character.
+    const end = /[\uD800-\uDBFF]/.test(message.charAt(length - 1)) ? length - 1 : length;
+    return JSON.stringify({ ...metadata, error: { ...fault.error, message: message.slice(0, end) + note } });
+  };
+  // The longest prefix that fits: JSON escapes and UTF-8 make its byte size uneven, so it is searched for.
+  let low = 0;
+  let high = message.length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (Buffer.byteLength(withPrefix(middle)) <= MAX_METADATA_BYTES) low = middle;
+    else high = middle - 1;
   }
-  return bytes;
+  return withPrefix(low);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -489,7 +495,7 @@ export class FileFaultSink implements FaultStore {
   readonly path: string;
 
   constructor(options: FileFaultSinkOptions) {
-    rejectUnknownOptions(options, FILE_OPTION_KEYS, 'FileFaultSink');
+    rejectUnknownKeys(options, FILE_OPTION_KEYS, unknownOptionOf('FileFaultSink'));
     if (typeof options.path !== 'string' || options.path === '') {
       throw new ShardflowError(ErrorCode.InvalidOptions, 'FileFaultSink: path must name the JSONL file.');
     }
@@ -555,11 +561,5 @@ export class FileFaultSink implements FaultStore {
       faults.set(fault.faultId, fault);
     });
     return faults;
-  }
-}
-
-function rejectUnknownOptions(options: object, known: ReadonlySet<string>, owner: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new ShardflowError(ErrorCode.InvalidOptions, `${owner}: unknown option "${key}".`);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
 import { defaultLogger } from '../runtime/logging';
+import { rejectUnknownKeys, unknownOptionOf } from '../runtime/options';
 import {
   LogLevel,
   type EffectBase,
@@ -43,9 +44,7 @@ export class LogSink implements Sink<LogEffect> {
   private readonly logger: LogSinkLogger | undefined;
 
   constructor(options: LogSinkOptions = {}) {
-    for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.has(key)) throw new ShardflowError(ErrorCode.InvalidOptions, `LogSink: unknown option "${key}".`);
-    }
+    rejectUnknownKeys(options, OPTION_KEYS, unknownOptionOf('LogSink'));
     this.name = options.name ?? 'log';
     this.logger = options.logger;
   }
@@ -77,7 +76,7 @@ export class LogSink implements Sink<LogEffect> {
           }
         }
       } catch (error) {
-        // A logger that throws (e.g. fields it cannot serialize) fails the record, never the batch.
+        // A logger that throws (e.g. its output stream closed for a moment) fails the record, never the batch.
         failed.push({
           recordId: record.recordId,
           error: new ShardflowError(

@@ -26,7 +26,7 @@ export interface BackoffOptions {
   readonly maxDelayMs?: number;
 }
 
-export const DEFAULT_BACKOFF = {
+const DEFAULT_BACKOFF = {
   maxAttempts: 6,
   baseDelayMs: 50,
   maxDelayMs: 2000,
@@ -137,7 +137,7 @@ export function awsErrorName(error: unknown): string {
  * Wraps a failure of a sink into a `ShardflowError` naming the record: `SINK_TRANSIENT` when a later delivery can
  * succeed, `SINK_PERMANENT` otherwise.
  */
-export function sinkError(sink: string, recordId: string, error: unknown, retryable = isRetryableAwsError(error)): ShardflowError {
+export function sinkError(sink: string, recordId: string, error: unknown, retryable: boolean): ShardflowError {
   const reason = `${awsErrorName(error)}: ${errorMessage(error)}`;
   return new ShardflowError(
     retryable ? ErrorCode.SinkTransient : ErrorCode.SinkPermanent,

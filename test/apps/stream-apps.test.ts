@@ -15,6 +15,7 @@ import { createLocalContext } from '../../src/local/lambda-context';
 import { dumpTable } from '../../src/local/tables';
 import { DynamoDBFaultSink } from '../../src/sinks/faults';
 import { dynamodbEvent, dynamodbRecord, kinesisEvent, kinesisRecord } from '../helpers/factories';
+import { capturingOutput } from '../helpers/output';
 import { useDynamoDBLocal } from '../helpers/services';
 
 const ddb = useDynamoDBLocal();
@@ -33,26 +34,6 @@ afterAll(async () => {
 });
 
 const context = (name: string): Context => createLocalContext({ functionName: name, region: 'us-east-1', timeoutMs: 60_000 });
-
-/** Log lines the apps print (Powertools writes JSON lines to stdout), parsed. */
-async function capturingLogs<T>(action: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
-  const written: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  try {
-    const result = await action();
-    const lines = written
-      .join('')
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-    return { result, lines };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 async function userScore(username: string): Promise<number | undefined> {
   const { Item } = await client.send(
@@ -157,7 +138,7 @@ describe('logging apps', () => {
   it('orders: logs the keys of KEYS_ONLY records (seed 002)', async () => {
     const handler = ordersApp.createHandler({ dynamodb: client, faults: { file: join(scratch, 'orders-faults.jsonl') } });
     const record = dynamodbRecord({ eventName: 'INSERT', table: 'Orders', keys: { Id: 1001, Amount: 25 }, viewType: 'KEYS_ONLY' });
-    const { result, lines } = await capturingLogs(() => handler(dynamodbEvent([record]), context('orders')));
+    const { result, lines } = await capturingOutput(() => handler(dynamodbEvent([record]), context('orders')));
     expect(result).toEqual({ batchItemFailures: [] });
     const line = lines.find((candidate) => candidate.table === 'Orders');
     expect(line).toMatchObject({ level: 'INFO', service: 'orders', eventName: 'INSERT', keys: { Id: 1001, Amount: 25 }, viewType: 'KEYS_ONLY' });
@@ -171,7 +152,7 @@ describe('logging apps', () => {
       kinesisRecord({ data: 'plain text' }),
       kinesisRecord({ data: Uint8Array.from([0xff, 0x00]) }),
     ]);
-    const { result, lines } = await capturingLogs(() => handler(event, context('kinesis-log')));
+    const { result, lines } = await capturingOutput(() => handler(event, context('kinesis-log')));
     expect(result).toEqual({ batchItemFailures: [] });
     const logged = lines.filter((line) => line.stream === 'Lab-Stream').map((line) => [line.encoding, line.data]);
     expect(logged).toEqual([

@@ -13,6 +13,7 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { marshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
+import { lambdaImage } from '../../src/local/lambda-records';
 import { aggregate } from '../../src/runtime/kpl';
 
 export const ACCOUNT_ID = '123456789012';
@@ -156,29 +157,9 @@ const MARSHALL_OPTIONS = { convertClassInstanceToMap: true, removeUndefinedValue
 
 type MarshalledValue = ReturnType<typeof marshall>;
 
-// marshall yields Uint8Array for B and BS; Lambda's JSON carries them as base64.
-function toStreamAttributeValue(value: MarshalledValue): AttributeValue {
-  if (value.B !== undefined) return { B: Buffer.from(value.B as Uint8Array).toString('base64') };
-  if (value.BS !== undefined) {
-    return { BS: (value.BS as Uint8Array[]).map((b) => Buffer.from(b).toString('base64')) };
-  }
-  if (value.L !== undefined) return { L: (value.L as MarshalledValue[]).map(toStreamAttributeValue) };
-  if (value.M !== undefined) return { M: toStreamItem(value.M as Record<string, MarshalledValue>) };
-  return value as unknown as AttributeValue;
-}
-
 function toStreamItem(item: Record<string, MarshalledValue>): RawItem {
-  const result: RawItem = {};
-  for (const [name, value] of Object.entries(item)) {
-    // defineProperty so an attribute named "__proto__" stays an attribute.
-    Object.defineProperty(result, name, {
-      value: toStreamAttributeValue(value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return result;
+  // The local runner's conversion: binaries as base64, and an attribute named "__proto__" stays an attribute.
+  return lambdaImage(item);
 }
 
 /** Marshalls a plain item into the AttributeValue form of a stream record (binaries as base64). */

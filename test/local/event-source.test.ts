@@ -4,33 +4,28 @@ import type { StreamEvent, StreamHandler } from '../../src/apps/types';
 import { ShardflowError } from '../../src/runtime/errors';
 import { compareSequenceNumbers, type PartialBatchResponse } from '../../src/runtime/model';
 import {
+  batchInfo,
   EventSourceMapping,
   InvocationOutcome,
   type InvocationReport,
   type OnFailureRecord,
 } from '../../src/local/event-source';
 import { recordPosition } from '../../src/local/lambda-records';
+import { kinesisRecord as factoryKinesisRecord, kinesisStreamArn } from '../helpers/factories';
 
-const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/Toy';
+const STREAM_NAME = 'Toy';
+const STREAM_ARN = kinesisStreamArn(STREAM_NAME);
 const SHARD = 'shardId-000000000007';
 
 function kinesisRecord(sequenceNumber: string, arrivalSeconds = 1_700_000_000.25): KinesisStreamRecord {
-  return {
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: `key-${sequenceNumber}`,
-      sequenceNumber,
-      data: Buffer.from(JSON.stringify({ n: sequenceNumber })).toString('base64'),
-      approximateArrivalTimestamp: arrivalSeconds,
-    },
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventID: `${SHARD}:${sequenceNumber}`,
-    eventName: 'aws:kinesis:record',
-    invokeIdentityArn: 'arn:aws:iam::000000000000:role/toy',
-    awsRegion: 'us-east-1',
-    eventSourceARN: STREAM_ARN,
-  };
+  return factoryKinesisRecord({
+    sequenceNumber,
+    arrivalSeconds,
+    shardId: SHARD,
+    streamName: STREAM_NAME,
+    partitionKey: `key-${sequenceNumber}`,
+    json: { n: sequenceNumber },
+  });
 }
 
 function kinesisEvent(sequenceNumbers: readonly string[]): StreamEvent {
@@ -327,7 +322,7 @@ describe('EventSourceMapping', () => {
         });
         const inFailureRecord = (sequence: string) =>
           result.onFailure.some((record) => {
-            const info = 'KinesisBatchInfo' in record ? record.KinesisBatchInfo : record.DDBStreamBatchInfo;
+            const info = batchInfo(record);
             return (
               compareSequenceNumbers(info.startSequenceNumber, sequence) <= 0 &&
               compareSequenceNumbers(sequence, info.endSequenceNumber) <= 0

@@ -2,14 +2,13 @@
  * The local event source mapping against real DynamoDB Local streams and kinesalite shards, with toy handlers
  * that count what they see (not idempotent on purpose: every repeated delivery shows).
  */
-import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { KinesisClient, PutRecordsCommand, SplitShardCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
+import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { PutRecordsCommand, SplitShardCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { StreamHandler } from '../../src/apps/types';
 import { DynamoDBCheckpointStore, type CheckpointStore } from '../../src/local/checkpoints';
 import { crashingCheckpoints } from '../helpers/checkpoints';
-import { localClientConfig } from '../../src/local/clients';
-import { ensureStreams, ensureTables } from '../../src/local/environment';
+import { ensureStreams, ensureTables, openEnvironment, type LocalEnvironment } from '../../src/local/environment';
 import type { OnFailureRecord } from '../../src/local/event-source';
 import { recordPosition } from '../../src/local/lambda-records';
 import { LocalPoller, type PollerMapping } from '../../src/local/poller';
@@ -46,22 +45,22 @@ function countByKey(seen: Seen[][]): Map<string, number> {
 describe('LocalPoller', () => {
   const ddb = useDynamoDBLocal();
   const kinesis = useKinesalite();
+  let environment: LocalEnvironment;
   let dynamodb: DynamoDBClient;
   let streams: DynamoDBStreamsClient;
   let kinesisClient: KinesisClient;
   let checkpoints: DynamoDBCheckpointStore;
 
   beforeAll(async () => {
-    dynamodb = new DynamoDBClient(localClientConfig(ddb.endpoint()));
-    streams = new DynamoDBStreamsClient(localClientConfig(ddb.endpoint()));
-    kinesisClient = new KinesisClient(localClientConfig(kinesis.endpoint()));
+    environment = await openEnvironment({ dynamodbEndpoint: ddb.endpoint(), kinesisEndpoint: kinesis.endpoint(), kinesis: true });
+    ({ dynamodb, streams } = environment);
+    if (environment.kinesis === undefined) throw new Error('No Kinesis client was opened.');
+    kinesisClient = environment.kinesis;
     checkpoints = new DynamoDBCheckpointStore(dynamodb);
     await checkpoints.ensureTable();
   });
-  afterAll(() => {
-    dynamodb.destroy();
-    streams.destroy();
-    kinesisClient.destroy();
+  afterAll(async () => {
+    await environment.close();
   });
 
   const poller = (mappings: PollerMapping[], store: CheckpointStore = checkpoints, onFailure?: (record: OnFailureRecord) => void) =>

@@ -2,13 +2,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { PutRecordsCommand, SplitShardCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
 import { apps } from '../../src/apps';
-import { localClientConfig } from '../../src/local/clients';
-import { ensureStreams, ensureTables } from '../../src/local/environment';
+import { ensureStreams, ensureTables, openEnvironment, type LocalEnvironment } from '../../src/local/environment';
 import { recordStream } from '../../src/local/recorder';
 import { replay } from '../../src/local/replay';
 import { openDynamoDBStream, openKinesisStream } from '../../src/local/streams';
@@ -18,20 +17,20 @@ describe('recordStream', () => {
   const ddb = useDynamoDBLocal();
   const kinesis = useKinesalite();
   let scratch: string;
+  let environment: LocalEnvironment;
   let dynamodb: DynamoDBClient;
   let kinesisClient: KinesisClient;
   let streams: DynamoDBStreamsClient;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'shardflow-record-test-'));
-    dynamodb = new DynamoDBClient(localClientConfig(ddb.endpoint()));
-    kinesisClient = new KinesisClient(localClientConfig(kinesis.endpoint()));
-    streams = new DynamoDBStreamsClient(localClientConfig(ddb.endpoint()));
+    environment = await openEnvironment({ dynamodbEndpoint: ddb.endpoint(), kinesisEndpoint: kinesis.endpoint(), kinesis: true });
+    ({ dynamodb, streams } = environment);
+    if (environment.kinesis === undefined) throw new Error('No Kinesis client was opened.');
+    kinesisClient = environment.kinesis;
   });
   afterAll(async () => {
-    dynamodb.destroy();
-    kinesisClient.destroy();
-    streams.destroy();
+    await environment.close();
     await rm(scratch, { recursive: true, force: true });
   });
 
@@ -113,5 +112,75 @@ describe('recordStream', () => {
         ApproximateCreationDateTime: expect.any(Number),
       },
     });
+  });
+  it('stops following at maxRecords exactly, however many shards are read side by side', async () => {
+    await ensureStreams(kinesisClient, ['Capped'], 3);
+    await kinesisClient.send(
+      new PutRecordsCommand({
+        StreamName: 'Capped',
+        Records: Array.from({ length: 30 }, (_, index) => ({ PartitionKey: `key-${index}`, Data: Buffer.from(String(index)) })),
+      }),
+    );
+    const output = join(scratch, 'capped.jsonl');
+    const reader = await openKinesisStream(kinesisClient, 'Capped');
+    const result = await recordStream({ reader, output, batchSize: 4, follow: true, maxRecords: 7, pollIntervalMs: 20 });
+    expect(result.records).toBe(7);
+    expect((await lines<KinesisStreamRecord>(output)).flatMap((line) => line.Records)).toHaveLength(7);
+  });
+
+  it('follows a Kinesis stream through a split: the children, listed after the parent closes, are read after it', async () => {
+    await ensureStreams(kinesisClient, ['Splitting'], 1);
+    const keyOf = (index: number) => `key-${index % 5}`;
+    const put = (values: readonly string[]) =>
+      kinesisClient.send(
+        new PutRecordsCommand({
+          StreamName: 'Splitting',
+          Records: values.map((value, index) => ({ PartitionKey: keyOf(index), Data: Buffer.from(value) })),
+        }),
+      );
+    const before = Array.from({ length: 10 }, (_, index) => `before-${index}`);
+    const after = Array.from({ length: 20 }, (_, index) => `after-${index}`);
+    await put(before);
+    const output = join(scratch, 'split.jsonl');
+    const abort = new AbortController();
+    let recorded = 0;
+    const waitFor = async (count: number) => {
+      const deadline = Date.now() + 10_000;
+      while (recorded < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    const recording = recordStream({
+      reader: await openKinesisStream(kinesisClient, 'Splitting'),
+      output,
+      batchSize: 4,
+      follow: true,
+      signal: abort.signal,
+      pollIntervalMs: 20,
+      onProgress: (records) => {
+        recorded = records;
+      },
+    });
+    await waitFor(before.length);
+    await kinesisClient.send(
+      new SplitShardCommand({ StreamName: 'Splitting', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }),
+    );
+    await waitUntilStreamExists({ client: kinesisClient, maxWaitTime: 30, minDelay: 1 }, { StreamName: 'Splitting' });
+    await put(after);
+    await waitFor(before.length + after.length);
+    abort.abort();
+    const result = await recording;
+
+    expect(result).toMatchObject({ records: before.length + after.length, shards: 3 });
+    const records = (await lines<KinesisStreamRecord>(output)).flatMap((line) => line.Records);
+    const values = records.map((record) => Buffer.from(record.kinesis.data, 'base64').toString());
+    expect([...values].sort()).toEqual([...before, ...after].sort());
+    const shardOf = (record: KinesisStreamRecord) => record.eventID.split(':')[0];
+    const firstChild = records.findIndex((record) => shardOf(record) !== 'shardId-000000000000');
+    expect(records.slice(firstChild).every((record) => shardOf(record) !== 'shardId-000000000000')).toBe(true);
+    // Per partition key, the recording holds the records in the order they were put.
+    const order = (value: string) => (value.startsWith('before') ? 0 : 100) + Number(value.split('-')[1]);
+    for (let key = 0; key < 5; key += 1) {
+      const ordered = values.filter((value) => Number(value.split('-')[1]) % 5 === key).map(order);
+      expect(ordered).toEqual([...ordered].sort((a, b) => a - b));
+    }
   });
 });

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { DeleteTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { apps } from '../../src/apps';
 import { localClientConfig } from '../../src/local/clients';
-import type { OnFailureRecord } from '../../src/local/event-source';
+import { batchInfo, type OnFailureRecord } from '../../src/local/event-source';
 import { replay, type ReplaySummary } from '../../src/local/replay';
 import { useDynamoDBLocal } from '../helpers/services';
 
@@ -35,8 +35,6 @@ describe('replay of the sample recordings', () => {
     const { TableNames = [] } = await dynamodb.send(new ListTablesCommand({}));
     await Promise.all(TableNames.map((TableName) => dynamodb.send(new DeleteTableCommand({ TableName }))));
   });
-
-  const batchInfo = (record: OnFailureRecord) => ('KinesisBatchInfo' in record ? record.KinesisBatchInfo : record.DDBStreamBatchInfo);
 
   it('scores: sums each user exactly once through duplicates and a mid-batch retry, and captures the poison records', async () => {
     const summary = await replay({ app: apps.scores, recordings: [example('scores.jsonl')], dynamodb });

@@ -17,9 +17,9 @@ import type { StreamRecord } from '../../src/runtime/model';
 import type { AddEffect, RecordEffects } from '../../src/runtime/types';
 import { DynamoDBSink, markerTableDefinition } from '../../src/sinks/dynamodb';
 import { useDynamoDBLocal } from '../helpers/services';
-import { Fault, FaultInjectingHandler, faultyClientConfig } from '../sinks/fault-injection';
+import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { canonicalNumber, deliverShard, deliveryStats, invocationPlan, MODEL_RUNS } from './esm';
-import { add, dynamodbRecord, kinesisRecord } from '../sinks/records';
+import { add, dynamodbRecord, kinesisRecord } from '../helpers/records';
 
 const RUNS = MODEL_RUNS;
 const MARKERS = 'ModelMarkers';

@@ -23,7 +23,7 @@ import { DynamoDBSink, markerTableDefinition } from '../../src/sinks/dynamodb';
 import { LogSink } from '../../src/sinks/log';
 import { dynamodbRecord, kinesisRecord, kplAggregateRecord } from '../helpers/factories';
 import { useDynamoDBLocal } from '../helpers/services';
-import { Fault, FaultInjectingHandler, faultyClientConfig } from '../sinks/fault-injection';
+import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { canonicalNumber, deliverShard, deliveryStats, invocationPlan, MODEL_RUNS, type DeliveryStats } from './esm';
 
 const MARKERS = 'SeedMarkers';

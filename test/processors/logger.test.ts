@@ -54,6 +54,11 @@ describe('record logger: Kinesis (seed Lab-Stream)', () => {
     expect(binary.fields).toMatchObject({ encoding: PayloadEncoding.Base64, data: Buffer.from(bytes).toString('base64') });
   });
 
+  it('keeps a JSON number beyond a double readable, not null', () => {
+    const log = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ data: '{"big":1e400,"n":-0}' }))));
+    expect(JSON.parse(JSON.stringify(log.fields.data))).toEqual({ big: 'Infinity', n: 0 });
+  });
+
   it('logs gzip-compressed JSON decoded', () => {
     const log = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ json: { event: 'login' }, gzip: true }))));
     expect(log.fields).toMatchObject({ encoding: PayloadEncoding.Json, data: { event: 'login' }, gzipped: true });

@@ -1,17 +1,12 @@
 /** Raw factory records through the real normalizer, for processor tests. */
-import { normalizeRecord } from '../../src/runtime/normalize';
 import { RecordSource, type DynamoDBStreamRecord, type KinesisStreamRecord, type StreamRecord } from '../../src/runtime/model';
 import { compileRouter } from '../../src/runtime/router';
 import type { AddEffect, Effect, LogEffect, ProcessContext, Processor } from '../../src/runtime/types';
+import { normalizeAll } from '../helpers/normalize';
 
-export const context: ProcessContext = { remainingTimeMs: () => Number.POSITIVE_INFINITY };
+export { normalizeAll };
 
-/** Every normalized record of one raw record (several for a KPL aggregate); fails the test if it does not decode. */
-export function normalizeAll(raw: unknown, position = 0): StreamRecord[] {
-  const result = normalizeRecord(raw, position);
-  if (!result.ok) throw new Error(`The test record did not normalize: ${String(result.error)}`);
-  return [...result.records];
-}
+const context: ProcessContext = { remainingTimeMs: () => Number.POSITIVE_INFINITY };
 
 export function normalizeDynamoDB(raw: unknown): DynamoDBStreamRecord {
   const [record] = normalizeAll(raw);

@@ -6,8 +6,6 @@ import { dynamodbRecord, kinesisRecord, rawDynamodbRecord, type DynamoDBItem } f
 import { adds, logs, normalizeDynamoDB, normalizeKinesis, run, selects, summary } from './records';
 import { thrown } from '../helpers/errors';
 
-
-
 const jane = (score: unknown, recordId = 2): DynamoDBItem => ({ RecordID: recordId, Username: 'Jane Doe', Score: score, Nickname: 'JaneD' });
 
 describe('score aggregator: the seed (GameScoreRecords -> GameScoresByUser)', () => {
@@ -181,6 +179,13 @@ describe('score aggregator: Kinesis score records', () => {
     const lab = normalizeKinesis(kinesisRecord({ json: { Username: 'x', Score: 1 } }));
     expect(selects(aggregator, lab)).toBe(false);
     expect(selects(createScoreAggregator(), onStream({ json: { Username: 'x', Score: 1 } }))).toBe(false);
+  });
+
+  it('does not take a table for a Kinesis stream of the same name, or the reverse', () => {
+    const table = normalizeDynamoDB(dynamodbRecord({ eventName: 'INSERT', table: 'GameScoreEvents', keys: { RecordID: 2 }, newImage: jane(1) }));
+    const stream = normalizeKinesis(kinesisRecord({ streamName: 'GameScoreRecords', json: { Username: 'x', Score: 1 } }));
+    expect(selects(aggregator, table)).toBe(false);
+    expect(selects(aggregator, stream)).toBe(false);
   });
 
   it('faults records that are not score records', () => {

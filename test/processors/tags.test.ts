@@ -1,12 +1,9 @@
 import fc from 'fast-check';
 import { createTagTotal } from '../../src/processors';
 import { ErrorCode, ValidationError } from '../../src/runtime/errors';
-import type { LogEffect } from '../../src/runtime/types';
 import { dynamodbRecord, kinesisRecord, type DynamoDBItem } from '../helpers/factories';
-import { adds, normalizeDynamoDB, normalizeKinesis, run, selects, summary } from './records';
+import { adds, logs, normalizeDynamoDB, normalizeKinesis, run, selects, summary } from './records';
 import { thrown } from '../helpers/errors';
-
-
 
 type EventName = 'INSERT' | 'MODIFY' | 'REMOVE';
 const change = (
@@ -77,7 +74,7 @@ describe('tag total (seed 000 page view tags)', () => {
 
     const effects = run(total, change('MODIFY', 'cats', { ID: 'cats', Count: 4 }, { ID: 'cats', Count: 2n ** 64n }));
     expect(summary(effects)).toEqual(counter(-4));
-    const warning = effects.find((effect): effect is LogEffect => effect.type === 'log');
+    const [warning] = logs(effects);
     expect(warning?.level).toBe('WARN');
     expect(warning?.message).toContain('beyond the safe integer range');
   });

@@ -4,30 +4,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
 import { ErrorCode } from '../../src/runtime/errors';
 import { createHandler, type DynamoDBBatchHandler, type KinesisBatchHandler } from '../../src/runtime/handler';
+import { DEFAULT_SERVICE_NAME } from '../../src/runtime/logging';
 import { MetricName, METRICS_NAMESPACE } from '../../src/runtime/metrics';
 import { definePipeline, type Pipeline } from '../../src/runtime/pipeline';
 import { asPowertoolsRecordHandler } from '../../src/runtime/powertools';
 import { dynamodbEvent, dynamodbRecord, kinesisEvent, kinesisRecord, kplAggregateRecord } from '../helpers/factories';
+import { captureOutput, type CapturedOutput } from '../helpers/output';
 import { Behaviour, MemoryFaultSink, MemorySink, ScriptedProcessor, SinkBehaviour, payloadId } from './pipeline-helpers';
-
-/** Captures what Powertools writes: its Console writes through process.stdout/stderr.write (WARN and up: stderr). */
-function captureOutput(): { lines(): Record<string, unknown>[]; restore(): void } {
-  const chunks: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const spies = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
-  return {
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((line) => line.trim().length > 0)
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-    restore: () => spies.forEach((spy) => spy.mockRestore()),
-  };
-}
 
 const lambdaContext = (remainingMs = 60_000): Context => ({
   callbackWaitsForEmptyEventLoop: true,
@@ -47,7 +30,7 @@ const lambdaContext = (remainingMs = 60_000): Context => ({
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 describe('createHandler', () => {
-  let stdout: ReturnType<typeof captureOutput>;
+  let stdout: CapturedOutput;
   beforeEach(() => {
     jest.useFakeTimers({ now: NOW, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     stdout = captureOutput();
@@ -177,6 +160,31 @@ describe('createHandler', () => {
     const lines = stdout.lines();
     expect(lines.filter((line) => line.message === 'Batch processed')).toEqual([]);
     expect(lines.find((line) => '_aws' in line)).toMatchObject({ service: 'orders', [MetricName.RecordsProcessed]: 1 });
+  });
+
+  it('gives its metrics the service its logs carry when no service name is given', async () => {
+    const saved = process.env.POWERTOOLS_SERVICE_NAME;
+    const services: unknown[] = [];
+    try {
+      for (const env of [undefined, 'from-env']) {
+        if (env === undefined) delete process.env.POWERTOOLS_SERVICE_NAME;
+        else process.env.POWERTOOLS_SERVICE_NAME = env;
+        const logger = new Logger();
+        await createHandler(scoresPipeline(logger), { logger })(kinesisEvent([kinesisRecord({ json: { id: 'a' } })]), lambdaContext());
+        services.push(stdout.lines().filter((line) => '_aws' in line).at(-1)?.service);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.POWERTOOLS_SERVICE_NAME;
+      else process.env.POWERTOOLS_SERVICE_NAME = saved;
+    }
+    expect(services).toEqual([DEFAULT_SERVICE_NAME, 'from-env']);
+  });
+
+  it('keeps the default of an option given as undefined', async () => {
+    const logger = new Logger({ serviceName: 'scores' });
+    const handler = createHandler(scoresPipeline(logger), { logger, logBatchSummary: undefined });
+    await handler(kinesisEvent([kinesisRecord({ json: { id: 'a' } })]), lambdaContext());
+    expect(stdout.lines().filter((line) => line.message === 'Batch processed')).toHaveLength(1);
   });
 
   it('rejects unknown options and things that are not pipelines', () => {

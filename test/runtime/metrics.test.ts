@@ -2,6 +2,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricName, METRICS_NAMESPACE, lastArrivalTime, publishBatchStats } from '../../src/runtime/metrics';
 import type { BatchStats } from '../../src/runtime/pipeline';
 import { dynamodbEvent, dynamodbRecord, kinesisEvent, kinesisRecord } from '../helpers/factories';
+import { capturingOutput } from '../helpers/output';
 
 const stats: BatchStats = {
   recordsIn: 10,
@@ -24,18 +25,10 @@ describe('metrics', () => {
     expect(METRICS_NAMESPACE).toBe('shardflow');
   });
 
-  it('publishes BatchStats as one EMF document', () => {
-    const written: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
-      publishBatchStats(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'tags' }), stats, 1500);
-    } finally {
-      spy.mockRestore();
-    }
-    const documents = written.join('').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  it('publishes BatchStats as one EMF document', async () => {
+    const { lines: documents } = await capturingOutput(() =>
+      publishBatchStats(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'tags' }), stats, 1500),
+    );
     expect(documents).toHaveLength(1);
     expect(documents[0]).toMatchObject({
       service: 'tags',

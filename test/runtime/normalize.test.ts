@@ -69,6 +69,20 @@ describe('normalizeRecord', () => {
     });
   });
 
+  it('keeps a sequence number in the provenance only when its source would accept it, so it can be reported', () => {
+    const provenance = (raw: unknown) => {
+      const result = normalizeRecord(raw, 0);
+      if (result.ok) throw new Error('Expected the record to fail.');
+      return result.provenance;
+    };
+    const dynamodb = (sequenceNumber: string) =>
+      rawDynamodbRecord({ eventName: 'INSERT', viewType: 'KEYS_ONLY', keys: { Id: { N: 'bad' } }, sequenceNumber });
+    expect(provenance(dynamodb('000000000000000000973')).sequenceNumber).toBe('000000000000000000973');
+    expect(provenance(dynamodb('1'.repeat(41))).sequenceNumber).toBeUndefined();
+    expect(provenance(kinesisRecord({ base64: '%%%%', sequenceNumber: '0123' })).sequenceNumber).toBeUndefined();
+    expect(provenance(kinesisRecord({ base64: '%%%%', sequenceNumber: '123' })).sequenceNumber).toBe('123');
+  });
+
   it('reports a failure that is not about the data as a retryable UNEXPECTED error', () => {
     const raw = {
       eventSource: 'aws:kinesis',

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import type { AttributeValue, DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
+import type { AttributeValue, KinesisStreamRecord } from 'aws-lambda';
 import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
 import { definePipeline, type PermanentFailure, type PipelineOptions } from '../../src/runtime/pipeline';
 import { RecordKind, RecordSource, type StreamRecord } from '../../src/runtime/model';
 import type { Effect, LogEffect, Processor } from '../../src/runtime/types';
+import { badInput } from '../helpers/bad-input';
 import {
   dynamodbEvent,
   dynamodbRecord,
@@ -287,6 +287,32 @@ describe('failures during processing', () => {
   });
 });
 
+describe('sequence numbers in the response', () => {
+  it('reports an undecodable DynamoDB Local record by its zero-padded sequence number, as the decoder accepts it', async () => {
+    const zeroPadded = '000000000000000000973';
+    const raw = rawDynamodbRecord({ eventName: 'INSERT', viewType: 'KEYS_ONLY', keys: { Id: { N: 'bad' } }, sequenceNumber: zeroPadded });
+    const pipeline = definePipeline({
+      processors: [new ScriptedProcessor('p')],
+      sinks: [new MemorySink()],
+      options: quiet({ onPermanentError: 'retry' }),
+    });
+    const outcome = await pipeline.run(dynamodbEvent([raw]));
+    expect(ids(outcome.response)).toEqual([zeroPadded]);
+    expect(outcome.stats).toMatchObject({ records: 1, failed: 1, faulted: 0 });
+  });
+
+  it('reports a DynamoDB Local record not started before the deadline by its zero-padded sequence number', async () => {
+    const zeroPadded = '000000000000000000974';
+    const raw = rawDynamodbRecord({ eventName: 'INSERT', viewType: 'KEYS_ONLY', keys: { Id: { N: '1' } }, sequenceNumber: zeroPadded });
+    const processor = new ScriptedProcessor('p', {}, () => Behaviour.Ok, () => 'id');
+    const pipeline = definePipeline({ processors: [processor], sinks: [new MemorySink()], options: quiet() });
+    const outcome = await pipeline.run(dynamodbEvent([raw]), new FakeContext(0));
+    expect(processor.calls).toEqual([]);
+    expect(ids(outcome.response)).toEqual([zeroPadded]);
+    expect(outcome.stats).toMatchObject({ records: 1, deadlineSkipped: 1 });
+  });
+});
+
 describe('KPL aggregates', () => {
   it('processes each user record with its own key and reports a failing user record by its parent', async () => {
     const processor = new ScriptedProcessor('p', {}, (id) => (id === 'u2' ? Behaviour.Retryable : Behaviour.Ok));
@@ -344,7 +370,7 @@ describe('sinks', () => {
   it('lets a retry from one sink win over a capture by another', async () => {
     const refusing = new MemorySink('refusing', () => SinkBehaviour.Permanent);
     const throttled = new MemorySink('throttled', () => SinkBehaviour.Retryable);
-    const both: Processor<Effect> = { name: 'p', select: {}, process: (record) => [addEffect(record, payloadId(record))] };
+    const both = new ScriptedProcessor('p');
     const faults = new MemoryFaultSink();
     const pipeline = definePipeline({ processors: [both], sinks: [refusing, throttled], faultSink: faults, options: quiet() });
     const records = [rec('a', 'A')];
@@ -428,33 +454,17 @@ describe('configuration errors', () => {
 });
 
 describe('bad input: each kind is captured with its full raw record and the rest of the batch is processed', () => {
-  const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest();
-  const kplBytes = (record: KinesisStreamRecord) => Buffer.from(record.kinesis.data, 'base64');
   const withData = (bytes: Buffer, partitionKey = 'bad') => kinesisRecord({ data: bytes, partitionKey });
-  const aggregate = () =>
-    kplAggregateRecord([
-      { partitionKey: 'u1', data: JSON.stringify({ id: 'u1' }) },
-      { partitionKey: 'u2', data: JSON.stringify({ id: 'u2' }) },
-    ]);
-  const truncatedKpl = () => {
-    const bytes = kplBytes(aggregate());
-    const protobuf = bytes.subarray(4, bytes.length - 16 - 3);
-    return withData(Buffer.concat([bytes.subarray(0, 4), protobuf, md5(protobuf)]));
-  };
-  const wrongMd5 = () => {
-    const bytes = Buffer.from(kplBytes(aggregate()));
-    bytes[bytes.length - 1]! ^= 0xff;
-    return withData(bytes);
-  };
+  const corpus = (name: string) => () => badInput[name]!.raw();
   const insert = (newImage: RawItem, keys: RawItem = { RecordID: { N: '1' } }) =>
     rawDynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys, newImage });
   const goodInsert = (id: number) => insert({ RecordID: { N: String(id) }, Score: { N: '5' } }, { RecordID: { N: String(id) } });
 
-  const cases: [string, () => KinesisStreamRecord | DynamoDBRecord, string, string][] = [
-    ['invalid base64', () => kinesisRecord({ base64: 'not*base64', partitionKey: 'bad' }), ErrorCode.InvalidBase64, 'normalize'],
-    ['bad gzip', () => withData(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02])), ErrorCode.InvalidGzip, 'normalize'],
-    ['truncated KPL', truncatedKpl, ErrorCode.InvalidKplAggregate, 'normalize'],
-    ['wrong KPL MD5', wrongMd5, ErrorCode.KplChecksumMismatch, 'normalize'],
+  const cases: [string, () => object, string, string][] = [
+    ['invalid base64', corpus('invalid base64 characters'), ErrorCode.InvalidBase64, 'normalize'],
+    ['bad gzip', corpus('gzip magic bytes over data that does not inflate'), ErrorCode.InvalidGzip, 'normalize'],
+    ['truncated KPL', corpus('truncated KPL aggregate'), ErrorCode.InvalidKplAggregate, 'normalize'],
+    ['wrong KPL MD5', corpus('KPL aggregate with a wrong MD5'), ErrorCode.KplChecksumMismatch, 'normalize'],
     ['invalid UTF-8', () => withData(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), ErrorCode.InvalidUtf8, 'reader'],
     ['not JSON', () => withData(Buffer.from('{"id": "half')), ErrorCode.InvalidJson, 'reader'],
     ['unknown eventSource', () => ({ ...kinesisRecord({ json: { id: 'x' } }), eventSource: 'aws:sqs' }), ErrorCode.UnknownEventSource, 'normalize'],
@@ -478,10 +488,12 @@ describe('bad input: each kind is captured with its full raw record and the rest
   };
 
   it.each(cases)('%s', async (_name, make, code, stage) => {
-    const bad = make();
+    const bad = make() as { eventSource?: unknown; kinesis?: { partitionKey?: unknown } };
     const snapshot = structuredClone(bad);
     const isKinesis = 'kinesis' in bad || bad.eventSource !== 'aws:dynamodb';
-    const good = isKinesis ? [rec('g1', 'bad'), rec('g2', 'bad')] : [goodInsert(2), goodInsert(3)];
+    // The good records share the bad one's key: capturing it must not hold them back.
+    const key = typeof bad.kinesis?.partitionKey === 'string' ? bad.kinesis.partitionKey : 'bad';
+    const good = isKinesis ? [rec('g1', key), rec('g2', key)] : [goodInsert(2), goodInsert(3)];
     const faults = new MemoryFaultSink();
     const sink = new MemorySink();
     const pipeline = definePipeline({ processors: [reader], sinks: [sink], faultSink: faults, options: quiet() });

@@ -5,16 +5,11 @@
  */
 import fc from 'fast-check';
 import type { DynamoDBStreamRecord, KinesisStreamRecord, StreamRecord } from '../../src/runtime/model';
-import { normalizeRecord, releaseRecord } from '../../src/runtime/normalize';
+import { releaseRecord } from '../../src/runtime/normalize';
 import { definePipeline } from '../../src/runtime/pipeline';
 import type { AddEffect, EffectBase, RecordEffects, Sink, SinkResult } from '../../src/runtime/types';
 import { dynamodbEvent, dynamodbRecord, kinesisEvent, kinesisRecord, kplAggregateRecord } from '../helpers/factories';
-
-function normalizeAll(raw: unknown): StreamRecord[] {
-  const result = normalizeRecord(raw, 0);
-  if (!result.ok) throw result.error;
-  return [...result.records];
-}
+import { normalizeAll } from '../helpers/normalize';
 
 /** Everything a reader can see of a record, read through its public properties. */
 function snapshot(record: StreamRecord): Record<string, unknown> {

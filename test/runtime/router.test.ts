@@ -1,20 +1,16 @@
 import fc from 'fast-check';
 import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
 import { RecordKind, RecordSource, type StreamRecord } from '../../src/runtime/model';
-import { normalizeRecord } from '../../src/runtime/normalize';
 import { compileRouter } from '../../src/runtime/router';
 import type { Effect, Processor, Selector } from '../../src/runtime/types';
 import { dynamodbRecord, kinesisRecord } from '../helpers/factories';
+import { normalizeAll } from '../helpers/normalize';
 
 function processor(name: string, select: Selector): Processor<Effect> {
   return { name, select, process: () => [] };
 }
 
-function normalized(raw: unknown): StreamRecord {
-  const result = normalizeRecord(raw, 0);
-  if (!result.ok) throw result.error;
-  return result.records[0]!;
-}
+const normalized = (raw: unknown): StreamRecord => normalizeAll(raw)[0]!;
 
 const kinesis = (streamName: string, value = 0) => normalized(kinesisRecord({ streamName, json: { value } }));
 const dynamo = (table: string, eventName: 'INSERT' | 'MODIFY' | 'REMOVE') =>

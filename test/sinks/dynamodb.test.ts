@@ -7,8 +7,8 @@ import type { AddEffect, LogEffect, RecordEffects, SinkResult } from '../../src/
 import { decimalOf, decimalToString, addDecimals } from '../../src/sinks/decimal';
 import { DynamoDBSink, markerTableDefinition, type DynamoDBSinkMetrics, type DynamoDBSinkOptions } from '../../src/sinks/dynamodb';
 import { useDynamoDBLocal } from '../helpers/services';
-import { Fault, FaultInjectingHandler, faultyClientConfig } from './fault-injection';
-import { add, dynamodbRecord, effectsOf, kinesisRecord } from './records';
+import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
+import { add, dynamodbRecord, effectsOf, kinesisRecord } from '../helpers/records';
 
 const MARKERS = 'SinkMarkers';
 const SCORES = 'SinkScores';
@@ -81,10 +81,6 @@ describe('DynamoDBSink', () => {
     expect(result.failed.map((failure) => [failure.recordId, String(failure.error)])).toEqual([]);
   }
 
-  function metricsOf(target: DynamoDBSink): DynamoDBSinkMetrics {
-    return target.metrics();
-  }
-
   it('accepts add effects only, optionally for given tables', () => {
     const record = kinesisRecord({ sequence: 1 });
     const { provenance } = add(record, 'x', { k: 'v' }, {});
@@ -108,7 +104,7 @@ describe('DynamoDBSink', () => {
     const batch = scoreBatch(0, 40);
     ok(await target.apply(batch));
     expect(await scores()).toEqual(expected(batch));
-    const metrics = metricsOf(target);
+    const metrics = target.metrics();
     // 40 markers + 2 user items = 42 actions: one request.
     expect(metrics).toMatchObject({
       requests: 1,
@@ -279,6 +275,23 @@ describe('DynamoDBSink', () => {
     ok(await target.apply(batch));
     expect(await scores()).toEqual(expected(batch));
     expect(target.metrics()).toMatchObject({ retries: 1, requests: 2, recordsApplied: 5 });
+  });
+
+  it('retries a cancellation that names no reason with backoff and counted attempts', async () => {
+    const handler = new FaultInjectingHandler();
+    const cancel = Fault.CancelWithoutReason;
+    handler.queue(TRANSACT, [cancel, cancel, cancel, cancel]);
+    const target = sink({ backoff: { maxAttempts: 3, baseDelayMs: 1 } }, handler);
+    const batch = scoreBatch(0, 5);
+    const result = await target.apply(batch);
+    // Not re-sent at once and uncounted: a table that kept cancelling would hold the invocation forever.
+    expect(handler.count(TRANSACT)).toBe(3);
+    expect(result.failed.map((failure) => failure.recordId)).toEqual(batch.map(({ record }) => record.recordId));
+    for (const { error } of result.failed) expect(error).toMatchObject({ code: ErrorCode.SinkTransient, retryable: true });
+    expect(target.metrics()).toMatchObject({ requests: 3, retries: 2, transactions: 0 });
+    // The re-delivery gets past the last cancellation.
+    ok(await target.apply(batch));
+    expect(await scores()).toEqual(expected(batch));
   });
 
   it('survives a crash between two transactions of one batch', async () => {

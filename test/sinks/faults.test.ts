@@ -20,7 +20,7 @@ import {
 } from '../../src/sinks/faults';
 import { dynamodbRecord, kinesisRecord, kinesisStreamArn } from '../helpers/factories';
 import { useDynamoDBLocal } from '../helpers/services';
-import { Fault as Injected, FaultInjectingHandler, faultyClientConfig } from './fault-injection';
+import { Fault as Injected, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 
 const BATCH_WRITE = 'BatchWriteItem';
 
@@ -241,6 +241,21 @@ describe('fault sinks', () => {
       }),
     );
     expect(Count).toBe(0);
+  });
+
+  it('cuts an error message too long for the fault table to fit, saying so, instead of refusing the fault', async () => {
+    const store = new DynamoDBFaultSink({ client, table: await freshTable() });
+    const fault = kinesisFault(kinesisRecord({ json: { Score: 'x' } }));
+    // Multi-byte characters and JSON escapes: the cut is made on bytes as stored.
+    const message = 'Score "x" is not a number: é\n'.repeat(5_000);
+    await store.capture([{ ...fault, error: { ...fault.error, message } }]);
+    const [listed] = await store.listFaults();
+    const stored = listed?.error.message ?? '';
+    expect(stored.length).toBeLessThan(message.length);
+    expect(Buffer.byteLength(stored)).toBeGreaterThan(30_000);
+    expect(message.startsWith(stored.slice(0, stored.indexOf(' [cut')))).toBe(true);
+    expect(stored).toMatch(new RegExp(`\\[cut to fit the fault table; the whole message had ${Buffer.byteLength(message)} bytes\\]$`));
+    expect(listed && strip(listed)).toEqual({ ...fault, error: { ...fault.error, message: stored } });
   });
 
   it('rejects a fault table that does not exist with a clear error', async () => {

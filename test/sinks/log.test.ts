@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogEffect, LogLevel, RecordEffects } from '../../src/runtime/types';
 import { LogSink, type LogSinkLogger } from '../../src/sinks/log';
-import { add, kinesisRecord } from './records';
+import { capturingOutput } from '../helpers/output';
+import { add, kinesisRecord } from '../helpers/records';
 
 function logEffect(record: ReturnType<typeof kinesisRecord>, level: LogLevel, message: string, fields: Record<string, unknown>): LogEffect {
   return { type: 'log', provenance: add(record, 't', { k: 1 }, {}).provenance, level, message, fields };
@@ -78,19 +79,11 @@ describe('LogSink', () => {
   });
 
   it('writes structured JSON through a Powertools Logger', async () => {
-    const written: string[] = [];
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
+    const { lines } = await capturingOutput(() => {
       const record = kinesisRecord({ sequence: 5 });
       const sink = new LogSink({ logger: new Logger({ serviceName: 'orders' }) });
-      await sink.apply([{ record, effects: [logEffect(record, 'INFO', 'Orders record', { keys: { Id: 1, Amount: 25 } })] }]);
-    } finally {
-      spy.mockRestore();
-    }
-    const lines = written.join('').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      return sink.apply([{ record, effects: [logEffect(record, 'INFO', 'Orders record', { keys: { Id: 1, Amount: 25 } })] }]);
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'INFO', message: 'Orders record', service: 'orders', keys: { Id: 1, Amount: 25 } });
     expect(lines[0]?.record).toMatchObject({ source: 'aws:kinesis', sequenceNumber: expect.any(String) });

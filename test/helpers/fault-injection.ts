@@ -22,6 +22,8 @@ export const Fault = {
    * transaction, without sending (DynamoDB Local serializes transactions, so real conflicts do not happen there).
    */
   Conflict: 'conflict',
+  /** TransactWriteItems only: answer TransactionCanceledException with no reason (every action `None`), without sending. */
+  CancelWithoutReason: 'cancel-without-reason',
   /** BatchWriteItem only: DynamoDB gets the first half of the items; the rest come back as UnprocessedItems. */
   PartialBatch: 'partial-batch',
 } as const;
@@ -31,7 +33,7 @@ type Handle = NodeHttpHandler['handle'];
 type Request = Parameters<Handle>[0];
 type Response = Awaited<ReturnType<Handle>>['response'];
 
-export interface SentRequest {
+interface SentRequest {
   /** The DynamoDB operation, e.g. `TransactWriteItems`. */
   readonly operation: string;
   readonly fault: Fault;
@@ -41,7 +43,7 @@ export interface SentRequest {
  * Decides the fault of each request. `plan(operation, index)` gets the operation name and the number of earlier
  * requests of that operation through this handler.
  */
-export type FaultPlan = (operation: string, index: number) => Fault;
+type FaultPlan = (operation: string, index: number) => Fault;
 
 export class FaultInjectingHandler extends NodeHttpHandler {
   readonly sent: SentRequest[] = [];
@@ -90,23 +92,10 @@ export class FaultInjectingHandler extends NodeHttpHandler {
             message: 'The level of configured provisioned throughput for the table was exceeded (injected).',
           }),
         };
-      case Fault.Conflict: {
-        const { TransactItems } = JSON.parse(bodyText(request)) as { TransactItems: unknown[] };
-        const reasons = TransactItems.map((_, index) =>
-          index === TransactItems.length - 1
-            ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item (injected).' }
-            : { Code: 'None' },
-        );
-        return {
-          response: jsonResponse(400, {
-            __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
-            Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons
-              .map((reason) => reason.Code)
-              .join(', ')}]`,
-            CancellationReasons: reasons,
-          }),
-        };
-      }
+      case Fault.Conflict:
+        return cancellation(request, { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item (injected).' });
+      case Fault.CancelWithoutReason:
+        return cancellation(request, { Code: 'None' });
       case Fault.PartialBatch:
         return this.partialBatch(request, options);
     }
@@ -133,6 +122,21 @@ export class FaultInjectingHandler extends NodeHttpHandler {
 /** `localClientConfig` with a fault-injecting handler and no SDK-level retries, so the sink's own retries show. */
 export function faultyClientConfig(endpoint: string, handler: FaultInjectingHandler) {
   return { ...localClientConfig(endpoint), requestHandler: handler, maxAttempts: 1 };
+}
+
+/** A TransactionCanceledException whose last action has `last` as its reason and every other one `None`. */
+function cancellation(request: Request, last: { Code: string; Message?: string }): { response: Response } {
+  const { TransactItems } = JSON.parse(bodyText(request)) as { TransactItems: unknown[] };
+  const reasons = TransactItems.map((_, index) => (index === TransactItems.length - 1 ? last : { Code: 'None' }));
+  return {
+    response: jsonResponse(400, {
+      __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+      Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons
+        .map((reason) => reason.Code)
+        .join(', ')}]`,
+      CancellationReasons: reasons,
+    }),
+  };
 }
 
 function bodyText(request: Request): string {

@@ -2,8 +2,9 @@
  * Normalized records and effects for sink tests. Sinks read only provenance (stream ARN, recordId), so these are
  * built directly instead of going through the decoders.
  */
-import type { DynamoDBStreamRecord, KinesisStreamRecord, Payload, StreamRecord } from '../../src/runtime/model';
+import { provenanceOf, type DynamoDBStreamRecord, type KinesisStreamRecord, type Payload, type StreamRecord } from '../../src/runtime/model';
 import type { AddEffect, RecordEffects } from '../../src/runtime/types';
+import { DEFAULT_SHARD_ID, DEFAULT_STREAM_NAME, DEFAULT_TABLE_NAME, dynamodbStreamArn, kinesisStreamArn, REGION } from './factories';
 
 const PAYLOAD: Payload = {
   bytes: new Uint8Array(),
@@ -12,25 +13,17 @@ const PAYLOAD: Payload = {
   json: () => null,
 };
 
-export function kinesisArn(stream: string): string {
-  return `arn:aws:kinesis:us-east-1:123456789012:stream/${stream}`;
-}
-
-export function dynamodbArn(table: string): string {
-  return `arn:aws:dynamodb:us-east-1:123456789012:table/${table}/stream/2026-01-01T00:00:00.000`;
-}
-
 /** A Kinesis user record; `sub` makes it the KPL sub-record of that index. */
 export function kinesisRecord(options: { stream?: string; shard?: string; sequence: number; sub?: number }): KinesisStreamRecord {
-  const stream = options.stream ?? 'Lab-Stream';
-  const shardId = options.shard ?? 'shardId-000000000000';
+  const stream = options.stream ?? DEFAULT_STREAM_NAME;
+  const shardId = options.shard ?? DEFAULT_SHARD_ID;
   const sequenceNumber = String(49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n + BigInt(options.sequence));
   const eventID = `${shardId}:${sequenceNumber}`;
   return {
     source: 'aws:kinesis',
     kind: 'kinesis-record',
     eventID,
-    streamArn: kinesisArn(stream),
+    streamArn: kinesisStreamArn(stream),
     streamName: stream,
     shardId,
     partitionKey: `pk-${options.sequence % 3}`,
@@ -38,7 +31,7 @@ export function kinesisRecord(options: { stream?: string; shard?: string; sequen
     subSequenceNumber: options.sub,
     position: options.sequence,
     arrivalTime: 1_767_225_600_000 + options.sequence,
-    awsRegion: 'us-east-1',
+    awsRegion: REGION,
     recordId: options.sub === undefined ? eventID : `${eventID}#${options.sub}`,
     raw: { eventID },
     explicitHashKey: undefined,
@@ -49,12 +42,12 @@ export function kinesisRecord(options: { stream?: string; shard?: string; sequen
 
 /** A DynamoDB stream record (its eventID does not name a shard). */
 export function dynamodbRecord(options: { table?: string; eventID: string; sequence: number }): DynamoDBStreamRecord {
-  const table = options.table ?? 'GameScoreRecords';
+  const table = options.table ?? DEFAULT_TABLE_NAME;
   return {
     source: 'aws:dynamodb',
     kind: 'insert',
     eventID: options.eventID,
-    streamArn: dynamodbArn(table),
+    streamArn: dynamodbStreamArn(table),
     tableName: table,
     shardId: undefined,
     partitionKey: `{"RecordID":${options.sequence}}`,
@@ -62,7 +55,7 @@ export function dynamodbRecord(options: { table?: string; eventID: string; seque
     subSequenceNumber: undefined,
     position: options.sequence,
     arrivalTime: 1_767_225_600_000 + options.sequence,
-    awsRegion: 'us-east-1',
+    awsRegion: REGION,
     recordId: options.eventID,
     raw: { eventID: options.eventID },
     viewType: 'NEW_AND_OLD_IMAGES',
@@ -82,10 +75,9 @@ export function add(
   key: Readonly<Record<string, string | number>>,
   amounts: Readonly<Record<string, number>>,
 ): AddEffect {
-  const { source, eventID, streamArn, shardId, partitionKey, sequenceNumber, subSequenceNumber } = record;
   return {
     type: 'add',
-    provenance: { source, eventID, streamArn, shardId, partitionKey, sequenceNumber, subSequenceNumber },
+    provenance: provenanceOf(record),
     table,
     key,
     add: amounts,
