@@ -1,5 +1,6 @@
 /**
- * Runs one benchmark subject alone, for profiling: 30 warm-up batches, then 100 timed ones (CPU time per batch).
+ * Runs one benchmark subject alone, for profiling: 30 warm-up batches, then 100 timed ones (PROFILE_BATCHES to change),
+ * and prints the CPU time per batch.
  * node --cpu-prof --cpu-prof-dir=/tmp/prof -r ts-node/register/transpile-only bench/profile.ts <kinesis|dynamodb> <shardflow|normalize|hand>
  * Not a benchmark result: nothing else runs in the process, so compare subjects only with bench/run.ts.
  */
@@ -15,10 +16,11 @@ async function main(): Promise<void> {
     which === 'shardflow' ? shardflow() : which === 'normalize' ? normalizeOnly() : handLoop(kinesis ? Scenario.Kinesis : Scenario.DynamoDB);
   const context = createLocalContext({ functionName: 'profile', region: 'us-east-1', timeoutMs: 15 * 60 * 1000, requestId: 'profile' });
   for (let i = 0; i < 30; i++) await subject.run(event, context);
+  const batches = Number(process.env.PROFILE_BATCHES ?? 100);
   const before = process.cpuUsage();
-  for (let i = 0; i < 100; i++) await subject.run(event, context);
+  for (let i = 0; i < batches; i++) await subject.run(event, context);
   const used = process.cpuUsage(before);
-  console.log(`${which} ${kinesis ? 'kinesis' : 'dynamodb'}: ${((used.user + used.system) / 1000 / 100).toFixed(2)} ms CPU per batch`);
+  console.log(`${which} ${kinesis ? 'kinesis' : 'dynamodb'}: ${((used.user + used.system) / 1000 / batches).toFixed(2)} ms CPU per batch`);
 }
 
 void main();

@@ -18,7 +18,7 @@ import type { StreamEvent } from '../src/runtime/types';
 import { RecordSource, type StreamRecord } from '../src/runtime/model';
 import { normalizeRecord } from '../src/runtime/normalize';
 import { definePipeline, type Pipeline } from '../src/runtime/pipeline';
-import type { AddEffect, EffectBase, Processor, RecordEffects, Sink, SinkResult } from '../src/runtime/types';
+import type { AddEffect, EffectBase, Processor, RecordEffects, Sink, SinkResult, SinkSession } from '../src/runtime/types';
 
 export type Totals = Map<string, number>;
 
@@ -168,7 +168,11 @@ export function powertools(scenario: Scenario, processInParallel: boolean): Subj
   };
 }
 
-/** A sink that sums AddEffects in memory, as a DynamoDB sink pre-aggregates them per key before writing. */
+/**
+ * A sink that sums AddEffects in memory, as a DynamoDB sink pre-aggregates them per key before writing. Its
+ * session folds each record's effects into the batch's sums as they arrive, so no effect outlives its record's
+ * turn; `apply` does the same for a whole batch at once.
+ */
 class SumSink implements Sink<AddEffect> {
   readonly name = 'sum';
   totals: Totals = new Map();
@@ -177,15 +181,29 @@ class SumSink implements Sink<AddEffect> {
     return effect.type === 'add';
   }
 
+  open(): SinkSession<AddEffect> {
+    return new SumSession(this);
+  }
+
   async apply(batch: readonly RecordEffects<AddEffect>[]): Promise<SinkResult> {
-    const totals = this.totals;
-    for (let i = 0; i < batch.length; i++) {
-      const effects = batch[i]!.effects;
-      for (let j = 0; j < effects.length; j++) {
-        const effect = effects[j]!;
-        add(totals, effect.key.Username, effect.add.Score);
-      }
-    }
+    const session = new SumSession(this);
+    for (let i = 0; i < batch.length; i++) session.add(batch[i]!.record, batch[i]!.effects);
+    return session.flush();
+  }
+}
+
+/** One batch's sums, merged into the sink's totals at flush (a session that is never flushed leaves no trace). */
+class SumSession implements SinkSession<AddEffect> {
+  private readonly staged: Totals = new Map();
+
+  constructor(private readonly sink: SumSink) {}
+
+  add(_record: StreamRecord, effects: readonly AddEffect[]): void {
+    for (let j = 0; j < effects.length; j++) add(this.staged, effects[j]!.key.Username, effects[j]!.add.Score);
+  }
+
+  async flush(): Promise<SinkResult> {
+    for (const [user, score] of this.staged) add(this.sink.totals, user, score);
     return { failed: [] };
   }
 }

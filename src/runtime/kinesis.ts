@@ -2,9 +2,9 @@
  * Kinesis records as Lambda delivers them -> `KinesisStreamRecord`s: strict base64, gzip, KPL deaggregation.
  */
 import { ErrorCode } from './errors';
-import { deaggregate, isKplAggregate, type KplUserRecord } from './kpl';
+import { MAGIC as KPL_MAGIC, deaggregate, isKplAggregate, type KplUserRecord } from './kpl';
 import { RecordKind, RecordSource, type KinesisStreamRecord, type Payload } from './model';
-import { BytesPayload, bytesPayload, decodeBase64Strict } from './payload';
+import { BinaryPayload, GZIP_MAGIC_0, bytesPayload, decodeBase64Binary, type CachedPayload } from './payload';
 import {
   isSequenceNumber,
   missingField,
@@ -39,10 +39,10 @@ abstract class KinesisRecordBase implements KinesisStreamRecord {
   abstract readonly recordId: string;
   abstract readonly explicitHashKey: string | undefined;
   abstract readonly subSequenceNumber: number | undefined;
-  /** Undefined after `release()` when the bytes can be decoded again from the raw record's base64. */
-  declare private cachedPayload: BytesPayload | undefined;
+  /** Undefined after `release()` when the payload can be decoded again from the raw record's base64. */
+  declare private cachedPayload: CachedPayload | undefined;
 
-  constructor(eventID: string, partitionKey: string, sequenceNumber: string, position: number, raw: unknown, payload: BytesPayload) {
+  constructor(eventID: string, partitionKey: string, sequenceNumber: string, position: number, raw: unknown, payload: CachedPayload) {
     this.eventID = eventID;
     this.partitionKey = partitionKey;
     this.sequenceNumber = sequenceNumber;
@@ -85,8 +85,8 @@ abstract class KinesisRecordBase implements KinesisStreamRecord {
   }
 
   get payload(): Payload {
-    // Only a plain record's payload is ever dropped: its bytes are the raw data, already checked as base64.
-    this.cachedPayload ??= new BytesPayload(Buffer.from(this.rawRecord().kinesis.data, 'base64'), false, this.recordId);
+    // Only a plain record's payload is ever dropped: it is the raw data, already checked as base64.
+    this.cachedPayload ??= new BinaryPayload(atob(this.rawRecord().kinesis.data), this.recordId);
     return this.cachedPayload;
   }
 
@@ -222,8 +222,12 @@ export function decodeKinesisRecord(raw: unknown, position: number): KinesisStre
   ) {
     return rejectKinesisRecord(raw, position);
   }
-  const bytes = decodeBase64Strict(data);
-  if (bytes === undefined) return rejectKinesisRecord(raw, position);
+  const binary = decodeBase64Binary(data);
+  if (binary === undefined) return rejectKinesisRecord(raw, position);
+  // Neither a KPL aggregate nor gzip can start otherwise: a plain payload needs no bytes.
+  const first = binary.charCodeAt(0);
+  if (first !== KPL_MAGIC[0] && first !== GZIP_MAGIC_0) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, new BinaryPayload(binary, eventID));
+  const bytes = Buffer.from(binary, 'latin1');
   if (!isKplAggregate(bytes)) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, bytesPayload(bytes, eventID));
   const userRecords = deaggregate(bytes, eventID);
   const records = new Array<KinesisStreamRecord>(userRecords.length);

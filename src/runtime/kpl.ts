@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, decodeError, type ShardflowError } from './errors';
 
-const MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
+export const MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
 const MAGIC_LENGTH = 4;
 const DIGEST_LENGTH = 16;
 

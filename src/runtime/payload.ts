@@ -12,7 +12,7 @@ const NOT_DECODED: unique symbol = Symbol('not decoded');
 
 // One payload per record: its caches are TypeScript-private fields assigned in the constructor (plain stores
 // into a preallocated shape), not `#private` fields, which V8 defines one by one with a brand check.
-abstract class CachedPayload implements Payload {
+export abstract class CachedPayload implements Payload {
   abstract readonly bytes: Uint8Array;
   abstract readonly gzipped: boolean;
   declare private cachedText: string | typeof NOT_DECODED;
@@ -77,6 +77,39 @@ export class BytesPayload extends CachedPayload {
   }
 }
 
+/**
+ * A payload over a binary string (one character per byte), as `decodeBase64Binary` decodes Kinesis data. ASCII
+ * data, the common case for JSON, is its own text: no bytes are made unless something reads them.
+ */
+export class BinaryPayload extends CachedPayload {
+  declare readonly gzipped: false;
+  declare private readonly binary: string;
+  declare private cachedBytes: Uint8Array | undefined;
+
+  constructor(binary: string, recordId: string) {
+    super(recordId);
+    this.gzipped = false;
+    this.binary = binary;
+    this.cachedBytes = undefined;
+  }
+
+  get bytes(): Uint8Array {
+    if (this.cachedBytes === undefined) this.cachedBytes = Buffer.from(this.binary, 'latin1');
+    return this.cachedBytes;
+  }
+
+  protected override decodeText(): string {
+    // A byte above 0x7F takes two bytes in UTF-8, so equal lengths mean ASCII, which is UTF-8 as it is.
+    if (Buffer.byteLength(this.binary, 'utf8') === this.binary.length) return this.binary;
+    return super.decodeText();
+  }
+
+  override release(): void {
+    super.release();
+    this.cachedBytes = undefined;
+  }
+}
+
 /** A payload that is the JSON text of a value already parsed by Lambda (a DynamoDB record's `dynamodb` section). */
 export class JsonValuePayload extends CachedPayload {
   declare readonly gzipped: false;
@@ -112,30 +145,39 @@ for (let i = 0; i < 64; i++) {
 const EQUALS = 61;
 
 /**
- * Decodes standard, padded base64 (RFC 4648 section 4) and returns undefined for anything else.
- * `Buffer.from(s, 'base64')` alone is lenient: it skips invalid characters, accepts the URL-safe alphabet and
- * reads a character above U+00FF by its low byte. A regular expression over the whole string costs about ten
- * decodes, so this checks cheaper facts instead: every skipped character shortens the output, so the output
- * length proves that every character was in the decoder's alphabet; `-`, `_` and non-ASCII are then ruled out
- * with native scans, and the unused bits of the last character must be zero (canonical form).
+ * Decodes standard, padded base64 (RFC 4648 section 4) to a binary string (one character per byte), or returns
+ * undefined for anything else. `atob` (native in Node 20, and about three times faster than `Buffer.from(s,
+ * 'base64')`) rejects characters outside the alphabet, the URL-safe `-` and `_` and anything above U+007F, but
+ * is forgiving: it skips ASCII whitespace and accepts missing padding and non-zero unused bits. So the length
+ * must be a multiple of 4, every skipped character shortens the output (its length proves none was skipped),
+ * and the unused bits of the last character must be zero (canonical form).
  */
-export function decodeBase64Strict(text: string): Buffer | undefined {
+export function decodeBase64Binary(text: string): string | undefined {
   const length = text.length;
   if (length % 4 !== 0) return undefined;
   let padding = 0;
   if (length > 0 && text.charCodeAt(length - 1) === EQUALS) padding = text.charCodeAt(length - 2) === EQUALS ? 2 : 1;
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length !== (length / 4) * 3 - padding) return undefined;
-  if (text.indexOf('-') !== -1 || text.indexOf('_') !== -1) return undefined;
-  if (Buffer.byteLength(text, 'utf8') !== length) return undefined;
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    return undefined;
+  }
+  if (binary.length !== (length / 4) * 3 - padding) return undefined;
   if (padding > 0) {
     const last = BASE64_VALUES[text.charCodeAt(length - 1 - padding)]!;
     if ((last & (padding === 1 ? 0x03 : 0x0f)) !== 0) return undefined;
   }
-  return bytes;
+  return binary;
 }
 
-const GZIP_MAGIC_0 = 0x1f;
+/** `decodeBase64Binary` as bytes. */
+export function decodeBase64Strict(text: string): Buffer | undefined {
+  const binary = decodeBase64Binary(text);
+  return binary === undefined ? undefined : Buffer.from(binary, 'latin1');
+}
+
+export const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
 export function isGzip(bytes: Uint8Array): boolean {

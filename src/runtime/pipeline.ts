@@ -12,7 +12,7 @@ import { provenanceOf, type BatchItemFailure, type PartialBatchResponse, type Pr
 import { sharedLogger } from './logging';
 import { decodeRecord, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
 import { rejectUnknownKeys, unknownOption, withDefaults } from './options';
-import { compileRouter, type Route } from './router';
+import { compileRouter, type Route, type Router } from './router';
 import type {
   Effect,
   EffectBase,
@@ -21,8 +21,9 @@ import type {
   ProcessContext,
   Processor,
   RecordEffects,
-  RecordFailure,
   Sink,
+  SinkResult,
+  SinkSession,
   StreamEvent,
 } from './types';
 
@@ -213,7 +214,18 @@ interface LateBlock {
   readonly cursor: number;
 }
 
-const EMPTY_FAILURES: { readonly failed: readonly RecordFailure[] } = { failed: [] };
+const EMPTY_FAILURES: SinkResult = { failed: [] };
+
+/** What `definePipeline` fixed once, shared by every batch. */
+interface PipelineSetup<E extends EffectBase> {
+  readonly router: Router<Processor<E>>;
+  readonly sinks: readonly Sink<E>[];
+  readonly faultSink: FaultSink | undefined;
+  /** `capture` or `retry` when it cannot depend on the failure, else the user's callback (checked). */
+  readonly permanentAction: PermanentErrorAction | ((failure: PermanentFailure) => PermanentErrorAction);
+  readonly deadlineMarginMs: number;
+  readonly logger: PipelineLogger;
+}
 
 /**
  * Builds a pipeline. Options, processors' selectors and sinks are validated here, once, with errors that name
@@ -232,6 +244,7 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
       throw invalidOptions('every sink needs accepts() and apply()');
     }
     if (typeof sink.name !== 'string' || sink.name.length === 0) throw invalidOptions('every sink needs a non-empty name');
+    if (sink.open !== undefined && typeof sink.open !== 'function') throw invalidOptions(`sink "${sink.name}" has an open that is not a function`);
     if (sinkNames.has(sink.name)) throw invalidOptions(`two sinks are named "${sink.name}"`);
     sinkNames.add(sink.name);
   }
@@ -239,496 +252,601 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
   if (faultSink !== undefined && (faultSink === null || typeof faultSink.capture !== 'function')) {
     throw invalidOptions('faultSink needs a capture() method');
   }
-  const options = resolveOptions(config.options);
-  const router = compileRouter(config.processors);
-  const sinks = config.sinks;
-  const { deadlineMarginMs, onPermanentError, logger } = options;
-
-  /**
-   * Capture or retry, for a permanent error on a record that can be reported (has a sequence number): fixed here
-   * when it cannot depend on the failure, so no PermanentFailure is built per failure, else the user's callback.
-   * Without a fault sink there is nowhere to keep the record: only a retry keeps it.
-   */
-  const permanentAction: PermanentErrorAction | ((failure: PermanentFailure) => PermanentErrorAction) =
-    faultSink === undefined
-      ? PermanentErrorAction.Retry
-      : typeof onPermanentError === 'string'
-        ? onPermanentError
-        : (failure) => {
-            const action = onPermanentError(failure);
-            if (action !== PermanentErrorAction.Capture && action !== PermanentErrorAction.Retry) {
-              throw invalidOptions(`onPermanentError returned ${String(action)} for record at position ${failure.position}; expected 'capture' or 'retry'`);
-            }
-            return action;
-          };
-
+  const { deadlineMarginMs, onPermanentError, logger } = resolveOptions(config.options);
+  const setup: PipelineSetup<E> = {
+    router: compileRouter(config.processors),
+    sinks: config.sinks,
+    faultSink,
+    // Without a fault sink there is nowhere to keep a record: only a retry keeps it.
+    permanentAction:
+      faultSink === undefined
+        ? PermanentErrorAction.Retry
+        : typeof onPermanentError === 'string'
+          ? onPermanentError
+          : (failure) => {
+              const action = onPermanentError(failure);
+              if (action !== PermanentErrorAction.Capture && action !== PermanentErrorAction.Retry) {
+                throw invalidOptions(`onPermanentError returned ${String(action)} for record at position ${failure.position}; expected 'capture' or 'retry'`);
+              }
+              return action;
+            },
+    deadlineMarginMs,
+    logger,
+  };
   return {
     async run(event, context) {
-      const started = performance.now();
-      const rawRecords: unknown = (event as { Records?: unknown } | null)?.Records;
-      if (!Array.isArray(rawRecords)) {
-        throw new ShardflowError(ErrorCode.MissingField, 'The event has no Records array, so it is not a Kinesis or DynamoDB stream event.');
-      }
-      const n = rawRecords.length;
-      const remaining =
-        context !== undefined && typeof context.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
-      const processContext: ProcessContext = { remainingTimeMs: remaining ?? (() => Infinity) };
-
-      // Reported sequence numbers by raw position, so the response comes out in batch order.
-      // Created on the first report: most batches report nothing.
-      let reportedAt: (string | undefined)[] | undefined;
-      const report = (position: number, sequenceNumber: string): void => {
-        reportedAt ??= new Array<string | undefined>(n);
-        reportedAt[position] = sequenceNumber;
-      };
-
-      // Records that ran through processors successfully, in batch order, and their state.
-      const ran: StreamRecord[] = [];
-      // States of `ran` records, created when the sink stage first changes one (APPLIED until then).
-      let ranStates: Uint8Array | undefined;
-      const ranState = (): Uint8Array => (ranStates ??= new Uint8Array(ran.length));
-      const sinkBatches: RecordEffects<E>[][] = sinks.map(() => []);
-      const pending: PendingFault[] = [];
-      const lateBlocks: LateBlock[] = [];
-
-      // Partition keys blocked for the rest of the batch by a retryable failure.
-      const blocked = new Set<string>();
-      let blockAll = false; // a record of unknown partition key was reported: everything after it waits
-      let deadlineReached = false;
-      let records = 0;
-      let unrouted = 0;
-      let failed = 0;
-      let skipped = 0;
-      let deadlineSkipped = 0;
-      let effectsOut = 0;
-
-      const pastDeadline = (): boolean => {
-        if (!deadlineReached && remaining !== undefined && remaining() < deadlineMarginMs) deadlineReached = true;
-        return deadlineReached;
-      };
-
-      /** A record failed in processing: block its key (or everything, when the key is unknown). */
-      const blockAfter = (partitionKey: string | undefined): void => {
-        if (partitionKey === undefined) blockAll = true;
-        else blocked.add(partitionKey);
-      };
-
-      /**
-       * A record (or a whole raw record that could not be decoded, when `record` is undefined) failed before
-       * reaching sinks: report it and block its key, or keep it for the fault sink.
-       */
-      const onFailure = (
-        error: unknown,
-        stage: string,
-        record: StreamRecord | undefined,
-        provenance: Partial<Provenance>,
-        raw: unknown,
-        position: number,
-        partitionKey: string | undefined,
-      ): void => {
-        // Decoding checked provenance.sequenceNumber with the check of its event source, so it is usable as it is.
-        const sequenceNumber = record !== undefined ? record.sequenceNumber : provenance.sequenceNumber;
-        const recordId = record?.recordId ?? provenance.eventID ?? `at position ${position}`;
-        let action: PermanentErrorAction;
-        if (isRetryable(error)) action = PermanentErrorAction.Retry;
-        else if (sequenceNumber === undefined) action = PermanentErrorAction.Capture;
-        else if (typeof permanentAction === 'string') action = permanentAction;
-        else action = permanentAction({ stage, error: error as ShardflowError, record, provenance, position, raw });
-        const summary = errorSummary(error);
-        // Even a retryable failure can only be kept as a fault when the record cannot be named in the response.
-        if (action === PermanentErrorAction.Retry && sequenceNumber !== undefined) {
-          failed++;
-          report(position, sequenceNumber);
-          blockAfter(partitionKey);
-          logger.warn('Record reported for retry', { recordId, stage, position, sequenceNumber, partitionKey, error: summary });
-          return;
-        }
-        pending.push({
-          fault: { recordId, provenance, position, error: summary, stage, raw, capturedAt: 0 },
-          sequenceNumber,
-          partitionKey,
-          ranIndex: -1,
-          cursor: ran.length,
-        });
-      };
-
-      // State of the record in flight. Records run one at a time, so plain variables do, and the sync path
-      // allocates nothing per record beyond what it hands to sinks.
-      let only: readonly E[] | undefined; // single-sink fast path: the record's effects for sinks[0]
-      let perSink: (E[] | undefined)[] | undefined;
-      let routed = false;
-      let stage = '';
-
-      const collect = (record: StreamRecord, effects: readonly E[]): void => {
-        if (effects.length === 0) return;
-        if (sinks.length === 1) {
-          const sink = sinks[0];
-          for (let i = 0; i < effects.length; i++) {
-            if (!sink.accepts(effects[i])) throw noSink(effects[i], stage, record, sinks);
-          }
-          only = only === undefined ? effects : only.concat(effects);
-          return;
-        }
-        perSink ??= new Array<E[] | undefined>(sinks.length);
-        routeEffects(effects, sinks, perSink, stage, record);
-      };
-
-      const failRecord = (record: StreamRecord, error: unknown): void => {
-        releaseRecord(record);
-        onFailure(error, stage, record, provenanceOf(record), record.raw, record.position, record.partitionKey);
-      };
-
-      const finish = (record: StreamRecord): void => {
-        // The record stays alive until the sinks ran; what its processors decoded need not.
-        releaseRecord(record);
-        if (!routed) {
-          unrouted++;
-          return;
-        }
-        ran.push(record);
-        if (only !== undefined) {
-          sinkBatches[0].push({ record, effects: only });
-          effectsOut += only.length;
-        } else if (perSink !== undefined) {
-          for (let s = 0; s < sinks.length; s++) {
-            const list = perSink[s];
-            if (list !== undefined) {
-              sinkBatches[s].push({ record, effects: list });
-              effectsOut += list.length;
-            }
-          }
-        }
-      };
-
-      /**
-       * Runs the record's processors from route `from` on. Returns undefined when everything ran synchronously:
-       * only a processor that really returns a promise makes the record (and the loop) await.
-       */
-      const step = (record: StreamRecord, routes: readonly Route<Processor<E>>[], from: number): Promise<void> | undefined => {
-        try {
-          for (let r = from; r < routes.length; r++) {
-            const route = routes[r];
-            stage = route.processor.name;
-            if (route.where !== undefined && !route.where(record)) continue;
-            routed = true;
-            const out = route.processor.process(record, processContext);
-            if (!Array.isArray(out)) return resume(record, routes, r, out);
-            collect(record, out);
-          }
-        } catch (error) {
-          failRecord(record, error);
-          return undefined;
-        }
-        finish(record);
-        return undefined;
-      };
-
-      const resume = async (
-        record: StreamRecord,
-        routes: readonly Route<Processor<E>>[],
-        r: number,
-        result: readonly E[] | Promise<readonly E[]>,
-      ): Promise<void> => {
-        try {
-          const out: unknown = await result;
-          if (!Array.isArray(out)) {
-            throw new ShardflowError(
-              ErrorCode.Unexpected,
-              `Processor "${stage}" returned ${out === null ? 'null' : typeof out} instead of an array of effects for record ${record.recordId}.`,
-              { recordId: record.recordId },
-            );
-          }
-          collect(record, out as readonly E[]);
-        } catch (error) {
-          failRecord(record, error);
-          return;
-        }
-        const next = step(record, routes, r + 1);
-        if (next !== undefined) await next;
-      };
-
-      const runRecord = (record: StreamRecord): Promise<void> | undefined => {
-        records++;
-        if (blockAll || (blocked.size !== 0 && blocked.has(record.partitionKey))) {
-          skipped++;
-          report(record.position, record.sequenceNumber);
-          return undefined;
-        }
-        only = undefined;
-        perSink = undefined;
-        routed = false;
-        stage = '';
-        return step(record, router.candidates(record), 0);
-      };
-
-      for (let position = 0; position < n; position++) {
-        const raw: unknown = rawRecords[position];
-        if (pastDeadline()) {
-          const sequenceNumber = rawSequenceNumber(raw);
-          if (sequenceNumber !== undefined) {
-            records++;
-            deadlineSkipped++;
-            report(position, sequenceNumber);
-            continue;
-          }
-          // Not reportable as it stands: decode it (without running it) so it is reported or captured.
-          const result = normalizeRecord(raw, position);
-          if (result.ok) for (const record of result.records) runDeadlineSkip(record);
-          else failUndecodable(result.error, result.provenance, raw, position);
-          continue;
-        }
-        let decoded: StreamRecord | StreamRecord[];
-        try {
-          decoded = decodeRecord(raw, position);
-        } catch (caught) {
-          const failure = normalizeFailure(caught, raw, position);
-          failUndecodable(failure.error, failure.provenance, raw, position);
-          continue;
-        }
-        if (!Array.isArray(decoded)) {
-          const running = runRecord(decoded);
-          if (running !== undefined) await running;
-          continue;
-        }
-        const subRecords = decoded;
-        for (let i = 0; i < subRecords.length; i++) {
-          // The deadline was checked before this raw record; KPL user records after the first check again.
-          if (i > 0 && pastDeadline()) {
-            runDeadlineSkip(subRecords[i]);
-            continue;
-          }
-          const running = runRecord(subRecords[i]);
-          if (running !== undefined) await running;
-        }
-      }
-
-      function runDeadlineSkip(record: StreamRecord): void {
-        records++;
-        deadlineSkipped++;
-        report(record.position, record.sequenceNumber);
-      }
-
-      function failUndecodable(error: ShardflowError, provenance: Partial<Provenance>, raw: unknown, position: number): void {
-        records++;
-        // A broken KPL aggregate hides its user records' keys: the outer key says nothing about them.
-        const kpl = error.code === ErrorCode.InvalidKplAggregate || error.code === ErrorCode.KplChecksumMismatch;
-        onFailure(error, NORMALIZE_STAGE, undefined, provenance, raw, position, kpl ? undefined : provenance.partitionKey);
-      }
-
-      if (deadlineReached) {
-        logger.warn('Deadline reached: records not started are reported for retry', {
-          deadlineMarginMs,
-          notStarted: deadlineSkipped,
-        });
-      }
-
-      // Sinks are independent of each other, so they run concurrently; each gets its records in batch order.
-      const results = await Promise.all(
-        sinks.map(async (sink, s) => {
-          const batch = sinkBatches[s];
-          if (batch.length === 0) return EMPTY_FAILURES;
-          try {
-            const result = await sink.apply(batch);
-            if (result === null || typeof result !== 'object' || !Array.isArray(result.failed)) {
-              throw new ShardflowError(ErrorCode.Unexpected, `Sink "${sink.name}" returned no failed list from apply().`);
-            }
-            return result;
-          } catch (error) {
-            // A sink that throws applied nothing we can vouch for: every record it was given failed.
-            return { failed: batch.map(({ record }) => ({ recordId: record.recordId, error })) };
-          }
-        }),
-      );
-
-      let ranIndexById: Map<string, number[]> | undefined;
-      const sinkFaults = new Map<number, { error: unknown; stage: string }>();
-      for (let s = 0; s < sinks.length; s++) {
-        const failures = results[s].failed;
-        if (failures.length === 0) continue;
-        if (ranIndexById === undefined) {
-          ranIndexById = new Map();
-          for (let i = 0; i < ran.length; i++) {
-            const list = ranIndexById.get(ran[i].recordId);
-            if (list === undefined) ranIndexById.set(ran[i].recordId, [i]);
-            else list.push(i);
-          }
-        }
-        for (const failure of failures) {
-          const indices = ranIndexById.get(failure.recordId);
-          if (indices === undefined) {
-            logger.warn('A sink reported a failure for a record it was not given; ignored', { sink: sinks[s].name, recordId: failure.recordId });
-            continue;
-          }
-          for (const i of indices) {
-            if (ranState()[i] === FAILED) continue;
-            const record = ran[i];
-            let retry = isRetryable(failure.error);
-            if (!retry) {
-              const action =
-                typeof permanentAction === 'string'
-                  ? permanentAction
-                  : permanentAction({
-                      stage: sinks[s].name,
-                      error: failure.error as ShardflowError,
-                      record,
-                      provenance: provenanceOf(record),
-                      position: record.position,
-                      raw: record.raw,
-                    });
-              retry = action === PermanentErrorAction.Retry;
-            }
-            if (retry) {
-              // A retry wins over a capture by another sink: the record comes back and is judged again.
-              ranState()[i] = FAILED;
-              sinkFaults.delete(i);
-              report(record.position, record.sequenceNumber);
-              lateBlocks.push({ partitionKey: record.partitionKey, cursor: i + 1 });
-              logger.warn('Record reported for retry', {
-                recordId: record.recordId,
-                stage: sinks[s].name,
-                position: record.position,
-                sequenceNumber: record.sequenceNumber,
-                partitionKey: record.partitionKey,
-                error: errorSummary(failure.error),
-              });
-            } else if (!sinkFaults.has(i)) {
-              ranState()[i] = FAULTED;
-              sinkFaults.set(i, { error: failure.error, stage: sinks[s].name });
-            }
-          }
-        }
-      }
-      for (const [i, { error, stage }] of sinkFaults) {
-        const record = ran[i];
-        pending.push({
-          fault: {
-            recordId: record.recordId,
-            provenance: provenanceOf(record),
-            position: record.position,
-            error: errorSummary(error),
-            stage,
-            raw: record.raw,
-            capturedAt: 0,
-          },
-          sequenceNumber: record.sequenceNumber,
-          partitionKey: record.partitionKey,
-          ranIndex: i,
-          cursor: i + 1,
-        });
-      }
-
-      let captured: Fault[] = [];
-      if (pending.length > 0) {
-        const capturedAt = Date.now();
-        const faults = pending.map(({ fault }) => ({ ...fault, capturedAt }));
-        let captureError: unknown;
-        if (faultSink === undefined) {
-          captureError = new ShardflowError(ErrorCode.FaultCaptureFailed, 'No fault sink is configured.');
-        } else {
-          try {
-            await faultSink.capture(faults);
-            captured = faults;
-          } catch (error) {
-            captureError = error;
-          }
-        }
-        if (captureError === undefined) {
-          for (const fault of faults) {
-            logger.error('Record captured as a fault', {
-              recordId: fault.recordId,
-              stage: fault.stage,
-              position: fault.position,
-              error: fault.error,
-            });
-          }
-        } else {
-          // Never lost: what cannot be kept is retried, and what cannot be retried fails the whole batch.
-          const unreportable = pending.filter((p) => p.sequenceNumber === undefined);
-          if (unreportable.length > 0) {
-            throw new ShardflowError(
-              ErrorCode.FaultCaptureFailed,
-              `Records ${unreportable.map((p) => p.fault.recordId).join(', ')} could not be captured as faults ` +
-                `(${errorMessage(captureError)}) and have no sequence number to report, so the whole batch must be retried.`,
-              { cause: captureError },
-            );
-          }
-          logger.error('Faults could not be captured; the records are reported for retry', {
-            error: errorMessage(captureError),
-            records: pending.map((p) => p.fault.recordId),
-          });
-          for (const p of pending) {
-            report(p.fault.position, p.sequenceNumber as string);
-            if (p.ranIndex >= 0) ranState()[p.ranIndex] = FAILED;
-            else failed++;
-            lateBlocks.push({ partitionKey: p.partitionKey, cursor: p.cursor });
-          }
-        }
-      }
-
-      // Records after a late failure (sink or capture) with the same key already ran; report them too, so
-      // the response tells the whole story for that key. Re-applying them on redelivery is idempotent.
-      if (lateBlocks.length > 0) {
-        let allFrom = Infinity;
-        let from = Infinity; // records before the earliest cursor are not behind any late failure
-        const keyFrom = new Map<string, number>();
-        for (const { partitionKey, cursor } of lateBlocks) {
-          from = Math.min(from, cursor);
-          if (partitionKey === undefined) allFrom = Math.min(allFrom, cursor);
-          else keyFrom.set(partitionKey, Math.min(keyFrom.get(partitionKey) ?? Infinity, cursor));
-        }
-        for (let i = from; i < ran.length; i++) {
-          if (ranState()[i] !== APPLIED) continue;
-          const record = ran[i];
-          if (i >= allFrom || i >= (keyFrom.get(record.partitionKey) ?? Infinity)) {
-            ranState()[i] = SKIPPED;
-            report(record.position, record.sequenceNumber);
-          }
-        }
-      }
-
-      let processed = ran.length;
-      if (ranStates !== undefined) {
-        for (let i = 0; i < ranStates.length; i++) {
-          const state = ranStates[i];
-          if (state === APPLIED) continue;
-          processed--;
-          if (state === FAILED) failed++;
-          else if (state === SKIPPED) skipped++;
-        }
-      }
-      const faulted = captured.length;
-
-      const batchItemFailures: BatchItemFailure[] = [];
-      if (reportedAt !== undefined) {
-        const seen = new Set<string>();
-        for (let position = 0; position < n; position++) {
-          const sequenceNumber = reportedAt[position];
-          if (sequenceNumber !== undefined && !seen.has(sequenceNumber)) {
-            seen.add(sequenceNumber);
-            batchItemFailures.push({ itemIdentifier: sequenceNumber });
-          }
-        }
-      }
-
-      return {
-        response: { batchItemFailures },
-        faults: captured,
-        stats: {
-          recordsIn: n,
-          records,
-          processed,
-          unrouted,
-          failed,
-          skipped,
-          deadlineSkipped,
-          faulted,
-          effects: effectsOut,
-          batchItemFailures: batchItemFailures.length,
-          durationMs: performance.now() - started,
-        },
-      };
+      return new BatchRun(setup, event, context).run();
     },
   };
+}
+
+/** `ProcessContext` of one invocation. */
+class InvocationClock implements ProcessContext {
+  constructor(private readonly context: Pick<Context, 'getRemainingTimeInMillis'> | undefined) {}
+
+  remainingTimeMs(): number {
+    return this.context === undefined ? Infinity : this.context.getRemainingTimeInMillis();
+  }
+}
+
+/**
+ * One sink's part of one batch. A sink with `open` gets a session, opened on the first record for it, and each
+ * record's effects as the record finishes, so it can fold them and the batch keeps none; a sink without it gets
+ * the collected records through one `apply`.
+ */
+class SinkStage<E extends EffectBase> {
+  /** The records for a sink without `open`. */
+  private readonly batch: RecordEffects<E>[] | undefined;
+  private session: SinkSession<E> | undefined;
+  /** The records given to the session, in batch order: all of them fail if the session throws. */
+  private readonly given: StreamRecord[] = [];
+  /** Set when `open` or `add` threw: the session is dropped unflushed. */
+  private broken = false;
+  private error: unknown;
+
+  constructor(private readonly sink: Sink<E>) {
+    this.batch = sink.open === undefined ? [] : undefined;
+  }
+
+  add(record: StreamRecord, effects: readonly E[]): void {
+    if (this.batch !== undefined) {
+      this.batch.push({ record, effects });
+      return;
+    }
+    this.given.push(record);
+    if (this.broken) return;
+    try {
+      (this.session ??= this.open()).add(record, effects);
+    } catch (error) {
+      this.broken = true;
+      this.error = error;
+      this.session = undefined;
+    }
+  }
+
+  private open(): SinkSession<E> {
+    const session = this.sink.open!() as Partial<SinkSession<E>> | null | undefined;
+    if (session === null || typeof session !== 'object' || typeof session.add !== 'function' || typeof session.flush !== 'function') {
+      throw new ShardflowError(ErrorCode.Unexpected, `Sink "${this.sink.name}" returned no session (add and flush) from open().`);
+    }
+    return session as SinkSession<E>;
+  }
+
+  /** Applies the batch or flushes the session. If that throws (or the session threw), every record given fails. */
+  async flush(): Promise<SinkResult> {
+    const batch = this.batch;
+    if ((batch === undefined ? this.given.length : batch.length) === 0) return EMPTY_FAILURES;
+    let error = this.error;
+    if (!this.broken) {
+      try {
+        const result = batch !== undefined ? await this.sink.apply(batch) : await this.session!.flush();
+        if (result === null || typeof result !== 'object' || !Array.isArray(result.failed)) {
+          const method = batch !== undefined ? 'apply' : 'flush';
+          throw new ShardflowError(ErrorCode.Unexpected, `Sink "${this.sink.name}" returned no failed list from ${method}().`);
+        }
+        return result;
+      } catch (caught) {
+        error = caught;
+      }
+    }
+    // A sink that throws applied nothing we can vouch for: every record it was given failed.
+    const records = batch !== undefined ? batch.map((entry) => entry.record) : this.given;
+    return { failed: records.map((record) => ({ recordId: record.recordId, error })) };
+  }
+}
+
+/**
+ * One batch through the pipeline. A class rather than closures made per batch: V8's optimized code embeds the
+ * functions it inlines, and closures of a batch that has ended die at the next full collection, which would throw
+ * that code away and compile it again after every mark-compact.
+ */
+class BatchRun<E extends EffectBase> {
+  private readonly started = performance.now();
+  private readonly rawRecords: readonly unknown[];
+  private readonly clock: InvocationClock;
+  private readonly context: Pick<Context, 'getRemainingTimeInMillis'> | undefined;
+  private readonly stages: SinkStage<E>[];
+
+  /** Reported sequence numbers by raw position, so the response comes out in batch order; made on first use. */
+  private reportedAt: (string | undefined)[] | undefined;
+  /** Records that ran through processors successfully, in batch order. */
+  private readonly ran: StreamRecord[] = [];
+  /** States of `ran` records, made when the sink stage first changes one (APPLIED until then). */
+  private ranStates: Uint8Array | undefined;
+  private readonly pending: PendingFault[] = [];
+  private readonly lateBlocks: LateBlock[] = [];
+  /** Partition keys blocked for the rest of the batch by a retryable failure. */
+  private readonly blocked = new Set<string>();
+  /** A record of unknown partition key was reported: everything after it waits. */
+  private blockAll = false;
+  private deadlineReached = false;
+
+  private records = 0;
+  private unrouted = 0;
+  private failed = 0;
+  private skipped = 0;
+  private deadlineSkipped = 0;
+  private effectsOut = 0;
+
+  // The record in flight. Records run one at a time, so fields do, and the sync path allocates nothing per
+  // record beyond what it hands to sinks.
+  /** Single-sink fast path: the record's effects for sinks[0]. */
+  private only: readonly E[] | undefined;
+  private perSink: (E[] | undefined)[] | undefined;
+  private routed = false;
+  private stage = '';
+
+  constructor(
+    private readonly setup: PipelineSetup<E>,
+    event: StreamEvent,
+    context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+  ) {
+    const rawRecords: unknown = (event as { Records?: unknown } | null)?.Records;
+    if (!Array.isArray(rawRecords)) {
+      throw new ShardflowError(ErrorCode.MissingField, 'The event has no Records array, so it is not a Kinesis or DynamoDB stream event.');
+    }
+    this.rawRecords = rawRecords;
+    this.context = context !== undefined && typeof context.getRemainingTimeInMillis === 'function' ? context : undefined;
+    this.clock = new InvocationClock(this.context);
+    this.stages = setup.sinks.map((sink) => new SinkStage(sink));
+  }
+
+  async run(): Promise<BatchOutcome> {
+    const rawRecords = this.rawRecords;
+    for (let position = 0; position < rawRecords.length; position++) {
+      const raw = rawRecords[position];
+      if (this.pastDeadline()) {
+        this.skipUndecoded(raw, position);
+        continue;
+      }
+      let decoded: StreamRecord | StreamRecord[];
+      try {
+        decoded = decodeRecord(raw, position);
+      } catch (caught) {
+        const failure = normalizeFailure(caught, raw, position);
+        this.failUndecodable(failure.error, failure.provenance, raw, position);
+        continue;
+      }
+      if (!Array.isArray(decoded)) {
+        const running = this.runRecord(decoded);
+        if (running !== undefined) await running;
+        continue;
+      }
+      for (let i = 0; i < decoded.length; i++) {
+        // The deadline was checked before this raw record; KPL user records after the first check again.
+        if (i > 0 && this.pastDeadline()) {
+          this.skipForDeadline(decoded[i]);
+          continue;
+        }
+        const running = this.runRecord(decoded[i]);
+        if (running !== undefined) await running;
+      }
+    }
+    if (this.deadlineReached) {
+      this.setup.logger.warn('Deadline reached: records not started are reported for retry', {
+        deadlineMarginMs: this.setup.deadlineMarginMs,
+        notStarted: this.deadlineSkipped,
+      });
+    }
+    // Sinks are independent of each other, so they run concurrently; each got its records in batch order.
+    const results = await Promise.all(this.stages.map((stage) => stage.flush()));
+    this.judgeSinkFailures(results);
+    const captured = await this.captureFaults();
+    this.reportLateBlocks();
+    return this.outcome(captured);
+  }
+
+  private pastDeadline(): boolean {
+    if (!this.deadlineReached && this.context !== undefined && this.context.getRemainingTimeInMillis() < this.setup.deadlineMarginMs) {
+      this.deadlineReached = true;
+    }
+    return this.deadlineReached;
+  }
+
+  private report(position: number, sequenceNumber: string): void {
+    (this.reportedAt ??= new Array<string | undefined>(this.rawRecords.length))[position] = sequenceNumber;
+  }
+
+  private ranState(): Uint8Array {
+    return (this.ranStates ??= new Uint8Array(this.ran.length));
+  }
+
+  /** A raw record reached after the deadline: reported without running; decoded only if that is the only way. */
+  private skipUndecoded(raw: unknown, position: number): void {
+    const sequenceNumber = rawSequenceNumber(raw);
+    if (sequenceNumber !== undefined) {
+      this.records++;
+      this.deadlineSkipped++;
+      this.report(position, sequenceNumber);
+      return;
+    }
+    // Not reportable as it stands: decode it (without running it) so it is reported or captured.
+    const result = normalizeRecord(raw, position);
+    if (result.ok) for (const record of result.records) this.skipForDeadline(record);
+    else this.failUndecodable(result.error, result.provenance, raw, position);
+  }
+
+  private skipForDeadline(record: StreamRecord): void {
+    this.records++;
+    this.deadlineSkipped++;
+    this.report(record.position, record.sequenceNumber);
+  }
+
+  private failUndecodable(error: ShardflowError, provenance: Partial<Provenance>, raw: unknown, position: number): void {
+    this.records++;
+    // A broken KPL aggregate hides its user records' keys: the outer key says nothing about them.
+    const kpl = error.code === ErrorCode.InvalidKplAggregate || error.code === ErrorCode.KplChecksumMismatch;
+    this.onFailure(error, NORMALIZE_STAGE, undefined, provenance, raw, position, kpl ? undefined : provenance.partitionKey);
+  }
+
+  /** A record failed in processing: block its key (or everything, when the key is unknown). */
+  private blockAfter(partitionKey: string | undefined): void {
+    if (partitionKey === undefined) this.blockAll = true;
+    else this.blocked.add(partitionKey);
+  }
+
+  /**
+   * A record (or a whole raw record that could not be decoded, when `record` is undefined) failed before
+   * reaching sinks: report it and block its key, or keep it for the fault sink.
+   */
+  private onFailure(
+    error: unknown,
+    stage: string,
+    record: StreamRecord | undefined,
+    provenance: Partial<Provenance>,
+    raw: unknown,
+    position: number,
+    partitionKey: string | undefined,
+  ): void {
+    // Decoding checked provenance.sequenceNumber with the check of its event source, so it is usable as it is.
+    const sequenceNumber = record !== undefined ? record.sequenceNumber : provenance.sequenceNumber;
+    const recordId = record?.recordId ?? provenance.eventID ?? `at position ${position}`;
+    const permanentAction = this.setup.permanentAction;
+    let action: PermanentErrorAction;
+    if (isRetryable(error)) action = PermanentErrorAction.Retry;
+    else if (sequenceNumber === undefined) action = PermanentErrorAction.Capture;
+    else if (typeof permanentAction === 'string') action = permanentAction;
+    else action = permanentAction({ stage, error: error as ShardflowError, record, provenance, position, raw });
+    const summary = errorSummary(error);
+    // Even a retryable failure can only be kept as a fault when the record cannot be named in the response.
+    if (action === PermanentErrorAction.Retry && sequenceNumber !== undefined) {
+      this.failed++;
+      this.report(position, sequenceNumber);
+      this.blockAfter(partitionKey);
+      this.setup.logger.warn('Record reported for retry', { recordId, stage, position, sequenceNumber, partitionKey, error: summary });
+      return;
+    }
+    this.pending.push({
+      fault: { recordId, provenance, position, error: summary, stage, raw, capturedAt: 0 },
+      sequenceNumber,
+      partitionKey,
+      ranIndex: -1,
+      cursor: this.ran.length,
+    });
+  }
+
+  private runRecord(record: StreamRecord): Promise<void> | undefined {
+    this.records++;
+    if (this.blockAll || (this.blocked.size !== 0 && this.blocked.has(record.partitionKey))) {
+      this.skipped++;
+      this.report(record.position, record.sequenceNumber);
+      return undefined;
+    }
+    this.only = undefined;
+    this.perSink = undefined;
+    this.routed = false;
+    this.stage = '';
+    return this.step(record, this.setup.router.candidates(record), 0);
+  }
+
+  /**
+   * Runs the record's processors from route `from` on. Returns undefined when everything ran synchronously:
+   * only a processor that really returns a promise makes the record (and the loop) await.
+   */
+  private step(record: StreamRecord, routes: readonly Route<Processor<E>>[], from: number): Promise<void> | undefined {
+    try {
+      for (let r = from; r < routes.length; r++) {
+        const route = routes[r];
+        this.stage = route.processor.name;
+        if (route.where !== undefined && !route.where(record)) continue;
+        this.routed = true;
+        const out = route.processor.process(record, this.clock);
+        if (!Array.isArray(out)) return this.resume(record, routes, r, out);
+        this.collect(record, out);
+      }
+    } catch (error) {
+      this.failRecord(record, error);
+      return undefined;
+    }
+    this.finish(record);
+    return undefined;
+  }
+
+  private async resume(
+    record: StreamRecord,
+    routes: readonly Route<Processor<E>>[],
+    r: number,
+    result: readonly E[] | Promise<readonly E[]>,
+  ): Promise<void> {
+    try {
+      const out: unknown = await result;
+      if (!Array.isArray(out)) {
+        throw new ShardflowError(
+          ErrorCode.Unexpected,
+          `Processor "${this.stage}" returned ${out === null ? 'null' : typeof out} instead of an array of effects for record ${record.recordId}.`,
+          { recordId: record.recordId },
+        );
+      }
+      this.collect(record, out as readonly E[]);
+    } catch (error) {
+      this.failRecord(record, error);
+      return;
+    }
+    const next = this.step(record, routes, r + 1);
+    if (next !== undefined) await next;
+  }
+
+  private collect(record: StreamRecord, effects: readonly E[]): void {
+    if (effects.length === 0) return;
+    const sinks = this.setup.sinks;
+    if (sinks.length === 1) {
+      const sink = sinks[0];
+      for (let i = 0; i < effects.length; i++) {
+        if (!sink.accepts(effects[i])) throw noSink(effects[i], this.stage, record, sinks);
+      }
+      this.only = this.only === undefined ? effects : this.only.concat(effects);
+      return;
+    }
+    routeEffects(effects, sinks, (this.perSink ??= new Array<E[] | undefined>(sinks.length)), this.stage, record);
+  }
+
+  private failRecord(record: StreamRecord, error: unknown): void {
+    releaseRecord(record);
+    this.onFailure(error, this.stage, record, provenanceOf(record), record.raw, record.position, record.partitionKey);
+  }
+
+  /** Hands the record's effects to its sinks' stages; the record stays, what its processors decoded need not. */
+  private finish(record: StreamRecord): void {
+    releaseRecord(record);
+    if (!this.routed) {
+      this.unrouted++;
+      return;
+    }
+    this.ran.push(record);
+    const only = this.only;
+    if (only !== undefined) {
+      this.stages[0].add(record, only);
+      this.effectsOut += only.length;
+      return;
+    }
+    const perSink = this.perSink;
+    if (perSink === undefined) return;
+    for (let s = 0; s < perSink.length; s++) {
+      const list = perSink[s];
+      if (list !== undefined) {
+        this.stages[s].add(record, list);
+        this.effectsOut += list.length;
+      }
+    }
+  }
+
+  /** Turns the sinks' failures into retries (reported, blocking their key) or faults (captured next). */
+  private judgeSinkFailures(results: readonly SinkResult[]): void {
+    const { sinks, permanentAction, logger } = this.setup;
+    const ran = this.ran;
+    let ranIndexById: Map<string, number[]> | undefined;
+    const sinkFaults = new Map<number, { error: unknown; stage: string }>();
+    for (let s = 0; s < sinks.length; s++) {
+      const failures = results[s].failed;
+      if (failures.length === 0) continue;
+      if (ranIndexById === undefined) {
+        ranIndexById = new Map();
+        for (let i = 0; i < ran.length; i++) {
+          const list = ranIndexById.get(ran[i].recordId);
+          if (list === undefined) ranIndexById.set(ran[i].recordId, [i]);
+          else list.push(i);
+        }
+      }
+      for (const failure of failures) {
+        const indices = ranIndexById.get(failure.recordId);
+        if (indices === undefined) {
+          logger.warn('A sink reported a failure for a record it was not given; ignored', { sink: sinks[s].name, recordId: failure.recordId });
+          continue;
+        }
+        for (const i of indices) {
+          if (this.ranState()[i] === FAILED) continue;
+          const record = ran[i];
+          let retry = isRetryable(failure.error);
+          if (!retry) {
+            const action =
+              typeof permanentAction === 'string'
+                ? permanentAction
+                : permanentAction({
+                    stage: sinks[s].name,
+                    error: failure.error as ShardflowError,
+                    record,
+                    provenance: provenanceOf(record),
+                    position: record.position,
+                    raw: record.raw,
+                  });
+            retry = action === PermanentErrorAction.Retry;
+          }
+          if (retry) {
+            // A retry wins over a capture by another sink: the record comes back and is judged again.
+            this.ranState()[i] = FAILED;
+            sinkFaults.delete(i);
+            this.report(record.position, record.sequenceNumber);
+            this.lateBlocks.push({ partitionKey: record.partitionKey, cursor: i + 1 });
+            logger.warn('Record reported for retry', {
+              recordId: record.recordId,
+              stage: sinks[s].name,
+              position: record.position,
+              sequenceNumber: record.sequenceNumber,
+              partitionKey: record.partitionKey,
+              error: errorSummary(failure.error),
+            });
+          } else if (!sinkFaults.has(i)) {
+            this.ranState()[i] = FAULTED;
+            sinkFaults.set(i, { error: failure.error, stage: sinks[s].name });
+          }
+        }
+      }
+    }
+    for (const [i, { error, stage }] of sinkFaults) {
+      const record = ran[i];
+      this.pending.push({
+        fault: {
+          recordId: record.recordId,
+          provenance: provenanceOf(record),
+          position: record.position,
+          error: errorSummary(error),
+          stage,
+          raw: record.raw,
+          capturedAt: 0,
+        },
+        sequenceNumber: record.sequenceNumber,
+        partitionKey: record.partitionKey,
+        ranIndex: i,
+        cursor: i + 1,
+      });
+    }
+  }
+
+  /** Captures the pending faults; what cannot be kept is reported, and what cannot be reported fails the batch. */
+  private async captureFaults(): Promise<Fault[]> {
+    const pending = this.pending;
+    if (pending.length === 0) return [];
+    const { faultSink, logger } = this.setup;
+    const capturedAt = Date.now();
+    const faults = pending.map(({ fault }) => ({ ...fault, capturedAt }));
+    let captureError: unknown;
+    if (faultSink === undefined) {
+      captureError = new ShardflowError(ErrorCode.FaultCaptureFailed, 'No fault sink is configured.');
+    } else {
+      try {
+        await faultSink.capture(faults);
+      } catch (error) {
+        captureError = error;
+      }
+    }
+    if (captureError === undefined) {
+      for (const fault of faults) {
+        logger.error('Record captured as a fault', { recordId: fault.recordId, stage: fault.stage, position: fault.position, error: fault.error });
+      }
+      return faults;
+    }
+    // Never lost: what cannot be kept is retried, and what cannot be retried fails the whole batch.
+    const unreportable = pending.filter((p) => p.sequenceNumber === undefined);
+    if (unreportable.length > 0) {
+      throw new ShardflowError(
+        ErrorCode.FaultCaptureFailed,
+        `Records ${unreportable.map((p) => p.fault.recordId).join(', ')} could not be captured as faults ` +
+          `(${errorMessage(captureError)}) and have no sequence number to report, so the whole batch must be retried.`,
+        { cause: captureError },
+      );
+    }
+    logger.error('Faults could not be captured; the records are reported for retry', {
+      error: errorMessage(captureError),
+      records: pending.map((p) => p.fault.recordId),
+    });
+    for (const p of pending) {
+      this.report(p.fault.position, p.sequenceNumber as string);
+      if (p.ranIndex >= 0) this.ranState()[p.ranIndex] = FAILED;
+      else this.failed++;
+      this.lateBlocks.push({ partitionKey: p.partitionKey, cursor: p.cursor });
+    }
+    return [];
+  }
+
+  /**
+   * Records after a late failure (sink or capture) with the same key already ran; report them too, so the
+   * response tells the whole story for that key. Re-applying them on redelivery is idempotent.
+   */
+  private reportLateBlocks(): void {
+    if (this.lateBlocks.length === 0) return;
+    let allFrom = Infinity;
+    let from = Infinity; // records before the earliest cursor are not behind any late failure
+    const keyFrom = new Map<string, number>();
+    for (const { partitionKey, cursor } of this.lateBlocks) {
+      from = Math.min(from, cursor);
+      if (partitionKey === undefined) allFrom = Math.min(allFrom, cursor);
+      else keyFrom.set(partitionKey, Math.min(keyFrom.get(partitionKey) ?? Infinity, cursor));
+    }
+    const ran = this.ran;
+    for (let i = from; i < ran.length; i++) {
+      if (this.ranState()[i] !== APPLIED) continue;
+      const record = ran[i];
+      if (i >= allFrom || i >= (keyFrom.get(record.partitionKey) ?? Infinity)) {
+        this.ranState()[i] = SKIPPED;
+        this.report(record.position, record.sequenceNumber);
+      }
+    }
+  }
+
+  private outcome(captured: readonly Fault[]): BatchOutcome {
+    let processed = this.ran.length;
+    let failed = this.failed;
+    let skipped = this.skipped;
+    const ranStates = this.ranStates;
+    if (ranStates !== undefined) {
+      for (let i = 0; i < ranStates.length; i++) {
+        const state = ranStates[i];
+        if (state === APPLIED) continue;
+        processed--;
+        if (state === FAILED) failed++;
+        else if (state === SKIPPED) skipped++;
+      }
+    }
+    const batchItemFailures: BatchItemFailure[] = [];
+    const reportedAt = this.reportedAt;
+    if (reportedAt !== undefined) {
+      const seen = new Set<string>();
+      for (let position = 0; position < reportedAt.length; position++) {
+        const sequenceNumber = reportedAt[position];
+        if (sequenceNumber !== undefined && !seen.has(sequenceNumber)) {
+          seen.add(sequenceNumber);
+          batchItemFailures.push({ itemIdentifier: sequenceNumber });
+        }
+      }
+    }
+    return {
+      response: { batchItemFailures },
+      faults: captured,
+      stats: {
+        recordsIn: this.rawRecords.length,
+        records: this.records,
+        processed,
+        unrouted: this.unrouted,
+        failed,
+        skipped,
+        deadlineSkipped: this.deadlineSkipped,
+        faulted: captured.length,
+        effects: this.effectsOut,
+        batchItemFailures: batchItemFailures.length,
+        durationMs: performance.now() - this.started,
+      },
+    };
+  }
 }
 
 /**

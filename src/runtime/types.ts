@@ -81,8 +81,25 @@ export interface RecordFailure {
 }
 
 export interface SinkResult {
-  /** Records whose effects were not applied. Everything else given to `apply` is applied. */
+  /** Records whose effects were not applied. Everything else given to `apply` (or a session) is applied. */
   readonly failed: readonly RecordFailure[];
+}
+
+/**
+ * One batch of a sink's work, fed record by record as records finish. It lets a sink fold effects into what it
+ * will write (sums per target item, say) and drop them, so the batch does not keep every effect alive until
+ * the end. Make it a class instance: closures made per batch cost the batch loop re-optimization in V8.
+ */
+export interface SinkSession<E extends EffectBase = Effect> {
+  /**
+   * Stages one record's effects: called in batch order, once per record, right after the record's processors
+   * succeeded, with what `apply` would have received for it. Must not write anything: a session that is never
+   * flushed (the invocation failed) must leave no trace. Throwing fails every record given to the session, as
+   * a throwing `apply` does.
+   */
+  add(record: StreamRecord, effects: readonly E[]): void;
+  /** Applies what was staged and reports failures as `apply` does. Called once, after the last `add`. */
+  flush(): Promise<SinkResult>;
 }
 
 /**
@@ -93,6 +110,11 @@ export interface Sink<E extends EffectBase = Effect> {
   readonly name: string;
   accepts(effect: EffectBase): effect is E;
   apply(batch: readonly RecordEffects<E>[]): Promise<SinkResult>;
+  /**
+   * Optional: opens a session for one batch (on the batch's first record for this sink). The outcome must be the
+   * one `apply` gives for the session's records. Sinks without it get their batch through `apply`.
+   */
+  open?(): SinkSession<E>;
 }
 
 /** A record that could not be processed and is kept, with its data, instead of blocking the shard. */

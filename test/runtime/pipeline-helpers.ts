@@ -19,6 +19,7 @@ import type {
   Selector,
   Sink,
   SinkResult,
+  SinkSession,
 } from '../../src/runtime/types';
 
 export const Behaviour = { Ok: 'ok', Async: 'async', Retryable: 'retryable', Permanent: 'permanent', Throw: 'throw' } as const;
@@ -109,25 +110,108 @@ export class MemorySink implements Sink<AddEffect> {
     if (this.throwOnApply !== undefined) throw this.throwOnApply;
     const failed: RecordFailure[] = [];
     for (const { record, effects } of batch) {
-      const behaviour = this.behaviour(record);
-      if (behaviour === SinkBehaviour.Retryable) {
-        failed.push({ recordId: record.recordId, error: new RetryableError(`Record ${record.recordId} was throttled.`) });
-      } else if (behaviour === SinkBehaviour.Permanent) {
-        failed.push({
-          recordId: record.recordId,
-          error: new ShardflowError(ErrorCode.SinkPermanent, `Record ${record.recordId} was refused by the test table.`),
-        });
-      } else {
-        this.applied.push(record.recordId);
-        for (const effect of effects) {
-          const key = String(effect.key.id);
-          this.totals.set(key, (this.totals.get(key) ?? 0) + (effect.add.n ?? 0));
-        }
+      const failure = this.judge(record);
+      if (failure !== undefined) {
+        failed.push(failure);
+        continue;
       }
+      this.applied.push(record.recordId);
+      for (const effect of effects) addTo(this.totals, effect);
     }
     return { failed };
   }
+
+  /** The failure the test chose for a record, or undefined when it is applied. */
+  judge(record: StreamRecord): RecordFailure | undefined {
+    const behaviour = this.behaviour(record);
+    if (behaviour === SinkBehaviour.Retryable) {
+      return { recordId: record.recordId, error: new RetryableError(`Record ${record.recordId} was throttled.`) };
+    }
+    if (behaviour === SinkBehaviour.Permanent) {
+      return {
+        recordId: record.recordId,
+        error: new ShardflowError(ErrorCode.SinkPermanent, `Record ${record.recordId} was refused by the test table.`),
+      };
+    }
+    return undefined;
+  }
 }
+
+function addTo(totals: Map<string, number>, effect: AddEffect): void {
+  const key = String(effect.key.id);
+  totals.set(key, (totals.get(key) ?? 0) + (effect.add.n ?? 0));
+}
+
+/**
+ * The same sink with sessions: it judges and sums each record as it arrives and merges into its state only at
+ * flush, so `totals`, `applied` and `batches` mean what they mean for `MemorySink`. `apply` stays for direct use.
+ */
+export class SessionMemorySink extends MemorySink implements Sink<AddEffect> {
+  opened = 0;
+  flushed = 0;
+  throwOnAdd: unknown = undefined;
+  private session: MemorySession | undefined;
+
+  open(): SinkSession<AddEffect> {
+    this.opened++;
+    this.session = new MemorySession(this);
+    return this.session;
+  }
+
+  /** Records the open session has been given so far. */
+  staged(): number {
+    return this.session?.size() ?? 0;
+  }
+
+  /** What a flushed session hands back to its sink. */
+  commit(entries: readonly RecordEffects<AddEffect>[], applied: readonly string[], sums: ReadonlyMap<string, number>): void {
+    this.flushed++;
+    this.batches.push(entries);
+    if (this.throwOnApply !== undefined) throw this.throwOnApply;
+    this.applied.push(...applied);
+    for (const [key, n] of sums) this.totals.set(key, (this.totals.get(key) ?? 0) + n);
+  }
+}
+
+class MemorySession implements SinkSession<AddEffect> {
+  private readonly entries: RecordEffects<AddEffect>[] = [];
+  private readonly sums = new Map<string, number>();
+  private readonly applied: string[] = [];
+  private readonly failed: RecordFailure[] = [];
+  private flushed = false;
+
+  constructor(private readonly sink: SessionMemorySink) {}
+
+  size(): number {
+    return this.entries.length;
+  }
+
+  add(record: StreamRecord, effects: readonly AddEffect[]): void {
+    if (this.flushed) throw new Error('add() after flush()');
+    if (this.sink.throwOnAdd !== undefined) throw this.sink.throwOnAdd;
+    this.entries.push({ record, effects });
+    const failure = this.sink.judge(record);
+    if (failure !== undefined) {
+      this.failed.push(failure);
+      return;
+    }
+    this.applied.push(record.recordId);
+    for (const effect of effects) addTo(this.sums, effect);
+  }
+
+  async flush(): Promise<SinkResult> {
+    if (this.flushed) throw new Error('flush() called twice');
+    this.flushed = true;
+    this.sink.commit(this.entries, this.applied, this.sums);
+    return { failed: this.failed };
+  }
+}
+
+/** The two ways a sink can take a batch, for tests that must hold for both. */
+export const sinkKinds = [
+  ['an apply-only sink', MemorySink],
+  ['a session sink', SessionMemorySink],
+] as const;
 
 export class MemoryFaultSink implements FaultSink {
   readonly name = 'memory-faults';

@@ -21,9 +21,11 @@ import {
   MemoryFaultSink,
   MemorySink,
   ScriptedProcessor,
+  SessionMemorySink,
   SinkBehaviour,
   addEffect,
   payloadId,
+  sinkKinds,
 } from './pipeline-helpers';
 
 const quiet = (extra: PipelineOptions = {}): PipelineOptions => ({ logger: new CapturingLogger(), ...extra });
@@ -336,9 +338,9 @@ describe('KPL aggregates', () => {
   });
 });
 
-describe('sinks', () => {
+describe.each(sinkKinds)('sinks: %s', (_kind, SinkClass) => {
   it('gives each sink its own records in batch order and reports a retryable sink failure with later same-key records', async () => {
-    const failing = new MemorySink('totals', (record) => (payloadId(record) === 'a1' ? SinkBehaviour.Retryable : SinkBehaviour.Ok));
+    const failing = new SinkClass('totals', (record) => (payloadId(record) === 'a1' ? SinkBehaviour.Retryable : SinkBehaviour.Ok));
     const pipeline = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [failing], options: quiet() });
     const records = [rec('a1', 'A'), rec('b1', 'B'), rec('a2', 'A')];
     const outcome = await pipeline.run(kinesisEvent(records));
@@ -347,7 +349,7 @@ describe('sinks', () => {
   });
 
   it('captures records a sink refuses permanently', async () => {
-    const sink = new MemorySink('totals', (record) => (payloadId(record) === 'a1' ? SinkBehaviour.Permanent : SinkBehaviour.Ok));
+    const sink = new SinkClass('totals', (record) => (payloadId(record) === 'a1' ? SinkBehaviour.Permanent : SinkBehaviour.Ok));
     const faults = new MemoryFaultSink();
     const pipeline = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [sink], faultSink: faults, options: quiet() });
     const records = [rec('a1', 'A'), rec('a2', 'A')];
@@ -358,7 +360,7 @@ describe('sinks', () => {
   });
 
   it('fails every record of a sink that throws', async () => {
-    const sink = new MemorySink();
+    const sink = new SinkClass();
     sink.throwOnApply = new Error('socket hang up'); // not a ShardflowError: retryable
     const pipeline = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [sink], options: quiet() });
     const records = [rec('a', 'A'), rec('b', 'B')];
@@ -368,8 +370,8 @@ describe('sinks', () => {
   });
 
   it('lets a retry from one sink win over a capture by another', async () => {
-    const refusing = new MemorySink('refusing', () => SinkBehaviour.Permanent);
-    const throttled = new MemorySink('throttled', () => SinkBehaviour.Retryable);
+    const refusing = new SinkClass('refusing', () => SinkBehaviour.Permanent);
+    const throttled = new SinkClass('throttled', () => SinkBehaviour.Retryable);
     const both = new ScriptedProcessor('p');
     const faults = new MemoryFaultSink();
     const pipeline = definePipeline({ processors: [both], sinks: [refusing, throttled], faultSink: faults, options: quiet() });
@@ -379,6 +381,76 @@ describe('sinks', () => {
     expect(throttled.batches).toHaveLength(1);
     expect(ids(outcome.response)).toEqual([seq(records[0]!)]);
     expect(faults.faults).toEqual([]);
+  });
+});
+
+describe('sink sessions', () => {
+  it('opens one session per batch when the first record for the sink arrives, and flushes it once', async () => {
+    const sink = new SessionMemorySink();
+    const onlyB = new ScriptedProcessor('p', { where: (record) => payloadId(record).startsWith('b') });
+    const pipeline = definePipeline({ processors: [onlyB], sinks: [sink], options: quiet() });
+    await pipeline.run(kinesisEvent([rec('a1', 'A')]));
+    expect(sink.opened).toBe(0);
+    await pipeline.run(kinesisEvent([rec('a2', 'A'), rec('b1', 'B'), rec('b2', 'B')]));
+    await pipeline.run(kinesisEvent([rec('b3', 'B')]));
+    expect([sink.opened, sink.flushed]).toEqual([2, 2]);
+    expect(sink.batches.map((batch) => batch.map((entry) => payloadId(entry.record)))).toEqual([['b1', 'b2'], ['b3']]);
+  });
+
+  it('hands a record to the session as soon as its processors are done, before the next record runs', async () => {
+    const sink = new SessionMemorySink();
+    const seenBySink: number[] = [];
+    const processor = new ScriptedProcessor('p');
+    processor.onCall.push(() => seenBySink.push(sink.staged()));
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], options: quiet() });
+    await pipeline.run(kinesisEvent([rec('a', 'A'), rec('b', 'B'), rec('c', 'C')]));
+    expect(seenBySink).toEqual([0, 1, 2]);
+  });
+
+  it('fails every record given to a session whose add throws, and never flushes it', async () => {
+    const sink = new SessionMemorySink();
+    sink.throwOnAdd = new Error('out of buffer space'); // not a ShardflowError: retryable
+    const other = new SessionMemorySink('other');
+    const pipeline = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [sink, other], options: quiet() });
+    const records = [rec('a', 'A'), rec('b', 'B')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual(records.map(seq));
+    expect(outcome.stats).toMatchObject({ processed: 0, failed: 2 });
+    expect([sink.opened, sink.flushed, sink.totals.size]).toEqual([1, 0, 0]);
+    // The other sink applied them: a retry re-applies idempotently, as with any sink failure.
+    expect(other.applied).toEqual(records.map((r) => r.eventID));
+  });
+
+  it('fails every record of a sink whose open() returns no session', async () => {
+    const sink = new SessionMemorySink();
+    sink.open = () => undefined as never;
+    const logger = new CapturingLogger();
+    const pipeline = definePipeline({ processors: [new ScriptedProcessor('p')], sinks: [sink], options: { logger } });
+    const records = [rec('a', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual(records.map(seq));
+    expect(logger.lines.find((l) => l.message === 'Record reported for retry')?.attributes.error).toMatchObject({
+      message: 'Sink "memory" returned no session (add and flush) from open().',
+    });
+  });
+
+  it('leaves no trace of a session when the invocation fails before the sinks ran', async () => {
+    const sink = new SessionMemorySink();
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a2' ? Behaviour.Permanent : Behaviour.Ok));
+    const pipeline = definePipeline({
+      processors: [processor],
+      sinks: [sink],
+      faultSink: new MemoryFaultSink(),
+      options: quiet({ onPermanentError: () => 'drop' as never }),
+    });
+    await expect(pipeline.run(kinesisEvent([rec('a1', 'A'), rec('a2', 'A')]))).rejects.toMatchObject({ code: ErrorCode.InvalidOptions });
+    expect([sink.opened, sink.flushed, sink.applied.length, sink.totals.size]).toEqual([1, 0, 0, 0]);
+  });
+
+  it('rejects a sink whose open is not a function', () => {
+    const sink = new MemorySink() as MemorySink & { open?: unknown };
+    sink.open = 'yes';
+    expect(() => definePipeline({ processors: [], sinks: [sink as MemorySink] })).toThrow(/sink "memory" has an open that is not a function/);
   });
 });
 
@@ -529,6 +601,8 @@ describe('properties of the batch loop', () => {
     readonly policy: 'capture' | 'retry';
     readonly faultSink: 'none' | 'ok' | 'failing';
     readonly deadlineAfter: number | null;
+    /** Whether the sink takes records through a session (`open`) or one `apply`. */
+    readonly sessions: boolean;
   }
 
   const userArb: fc.Arbitrary<UserSpec> = fc.record({
@@ -560,6 +634,7 @@ describe('properties of the batch loop', () => {
       policy: fc.constantFrom('capture' as const, 'retry' as const),
       faultSink: fc.constantFrom('none' as const, 'ok' as const, 'failing' as const),
       deadlineAfter: fc.option(fc.nat({ max: 30 }), { freq: 3 }),
+      sessions: fc.boolean(),
     }),
   );
 
@@ -629,7 +704,8 @@ describe('properties of the batch loop', () => {
         processor.onCall.push((call) => {
           if (context?.expired === true) startedAfterDeadline.push(call.id);
         });
-        const sink = new MemorySink('totals', (record) => specById.get(idOf(record))!.sink);
+        const SinkClass = scenario.sessions ? SessionMemorySink : MemorySink;
+        const sink = new SinkClass('totals', (record) => specById.get(idOf(record))!.sink);
         const faultSink = scenario.faultSink === 'none' ? undefined : new MemoryFaultSink();
         if (scenario.faultSink === 'failing') faultSink!.failWith = new Error('fault table unavailable');
         const pipeline = definePipeline({
