@@ -56,7 +56,7 @@ function parseOptions(argv: readonly string[]): Options {
     rounds: number('--rounds', quick ? 9 : 31),
     warmup: number('--warmup', quick ? 4 : 12),
     block: number('--block', quick ? 3 : 5),
-    settle: number('--settle', 3),
+    settle: number('--settle', 16),
     scenario: scenarioOption(argv),
   };
 }
@@ -114,9 +114,12 @@ async function measure(subjects: readonly Subject[], event: StreamEvent, options
   const walls = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
   for (let round = 0; round < options.rounds; round++) {
     // Each round gives every subject a block of consecutive batches, in an order that rotates every round.
-    // Before a block: a full collection, so no subject pays for the garbage another left, then untimed batches,
-    // so the young generation regrows to this subject's steady state (a full collection shrinks it, which
-    // would charge a subject that keeps a batch alive more than Lambda's steady state does).
+    // Before a block: a full collection, so no subject pays for the garbage another left, then untimed batches
+    // that bring the subject back to its steady state. A full collection shrinks the young generation, and it
+    // lets V8 drop optimized code whose embedded hidden classes died (no object of the last batch is alive, so
+    // their classes die): the next 3 to 5 batches run while V8 compiles again, at up to 10x the steady cost,
+    // and functions called once per batch (a sink's flush) are compiled again only batches later. A Lambda
+    // function running batch after batch pays none of this, so 16 untimed batches come first (see README).
     for (let k = 0; k < subjects.length; k++) {
       const subject = subjects[(round + k) % subjects.length]!;
       gc();

@@ -240,6 +240,16 @@ class Walker {
     }
   }
 
+  /** Checks every attribute as `map` converts it, without building the item. */
+  check(attributes: Readonly<Record<string, unknown>>): void {
+    const segments = this.segments;
+    for (const name in attributes) {
+      segments.push(name);
+      this.value(attributes[name]);
+      segments.pop();
+    }
+  }
+
   map(attributes: Readonly<Record<string, unknown>>): Item {
     const item: Item = {};
     const segments = this.segments;
@@ -269,4 +279,11 @@ export function unmarshallItem(item: unknown, path: string, recordId: string): I
   const walker = WALKER.reset(recordId, path);
   if (!isObject(item)) throw walker.fail(ErrorCode.MissingField, 'is not a map of attribute names to AttributeValues');
   return walker.map(item);
+}
+
+/** Throws what `unmarshallItem` would throw for `item`, without building the converted item. */
+export function checkItem(item: unknown, path: string, recordId: string): void {
+  const walker = WALKER.reset(recordId, path);
+  if (!isObject(item)) throw walker.fail(ErrorCode.MissingField, 'is not a map of attribute names to AttributeValues');
+  walker.check(item);
 }

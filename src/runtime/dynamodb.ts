@@ -1,8 +1,8 @@
 /**
- * DynamoDB stream records as Lambda delivers them -> `DynamoDBStreamRecord`. Keys are converted eagerly (so bad
- * keys fail the record at once); images only when a processor reads them.
+ * DynamoDB stream records as Lambda delivers them -> `DynamoDBStreamRecord`. Keys are checked eagerly (so bad
+ * keys fail the record at once) and converted when read; images are checked and converted when read.
  */
-import { unmarshallItem } from './attribute-values';
+import { checkItem, unmarshallItem } from './attribute-values';
 import { ErrorCode, ShardflowError } from './errors';
 import { RecordKind, RecordSource, StreamViewType, type DynamoDBStreamRecord, type Item, type Payload } from './model';
 import { JsonValuePayload } from './payload';
@@ -82,7 +82,6 @@ class DynamoDBRecord implements DynamoDBStreamRecord {
     eventID: string,
     kind: DynamoDBKind,
     viewType: StreamViewType,
-    keys: Item,
     sequenceNumber: string,
     position: number,
     createdFallback: number | undefined,
@@ -95,7 +94,7 @@ class DynamoDBRecord implements DynamoDBStreamRecord {
     this.position = position;
     this.raw = raw;
     this.createdFallback = createdFallback;
-    this.cachedKeys = keys;
+    this.cachedKeys = undefined;
     this.cachedPartitionKey = undefined;
     this.cachedPayload = undefined;
     this.cachedNewImage = NOT_CONVERTED;
@@ -150,7 +149,7 @@ class DynamoDBRecord implements DynamoDBStreamRecord {
   }
 
   get keys(): Item {
-    // Converted (and so checked) when the record was normalized; converting again cannot fail.
+    // Checked when the record was normalized: converting cannot fail.
     this.cachedKeys ??= unmarshallItem(this.section().Keys, 'keys', this.eventID);
     return this.cachedKeys;
   }
@@ -329,12 +328,12 @@ export function normalizeDynamoDBRecord(raw: unknown, position: number): DynamoD
   ) {
     return rejectDynamoDBRecord(raw, position);
   }
-  const keys = unmarshallItem(rawKeys, 'keys', eventID);
+  // Bad keys fail the record here, like a bad field; converting them waits until something reads them.
+  checkItem(rawKeys, 'keys', eventID);
   return new DynamoDBRecord(
     eventID,
     kind,
     view,
-    keys,
     sequenceNumber,
     position,
     // The Lambda guide's sample events have no ApproximateCreationDateTime; such a record counts as created now.

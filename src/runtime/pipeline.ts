@@ -298,8 +298,8 @@ class SinkStage<E extends EffectBase> {
   /** The records for a sink without `open`. */
   private readonly batch: RecordEffects<E>[] | undefined;
   private session: SinkSession<E> | undefined;
-  /** The records given to the session, in batch order: all of them fail if the session throws. */
-  private readonly given: StreamRecord[] = [];
+  /** Indices (in the batch's records that ran) of the records given to the session: all fail if it throws. */
+  private readonly given: number[] = [];
   /** Set when `open` or `add` threw: the session is dropped unflushed. */
   private broken = false;
   private error: unknown;
@@ -308,12 +308,12 @@ class SinkStage<E extends EffectBase> {
     this.batch = sink.open === undefined ? [] : undefined;
   }
 
-  add(record: StreamRecord, effects: readonly E[]): void {
+  add(record: StreamRecord, effects: readonly E[], ranIndex: number): void {
     if (this.batch !== undefined) {
       this.batch.push({ record, effects });
       return;
     }
-    this.given.push(record);
+    this.given.push(ranIndex);
     if (this.broken) return;
     try {
       (this.session ??= this.open()).add(record, effects);
@@ -333,7 +333,7 @@ class SinkStage<E extends EffectBase> {
   }
 
   /** Applies the batch or flushes the session. If that throws (or the session threw), every record given fails. */
-  async flush(): Promise<SinkResult> {
+  async flush(recordIdOf: (ranIndex: number) => string): Promise<SinkResult> {
     const batch = this.batch;
     if ((batch === undefined ? this.given.length : batch.length) === 0) return EMPTY_FAILURES;
     let error = this.error;
@@ -350,8 +350,8 @@ class SinkStage<E extends EffectBase> {
       }
     }
     // A sink that throws applied nothing we can vouch for: every record it was given failed.
-    const records = batch !== undefined ? batch.map((entry) => entry.record) : this.given;
-    return { failed: records.map((record) => ({ recordId: record.recordId, error })) };
+    const recordIds = batch !== undefined ? batch.map((entry) => entry.record.recordId) : this.given.map(recordIdOf);
+    return { failed: recordIds.map((recordId) => ({ recordId, error })) };
   }
 }
 
@@ -369,8 +369,15 @@ class BatchRun<E extends EffectBase> {
 
   /** Reported sequence numbers by raw position, so the response comes out in batch order; made on first use. */
   private reportedAt: (string | undefined)[] | undefined;
-  /** Records that ran through processors successfully, in batch order. */
-  private readonly ran: StreamRecord[] = [];
+  /**
+   * Records that ran through processors successfully, in batch order, as their raw position and KPL user record
+   * index (-1 for other records). Not the records: a batch keeping 10,000 of them alive until its sinks ran pays
+   * for them in every scavenge. The rare paths that need one again (sink failures, late blocks) decode it again.
+   */
+  private readonly ranPositions: number[] = [];
+  private readonly ranUserRecords: number[] = [];
+  /** Raw records decoded again, by position. */
+  private redecoded: Map<number, StreamRecord | StreamRecord[]> | undefined;
   /** States of `ran` records, made when the sink stage first changes one (APPLIED until then). */
   private ranStates: Uint8Array | undefined;
   private readonly pending: PendingFault[] = [];
@@ -449,7 +456,7 @@ class BatchRun<E extends EffectBase> {
       });
     }
     // Sinks are independent of each other, so they run concurrently; each got its records in batch order.
-    const results = await Promise.all(this.stages.map((stage) => stage.flush()));
+    const results = await Promise.all(this.stages.map((stage) => stage.flush((i) => this.ranRecord(i).recordId)));
     this.judgeSinkFailures(results);
     const captured = await this.captureFaults();
     this.reportLateBlocks();
@@ -468,7 +475,19 @@ class BatchRun<E extends EffectBase> {
   }
 
   private ranState(): Uint8Array {
-    return (this.ranStates ??= new Uint8Array(this.ran.length));
+    return (this.ranStates ??= new Uint8Array(this.ranPositions.length));
+  }
+
+  /** The record at `i` of the records that ran, decoded again (it decoded before, so it does again). */
+  private ranRecord(i: number): StreamRecord {
+    const position = this.ranPositions[i];
+    this.redecoded ??= new Map();
+    let decoded = this.redecoded.get(position);
+    if (decoded === undefined) {
+      decoded = decodeRecord(this.rawRecords[position], position);
+      this.redecoded.set(position, decoded);
+    }
+    return Array.isArray(decoded) ? decoded[this.ranUserRecords[i]] : decoded;
   }
 
   /** A raw record reached after the deadline: reported without running; decoded only if that is the only way. */
@@ -541,7 +560,7 @@ class BatchRun<E extends EffectBase> {
       sequenceNumber,
       partitionKey,
       ranIndex: -1,
-      cursor: this.ran.length,
+      cursor: this.ranPositions.length,
     });
   }
 
@@ -632,10 +651,11 @@ class BatchRun<E extends EffectBase> {
       this.unrouted++;
       return;
     }
-    this.ran.push(record);
+    const ranIndex = this.ranPositions.push(record.position) - 1;
+    this.ranUserRecords.push(record.subSequenceNumber ?? -1);
     const only = this.only;
     if (only !== undefined) {
-      this.stages[0].add(record, only);
+      this.stages[0].add(record, only, ranIndex);
       this.effectsOut += only.length;
       return;
     }
@@ -644,7 +664,7 @@ class BatchRun<E extends EffectBase> {
     for (let s = 0; s < perSink.length; s++) {
       const list = perSink[s];
       if (list !== undefined) {
-        this.stages[s].add(record, list);
+        this.stages[s].add(record, list, ranIndex);
         this.effectsOut += list.length;
       }
     }
@@ -653,7 +673,7 @@ class BatchRun<E extends EffectBase> {
   /** Turns the sinks' failures into retries (reported, blocking their key) or faults (captured next). */
   private judgeSinkFailures(results: readonly SinkResult[]): void {
     const { sinks, permanentAction, logger } = this.setup;
-    const ran = this.ran;
+    const ranCount = this.ranPositions.length;
     let ranIndexById: Map<string, number[]> | undefined;
     const sinkFaults = new Map<number, { error: unknown; stage: string }>();
     for (let s = 0; s < sinks.length; s++) {
@@ -661,9 +681,10 @@ class BatchRun<E extends EffectBase> {
       if (failures.length === 0) continue;
       if (ranIndexById === undefined) {
         ranIndexById = new Map();
-        for (let i = 0; i < ran.length; i++) {
-          const list = ranIndexById.get(ran[i].recordId);
-          if (list === undefined) ranIndexById.set(ran[i].recordId, [i]);
+        for (let i = 0; i < ranCount; i++) {
+          const recordId = this.ranRecord(i).recordId;
+          const list = ranIndexById.get(recordId);
+          if (list === undefined) ranIndexById.set(recordId, [i]);
           else list.push(i);
         }
       }
@@ -675,7 +696,7 @@ class BatchRun<E extends EffectBase> {
         }
         for (const i of indices) {
           if (this.ranState()[i] === FAILED) continue;
-          const record = ran[i];
+          const record = this.ranRecord(i);
           let retry = isRetryable(failure.error);
           if (!retry) {
             const action =
@@ -713,7 +734,7 @@ class BatchRun<E extends EffectBase> {
       }
     }
     for (const [i, { error, stage }] of sinkFaults) {
-      const record = ran[i];
+      const record = this.ranRecord(i);
       this.pending.push({
         fault: {
           recordId: record.recordId,
@@ -792,10 +813,9 @@ class BatchRun<E extends EffectBase> {
       if (partitionKey === undefined) allFrom = Math.min(allFrom, cursor);
       else keyFrom.set(partitionKey, Math.min(keyFrom.get(partitionKey) ?? Infinity, cursor));
     }
-    const ran = this.ran;
-    for (let i = from; i < ran.length; i++) {
+    for (let i = from; i < this.ranPositions.length; i++) {
       if (this.ranState()[i] !== APPLIED) continue;
-      const record = ran[i];
+      const record = this.ranRecord(i);
       if (i >= allFrom || i >= (keyFrom.get(record.partitionKey) ?? Infinity)) {
         this.ranState()[i] = SKIPPED;
         this.report(record.position, record.sequenceNumber);
@@ -804,7 +824,7 @@ class BatchRun<E extends EffectBase> {
   }
 
   private outcome(captured: readonly Fault[]): BatchOutcome {
-    let processed = this.ran.length;
+    let processed = this.ranPositions.length;
     let failed = this.failed;
     let skipped = this.skipped;
     const ranStates = this.ranStates;
