@@ -169,9 +169,8 @@ export function powertools(scenario: Scenario, processInParallel: boolean): Subj
 }
 
 /**
- * A sink that sums AddEffects in memory, as a DynamoDB sink pre-aggregates them per key before writing. Its
- * session folds each record's effects into the batch's sums as they arrive, so no effect outlives its record's
- * turn; `apply` does the same for a whole batch at once.
+ * A sink that sums AddEffects in memory, as a DynamoDB sink pre-aggregates them per key before writing: the
+ * pipeline keeps the batch's effects and hands them over in one `apply`.
  */
 class SumSink implements Sink<AddEffect> {
   readonly name = 'sum';
@@ -181,14 +180,17 @@ class SumSink implements Sink<AddEffect> {
     return effect.type === 'add';
   }
 
-  open(): SinkSession<AddEffect> {
-    return new SumSession(this);
-  }
-
   async apply(batch: readonly RecordEffects<AddEffect>[]): Promise<SinkResult> {
     const session = new SumSession(this);
     for (let i = 0; i < batch.length; i++) session.add(batch[i]!.record, batch[i]!.effects);
     return session.flush();
+  }
+}
+
+/** The same sink with sessions: each record's effects are folded into the batch's sums as the record finishes. */
+class SessionSumSink extends SumSink {
+  open(): SinkSession<AddEffect> {
+    return new SumSession(this);
   }
 }
 
@@ -249,12 +251,17 @@ export function normalizeOnly(): Subject {
   };
 }
 
-/** (c) The shardflow pipeline: normalize, route, process, apply through the sink, partial batch response. */
-export function shardflow(): Subject {
-  const sink = new SumSink();
+/**
+ * (c) The shardflow pipeline: normalize, route, process, apply through the sink, partial batch response. The sink
+ * takes effects through a session as records finish; with `sessions: false` (a diagnostic, run by
+ * bench/profile.ts only: a second pipeline in the runner's process would share the loop's type feedback with the
+ * goal subject) the pipeline keeps every record's effects for one `apply`.
+ */
+export function shardflow({ sessions = true }: { sessions?: boolean } = {}): Subject {
+  const sink = sessions ? new SessionSumSink() : new SumSink();
   const pipeline: Pipeline = definePipeline({ processors: [scores], sinks: [sink] });
   return {
-    name: 'shardflow',
+    name: sessions ? 'shardflow' : 'shardflow-apply',
     async run(event, context) {
       sink.totals = new Map();
       const outcome = await pipeline.run(event, context);

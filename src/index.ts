@@ -51,6 +51,7 @@ export type {
   Selector,
   Sink,
   SinkResult,
+  SinkSession,
 } from './runtime/types';
 
 // Normalization (raw Lambda record -> StreamRecord)

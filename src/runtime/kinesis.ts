@@ -24,8 +24,8 @@ interface RawKinesisRecord {
 }
 
 /**
- * A record keeps only what it cannot cheaply derive again: a batch keeps every record alive until its sinks ran,
- * so each field costs memory the garbage collector has to copy. Constants, and what follows from the raw record
+ * A record keeps only what it cannot cheaply derive again: a sink's `apply` batch keeps every record alive until
+ * the sinks ran, so each field costs memory the garbage collector has to copy. Constants, and what follows from the raw record
  * checked at normalization (stream ARN and name, shard id, region, arrival time), are getters.
  * Fields are `declare`d and assigned in the constructor: with ES2022 class fields, parameter properties and
  * initializers would define each field twice per record.

@@ -67,8 +67,8 @@ export function normalizeFailure(caught: unknown, raw: unknown, position: number
 
 /**
  * Drops what processors decoded from a record (payload bytes, text and JSON, converted keys and images); a later
- * read decodes again. The batch loop calls it once the record's processors are done: the record itself stays
- * alive until the sinks ran, its decoded data need not.
+ * read decodes again. The batch loop calls it once the record's processors are done: a sink's `apply` batch keeps
+ * the record alive until the sinks ran, its decoded data need not.
  */
 export function releaseRecord(record: StreamRecord): void {
   if (record.source === RecordSource.Kinesis) releaseKinesisRecord(record);

@@ -202,9 +202,9 @@ interface PendingFault {
   readonly sequenceNumber: string | undefined;
   /** Partition key, `undefined` when unknown (the record could not be decoded). */
   readonly partitionKey: string | undefined;
-  /** Index into `ran` when the record ran through processors, -1 otherwise. */
+  /** Index among the records that ran through processors (`BatchRun.ranPositions`), -1 otherwise. */
   readonly ranIndex: number;
-  /** Records at `ran` indices from here on come later in the batch. */
+  /** Records that ran at this index and later come later in the batch. */
   readonly cursor: number;
 }
 
@@ -378,7 +378,7 @@ class BatchRun<E extends EffectBase> {
   private readonly ranUserRecords: number[] = [];
   /** Raw records decoded again, by position. */
   private redecoded: Map<number, StreamRecord | StreamRecord[]> | undefined;
-  /** States of `ran` records, made when the sink stage first changes one (APPLIED until then). */
+  /** States of the records that ran, made when the sink stage first changes one (APPLIED until then). */
   private ranStates: Uint8Array | undefined;
   private readonly pending: PendingFault[] = [];
   private readonly lateBlocks: LateBlock[] = [];

@@ -84,6 +84,32 @@ describe('decodeKinesisRecord', () => {
     expect(record.payload.json()).toEqual({ a: 1 });
   });
 
+  // ASCII data is its own text (no UTF-8 decoding): both paths must agree with the decoder.
+  const bytesOrAscii = fc.oneof(
+    fc.uint8Array({ maxLength: 64 }),
+    fc.string({ unit: 'binary-ascii', maxLength: 64 }).map((text) => new Uint8Array(Buffer.from(text))),
+  );
+
+  it('decodes any bytes to the text a fatal UTF-8 decoder gives, or to INVALID_UTF8, whichever is read first', () => {
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
+    fc.assert(
+      fc.property(bytesOrAscii, fc.boolean(), (bytes, bytesFirst) => {
+        fc.pre(!startsWithMagic(bytes));
+        const payload = normalizeOne(kinesisRecord({ data: bytes })).payload;
+        if (bytesFirst) expect(Buffer.from(payload.bytes)).toEqual(Buffer.from(bytes));
+        let expected: string | undefined;
+        try {
+          expected = utf8.decode(bytes);
+        } catch {
+          expected = undefined;
+        }
+        if (expected === undefined) expect(() => payload.text()).toThrow(expect.objectContaining({ code: ErrorCode.InvalidUtf8 }));
+        else expect(payload.text()).toBe(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('keeps any binary payload that starts with neither gzip nor KPL magic bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
