@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { localClientConfig } from './clients';
@@ -81,28 +82,28 @@ export async function startDynamoDBLocal(options: { port?: number } = {}): Promi
   return { endpoint, stop: () => stopChild(child) };
 }
 
-interface KinesaliteServer {
-  listen(port: number, host: string, callback: (error?: Error) => void): void;
-  close(callback: (error?: Error) => void): void;
-}
-type KinesaliteFactory = (options: Record<string, unknown>) => KinesaliteServer;
+// kinesalite ships no types; its factory returns an http.Server.
+type KinesaliteFactory = (options: Record<string, unknown>) => Server;
 
 /** Starts an in-memory kinesalite on a free loopback port, in this process. */
 export async function startKinesalite(options: { port?: number } = {}): Promise<LocalService> {
-  // kinesalite ships no types; its factory returns an http.Server.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const kinesalite = require('kinesalite') as KinesaliteFactory;
   const port = options.port ?? (await freePort());
   const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
-  await new Promise<void>((resolve, reject) =>
-    server.listen(port, LOOPBACK, (error) => (error ? reject(error) : resolve())),
-  );
-  const httpServer = server as unknown as Server;
+  // A server reports a failed listen as an 'error' event, not through the listen callback.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, LOOPBACK, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   return {
     endpoint: `http://${LOOPBACK}:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
-        (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.closeAllConnections();
         server.close(() => resolve());
       }),
   };

@@ -7,6 +7,7 @@ import { ErrorCode, ShardflowError } from './errors';
 import { RecordKind, RecordSource, StreamViewType, type DynamoDBStreamRecord, type Item, type Payload } from './model';
 import { JsonValuePayload } from './payload';
 import {
+  RecordFields,
   isObject,
   isDynamoDBSequenceNumber,
   missingField,
@@ -50,8 +51,6 @@ interface RawSection {
 }
 
 interface RawDynamoDBRecord {
-  readonly eventSourceARN: string;
-  readonly awsRegion?: string | null;
   readonly userIdentity?: unknown;
   readonly dynamodb: RawSection;
 }
@@ -60,15 +59,10 @@ interface RawDynamoDBRecord {
  * A record keeps only what it cannot cheaply derive again (see KinesisRecordBase): what follows from the raw
  * record checked at normalization is a getter; the partition key, keys, images and payload are computed on
  * first read and cached until `release()`.
- * Fields are `declare`d and assigned in the constructor (see KinesisRecord).
  */
-class DynamoDBRecord implements DynamoDBStreamRecord {
-  declare readonly eventID: string;
+class DynamoDBRecord extends RecordFields implements DynamoDBStreamRecord {
   declare readonly kind: DynamoDBKind;
   declare readonly viewType: StreamViewType;
-  declare readonly sequenceNumber: string;
-  declare readonly position: number;
-  declare readonly raw: unknown;
   // Caches: TypeScript-private fields assigned in the constructor, not `#private` fields (see CachedPayload).
   /** When the event has no ApproximateCreationDateTime: the time it was normalized. */
   declare private readonly createdFallback: number | undefined;
@@ -87,12 +81,9 @@ class DynamoDBRecord implements DynamoDBStreamRecord {
     createdFallback: number | undefined,
     raw: unknown,
   ) {
-    this.eventID = eventID;
+    super(eventID, sequenceNumber, position, raw);
     this.kind = kind;
     this.viewType = viewType;
-    this.sequenceNumber = sequenceNumber;
-    this.position = position;
-    this.raw = raw;
     this.createdFallback = createdFallback;
     this.cachedKeys = undefined;
     this.cachedPartitionKey = undefined;
@@ -115,14 +106,6 @@ class DynamoDBRecord implements DynamoDBStreamRecord {
 
   get recordId(): string {
     return this.eventID;
-  }
-
-  get streamArn(): string {
-    return this.rawRecord().eventSourceARN;
-  }
-
-  get awsRegion(): string | undefined {
-    return this.rawRecord().awsRegion ?? undefined;
   }
 
   get isTtlDelete(): boolean {

@@ -6,6 +6,7 @@ import { MAGIC as KPL_MAGIC, deaggregate, isKplAggregate, type KplUserRecord } f
 import { RecordKind, RecordSource, type KinesisStreamRecord, type Payload } from './model';
 import { BinaryPayload, GZIP_MAGIC_0, bytesPayload, decodeBase64Binary, type CachedPayload } from './payload';
 import {
+  RecordFields,
   isSequenceNumber,
   missingField,
   optionalString,
@@ -18,24 +19,16 @@ import {
 } from './record-fields';
 
 interface RawKinesisRecord {
-  readonly eventSourceARN: string;
-  readonly awsRegion?: string | null;
   readonly kinesis: { readonly data: string; readonly approximateArrivalTimestamp: number };
 }
 
 /**
  * A record keeps only what it cannot cheaply derive again: a sink's `apply` batch keeps every record alive until
- * the sinks ran, so each field costs memory the garbage collector has to copy. Constants, and what follows from the raw record
- * checked at normalization (stream ARN and name, shard id, region, arrival time), are getters.
- * Fields are `declare`d and assigned in the constructor: with ES2022 class fields, parameter properties and
- * initializers would define each field twice per record.
+ * the sinks ran, so each field costs memory the garbage collector has to copy. Constants, and what follows from
+ * the raw record checked at normalization (stream ARN and name, shard id, region, arrival time), are getters.
  */
-abstract class KinesisRecordBase implements KinesisStreamRecord {
-  declare readonly eventID: string;
+abstract class KinesisRecordBase extends RecordFields implements KinesisStreamRecord {
   declare readonly partitionKey: string;
-  declare readonly sequenceNumber: string;
-  declare readonly position: number;
-  declare readonly raw: unknown;
   abstract readonly recordId: string;
   abstract readonly explicitHashKey: string | undefined;
   abstract readonly subSequenceNumber: number | undefined;
@@ -43,11 +36,8 @@ abstract class KinesisRecordBase implements KinesisStreamRecord {
   declare private cachedPayload: CachedPayload | undefined;
 
   constructor(eventID: string, partitionKey: string, sequenceNumber: string, position: number, raw: unknown, payload: CachedPayload) {
-    this.eventID = eventID;
+    super(eventID, sequenceNumber, position, raw);
     this.partitionKey = partitionKey;
-    this.sequenceNumber = sequenceNumber;
-    this.position = position;
-    this.raw = raw;
     this.cachedPayload = payload;
   }
 
@@ -63,10 +53,6 @@ abstract class KinesisRecordBase implements KinesisStreamRecord {
     return this.subSequenceNumber !== undefined;
   }
 
-  get streamArn(): string {
-    return this.rawRecord().eventSourceARN;
-  }
-
   // Both were checked when the record was normalized.
   get shardId(): string {
     return shardIdFromEventId(this.eventID) as string;
@@ -74,10 +60,6 @@ abstract class KinesisRecordBase implements KinesisStreamRecord {
 
   get streamName(): string {
     return streamNameFromArn(this.streamArn) as string;
-  }
-
-  get awsRegion(): string | undefined {
-    return this.rawRecord().awsRegion ?? undefined;
   }
 
   get arrivalTime(): number {

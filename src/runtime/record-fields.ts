@@ -97,3 +97,36 @@ export function requireSequenceNumber(
   }
   return value;
 }
+
+/** The fields of a raw record that every event source has, checked when the record was normalized. */
+interface RawEventRecord {
+  readonly eventSourceARN: string;
+  readonly awsRegion?: string | null;
+}
+
+/**
+ * What every normalized record keeps, and the getters over its raw record that the sources share. Fields are
+ * `declare`d and assigned in the constructor: with ES2022 class fields, initializers would define each field
+ * twice per record.
+ */
+export abstract class RecordFields {
+  declare readonly eventID: string;
+  declare readonly sequenceNumber: string;
+  declare readonly position: number;
+  declare readonly raw: unknown;
+
+  constructor(eventID: string, sequenceNumber: string, position: number, raw: unknown) {
+    this.eventID = eventID;
+    this.sequenceNumber = sequenceNumber;
+    this.position = position;
+    this.raw = raw;
+  }
+
+  get streamArn(): string {
+    return (this.raw as RawEventRecord).eventSourceARN;
+  }
+
+  get awsRegion(): string | undefined {
+    return (this.raw as RawEventRecord).awsRegion ?? undefined;
+  }
+}
