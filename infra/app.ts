@@ -5,12 +5,12 @@
 import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { join } from 'node:path';
-import { apps } from '../src/apps';
+import { seedApps } from '../src/seed';
 import { ShardflowStack } from './stack';
 
 const app = new App();
 new ShardflowStack(app, 'Shardflow', {
-  apps: Object.values(apps),
+  apps: seedApps,
   code: lambda.Code.fromAsset(join(__dirname, '..', 'dist-lambda')),
 });
 app.synth();

@@ -11,9 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { PAGE_VIEWS } from '../src/apps/tables';
-import type { AppDefinition, TableDefinition } from '../src/apps/types';
-import { MetricName, METRICS_NAMESPACE } from '../src/runtime/metrics';
+import { MetricName, METRICS_NAMESPACE, type AppDefinition, type TableDefinition } from '../src/index';
 
 /** Event source mapping settings shared by every app. */
 export interface StreamMappingSettings {
@@ -56,7 +54,7 @@ export class ShardflowStack extends Stack {
 
     for (const app of props.apps) {
       const fn = new lambda.Function(this, `${pascal(app.name)}Function`, {
-        runtime: lambda.Runtime.NODEJS_20_X,
+        runtime: lambda.Runtime.NODEJS_22_X,
         code: props.code,
         handler: `index.${camel(app.name)}Handler`,
         memorySize: 512,
@@ -69,7 +67,7 @@ export class ShardflowStack extends Stack {
       for (const definition of app.tables) {
         const table = this.table(definition);
         table.grantReadWriteData(fn);
-        if (definition.StreamSpecification?.StreamEnabled) {
+        if (app.sources.tables.some((source) => source.TableName === definition.TableName)) {
           fn.addEventSource(
             new DynamoEventSource(table, {
               startingPosition: startingPosition(app.eventSource.startingPosition),
@@ -81,7 +79,7 @@ export class ShardflowStack extends Stack {
           );
         }
       }
-      for (const name of app.kinesisStreams) {
+      for (const name of app.sources.kinesisStreams) {
         fn.addEventSource(
           new KinesisEventSource(this.stream(name), {
             startingPosition: startingPosition(app.eventSource.startingPosition),
@@ -94,25 +92,22 @@ export class ShardflowStack extends Stack {
       }
       this.observe(app, fn, failures, dashboard, props.iteratorAgeAlarmMs ?? 60_000);
     }
-    const pageViews = this.tables.get(PAGE_VIEWS);
-    if (pageViews !== undefined) this.tagsHttpApi(props.code, pageViews);
+    for (const app of props.apps) if (app.http !== undefined) this.httpApi(props.code, app);
   }
 
-  /** The page-view tags HTTP side (seed 000): GET /tag/{tag} and GET /counts/{tag} behind one function. */
-  private tagsHttpApi(code: lambda.Code, pageViews: dynamodb.Table): void {
-    const fn = new lambda.Function(this, 'TagsHttpFunction', {
-      runtime: lambda.Runtime.NODEJS_20_X,
+  /** An app's HTTP routes behind one function and a REST API that proxies every path to it. */
+  private httpApi(code: lambda.Code, app: AppDefinition): void {
+    const fn = new lambda.Function(this, `${pascal(app.name)}HttpFunction`, {
+      runtime: lambda.Runtime.NODEJS_22_X,
       code,
-      handler: 'index.tagsHttpHandler',
+      handler: `index.${camel(app.name)}HttpHandler`,
       memorySize: 256,
       timeout: Duration.seconds(10),
     });
-    pageViews.grantReadWriteData(fn);
-    const api = new apigateway.RestApi(this, 'TagsApi', { restApiName: `${this.stackName}-tags` });
-    const integration = new apigateway.LambdaIntegration(fn);
-    api.root.addResource('tag').addResource('{tag}').addMethod('GET', integration);
-    api.root.addResource('counts').addResource('{tag}').addMethod('GET', integration);
-    this.functions.set('tags-http', fn);
+    for (const definition of app.tables) this.table(definition).grantReadWriteData(fn);
+    const api = new apigateway.RestApi(this, `${pascal(app.name)}Api`, { restApiName: `${this.stackName}-${app.name}` });
+    api.root.addProxy({ defaultIntegration: new apigateway.LambdaIntegration(fn) });
+    this.functions.set(`${app.name}-http`, fn);
   }
 
   private table(definition: TableDefinition): dynamodb.Table {

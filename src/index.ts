@@ -50,6 +50,7 @@ export type {
   RecordFailure,
   Selector,
   Sink,
+  SinkCounts,
   SinkResult,
   SinkSession,
 } from './runtime/types';
@@ -59,17 +60,11 @@ export { normalizeRecord } from './runtime/normalize';
 export type { NormalizeResult } from './runtime/normalize';
 
 // The batch loop
-export { NORMALIZE_STAGE, PermanentErrorAction, definePipeline } from './runtime/pipeline';
-export type {
-  BatchOutcome,
-  BatchStats,
-  PermanentErrorPolicy,
-  PermanentFailure,
-  Pipeline,
-  PipelineConfig,
-  PipelineLogger,
-  PipelineOptions,
-} from './runtime/pipeline';
+export { definePipeline } from './runtime/pipeline';
+export type { Pipeline, PipelineConfig } from './runtime/pipeline';
+export { NORMALIZE_STAGE, PermanentErrorAction } from './runtime/pipeline-options';
+export type { PermanentErrorPolicy, PermanentFailure, PipelineOptions } from './runtime/pipeline-options';
+export type { BatchOutcome, BatchStats } from './runtime/batch-outcome';
 export { compileRouter } from './runtime/router';
 export type { Route, Router } from './runtime/router';
 
@@ -77,15 +72,19 @@ export type { Route, Router } from './runtime/router';
 export { createHandler } from './runtime/handler';
 export type { DynamoDBBatchHandler, HandlerOptions, KinesisBatchHandler } from './runtime/handler';
 export { DEFAULT_SERVICE_NAME, createLogger, defaultLogger } from './runtime/logging';
-export type { LoggerOptions } from './runtime/logging';
+export type { LoggerOptions, PipelineLogger } from './runtime/logging';
 export { METRICS_NAMESPACE, MetricName, addBatchMetrics, addSinkMetrics, lastArrivalTime, publishBatchStats } from './runtime/metrics';
 
 // Powertools interop (for users migrating from @aws-lambda-powertools/batch)
 export { asPowertoolsRecordHandler } from './runtime/powertools';
 export type { PowertoolsRecordHandler, PowertoolsRecordHandlerOptions } from './runtime/powertools';
 
-export type { AppDefinition, AppEnvironment, StreamEvent, StreamHandler } from './apps/types';
-export { AppName } from './apps/types';
+export type { StreamEvent, StreamHandler } from './runtime/types';
+
+// Apps: what the CLI, the local runner and the deploy code read, and their Lambda entry points
+export { DEFAULT_FAULT_TABLE, DEFAULT_MARKER_TABLE, StartingPosition, checkAppDefinition, defineApp } from './app/definition';
+export type { AppDefinition, AppEnvironment, AppSpec, EventSourceSettings, HttpHandler, SinkContext, TableDefinition } from './app/definition';
+export { LambdaEnvironment, lambdaHandler, lambdaHttpHandler } from './app/lambda';
 
 // Processors (pure: records in, effects out)
 export { PayloadEncoding, TtlDeletePolicy, createRecordLogger, createScoreAggregator, createTagTotal } from './processors';
@@ -94,14 +93,15 @@ export type { RecordLoggerOptions, ScoreAggregatorOptions, TagTotalOptions } fro
 // Sinks (idempotent: a record's effects apply once, whatever the delivery)
 export { DynamoDBSink, MARKER_TTL_ATTRIBUTE, markerTableDefinition } from './sinks/dynamodb';
 export type { DynamoDBSinkMetrics, DynamoDBSinkOptions } from './sinks/dynamodb';
-export { DynamoDBFaultSink, FileFaultSink, faultTableDefinition, redriveEvents, redriveFaults } from './sinks/faults';
-export type { DynamoDBFaultSinkOptions, FaultStore, FileFaultSinkOptions, ListFaultsOptions, RedriveReport, StoredFault } from './sinks/faults';
+export { DynamoDBFaultSink, faultTableDefinition } from './sinks/dynamodb-faults';
+export type { DynamoDBFaultSinkOptions } from './sinks/dynamodb-faults';
+export { FileFaultSink } from './sinks/file-faults';
+export type { FileFaultSinkOptions } from './sinks/file-faults';
+export type { DeleteFaultOptions, FaultStore, ListFaultsOptions, StoredFault } from './sinks/fault-store';
+export { redriveEvents, redriveFaults } from './sinks/redrive';
+export type { RedriveEvent, RedriveReport, Replay } from './sinks/redrive';
 export { LogSink } from './sinks/log';
-export type { LogSinkOptions } from './sinks/log';
+export type { LogSinkLogger, LogSinkOptions } from './sinks/log';
+export { awsErrorName, isRetryableAwsError } from './sinks/retry';
+export type { BackoffOptions } from './sinks/retry';
 export { SinkMetricName } from './runtime/metrics';
-
-// The seed apps
-export { apps } from './apps';
-export { createTagsHttpHandlers } from './apps/tags-http';
-export type { TagsHttpHandlers, TagsHttpOptions } from './apps/tags-http';
-export type { TableDefinition } from './apps/types';

@@ -5,9 +5,9 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { errorMessage } from '../runtime/errors';
-import { APP_NAMES, appByName } from '../local/apps';
-import { runDemo } from '../local/demo';
+import type { AppDefinition } from '../app/definition';
+import { ErrorCode, ShardflowError, errorMessage } from '../runtime/errors';
+import type { StreamHandler } from '../runtime/types';
 import { startDev } from '../local/dev';
 import { openEnvironment, type EndpointOptions } from '../local/environment';
 import { batchInfo, type EventSourceMappingOptions } from '../local/event-source';
@@ -17,6 +17,9 @@ import { countDeliveries } from '../local/recording';
 import { replay, type ReplaySummary } from '../local/replay';
 import { stdoutToStderr } from '../local/stdout';
 import { openDynamoDBStream, openKinesisStream, type StreamReader } from '../local/streams';
+import { unroutedWarning, type RunTotals } from '../local/totals';
+import { BUILTIN_APP_NAMES, runSeedDemo } from './builtin-apps';
+import { loadApp, loadHandler } from './load';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -55,30 +58,65 @@ function withEndpointOptions(command: Command): Command {
 }
 
 interface InvocationFlags {
-  maxRetries: number;
+  maxRetries?: number;
   bisect?: boolean;
   timeout?: number;
 }
 
+/** The flags given; what is not given comes from the app's event source settings (or the emulation's defaults). */
 function invocationOptions(flags: InvocationFlags): EventSourceMappingOptions {
   return {
-    maxRetries: flags.maxRetries,
-    bisectBatchOnFunctionError: flags.bisect === true,
+    ...(flags.maxRetries !== undefined && { maxRetries: flags.maxRetries }),
+    ...(flags.bisect !== undefined && { bisectBatchOnFunctionError: flags.bisect }),
     ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
   };
 }
 
 function withInvocationOptions(command: Command): Command {
   return command
-    .option('--max-retries <n>', 'retries of a failed batch before its on-failure record is written', integer(0, 10_000), 3)
-    .option('--bisect', 'split a batch that failed as a whole in two and retry the halves (BisectBatchOnFunctionError)')
+    .option('--max-retries <n>', "retries of a failed batch before its on-failure record is written (default: the app's)", integer(0, 10_000))
+    .option('--bisect', "split a batch that failed as a whole in two and retry the halves (default: the app's)")
+    .option('--no-bisect', 'do not split failed batches')
     .option('--timeout <ms>', 'function timeout in milliseconds (default 60000)', integer(1, 900_000));
+}
+
+const APP_HELP = `a built-in app (${BUILTIN_APP_NAMES.join(', ')}) or a module whose default export (or #export) is an app definition, e.g. ./src/app.ts`;
+
+function describeTotals(totals: RunTotals): string {
+  return (
+    `Totals over ${totals.batches} batches: ${totals.recordsIn} records in, ${totals.processed} processed, ` +
+    `${totals.unrouted} unrouted, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.notStarted} not started, ` +
+    `${totals.faulted} faulted; sinks: ${totals.sinkRequests} requests, ${totals.duplicatesSkipped} duplicates skipped.`
+  );
+}
+
+/**
+ * A bare handler makes its own clients, so it is pointed at the tables through the SDK's environment variables;
+ * emulators on loopback accept any credentials.
+ */
+function pointSdkAt(flags: EndpointFlags): void {
+  if (flags.aws === true) return;
+  const endpoint = flags.dynamodbEndpoint ?? flags.endpoint;
+  if (endpoint === undefined) {
+    throw new ShardflowError(
+      ErrorCode.InvalidOptions,
+      '--handler replays against existing tables: give --endpoint (or --dynamodb-endpoint) where they are, or --aws.',
+    );
+  }
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+  if (flags.kinesisEndpoint ?? flags.endpoint) process.env.AWS_ENDPOINT_URL_KINESIS = flags.kinesisEndpoint ?? flags.endpoint;
+  process.env.AWS_REGION ??= 'us-east-1';
+  if (['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname)) {
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  }
 }
 
 function printSummary(summary: ReplaySummary): void {
   const lines = [
-    `Replayed ${summary.deliveries} deliveries (${summary.records} records) through app ${summary.app}: ` +
+    `Replayed ${summary.deliveries} deliveries (${summary.records} records) through ${summary.app}: ` +
       `${summary.invocations} invocations, ${summary.batchItemFailures} batch item failures, ${summary.functionErrors} failed invocations.`,
+    describeTotals(summary.totals),
     `Faults captured: ${summary.faults.length}`,
     ...summary.faults.map((fault) => `  ${fault.recordId} [${fault.stage}] ${fault.error.code}: ${fault.error.message}`),
     `On-failure records: ${summary.dlq.length}`,
@@ -117,46 +155,69 @@ export function buildProgram(): Command {
         .command('replay')
         .description("replay recorded deliveries through an app's real handler, emulating the event source mapping")
         .argument('<recording...>', 'JSONL files (one Lambda event per line) or .json files (one event)')
-        .addOption(new Option('--app <name>', 'the app whose handler gets the records').choices(APP_NAMES).makeOptionMandatory())
+        .option('--app <name-or-module>', APP_HELP)
+        .option('--handler <module#export>', 'a bare Lambda handler instead of an app, replayed against existing tables (needs --endpoint or --aws)')
+        .option('--table <names...>', 'with --handler: tables to list in the summary')
         .option('--dlq <file>', 'append on-failure records to this JSONL file')
         .option('--faults <file>', 'keep captured faults in this JSONL file')
         .option('--json', 'print one JSON document on stdout (logs go to stderr)'),
     ),
-  ).action(async (recordings: string[], flags: EndpointFlags & InvocationFlags & { app: string; dlq?: string; faults?: string; json?: boolean }) => {
-    // Handlers log to stdout; with --json, stdout must carry the summary only.
-    const diverted = flags.json === true ? stdoutToStderr() : undefined;
-    const app = appByName(flags.app);
-    const environment = await openEnvironment({ ...endpointOptions(flags), kinesis: false });
-    try {
-      // Counting reads every recording once more: only worth it when a progress bar can show.
-      const showProgress = flags.json !== true && process.stderr.isTTY;
-      const total = showProgress ? await countDeliveries(recordings) : 0;
-      const progress = progressBar({ total, label: `replay ${app.name}`, disabled: !showProgress || total <= 5 });
-      const summary = await replay({
-        app,
-        recordings,
-        dynamodb: environment.dynamodb,
-        invocation: invocationOptions(flags),
-        ...(flags.dlq !== undefined && { dlqFile: flags.dlq }),
-        ...(flags.faults !== undefined && { faultsFile: flags.faults }),
-        onDelivery: (done, records) => progress.update(done, `${records} records`),
-      });
-      progress.finish();
-      if (diverted !== undefined) await diverted.write(`${JSON.stringify(summary, null, 2)}\n`);
-      else printSummary(summary);
-    } finally {
-      await environment.close();
-      diverted?.restore();
-    }
-  });
+  ).action(
+    async (
+      recordings: string[],
+      flags: EndpointFlags & InvocationFlags & { app?: string; handler?: string; table?: string[]; dlq?: string; faults?: string; json?: boolean },
+    ) => {
+      if ((flags.app === undefined) === (flags.handler === undefined)) {
+        throw new ShardflowError(ErrorCode.InvalidOptions, 'Give exactly one of --app and --handler.');
+      }
+      // Handlers log to stdout; with --json, stdout must carry the summary only.
+      const diverted = flags.json === true ? stdoutToStderr() : undefined;
+      try {
+        if (flags.handler !== undefined) pointSdkAt(flags);
+        const target: { app: AppDefinition } | { handler: StreamHandler; name: string; tables: string[] } =
+          flags.app !== undefined
+            ? { app: await loadApp(flags.app) }
+            : { handler: await loadHandler(flags.handler as string), name: flags.handler as string, tables: flags.table ?? [] };
+        const environment = await openEnvironment({ ...endpointOptions(flags), kinesis: false });
+        try {
+          // Counting reads every recording once more: only worth it when a progress bar can show.
+          const showProgress = flags.json !== true && process.stderr.isTTY;
+          const total = showProgress ? await countDeliveries(recordings) : 0;
+          const label = 'app' in target ? target.app.name : target.name;
+          const progress = progressBar({ total, label: `replay ${label}`, disabled: !showProgress || total <= 5 });
+          const summary = await replay({
+            ...target,
+            recordings,
+            dynamodb: environment.dynamodb,
+            invocation: invocationOptions(flags),
+            ...(flags.dlq !== undefined && { dlqFile: flags.dlq }),
+            ...(flags.faults !== undefined && 'app' in target && { faultsFile: flags.faults }),
+            onDelivery: (done, records) => progress.update(done, `${records} records`),
+          });
+          progress.finish();
+          if (diverted !== undefined) {
+            await diverted.write(`${JSON.stringify(summary, null, 2)}\n`);
+          } else {
+            printSummary(summary);
+            const warning = unroutedWarning(summary.unrouted);
+            if (warning !== undefined) log(warning);
+          }
+        } finally {
+          await environment.close();
+        }
+      } finally {
+        diverted?.restore();
+      }
+    },
+  );
 
   withInvocationOptions(
     withEndpointOptions(
       program
         .command('dev')
         .description('run the apps against DynamoDB Streams and Kinesis shards like Lambda event source mappings, until stopped')
-        .option('--app <names...>', `apps to run (${APP_NAMES.join(', ')})`, [...APP_NAMES])
-        .option('--port <n>', 'port of the tags HTTP routes (default: a free one)', integer(0, 65_535))
+        .requiredOption('--app <names-or-modules...>', `the apps to run: each ${APP_HELP}`)
+        .option('--port <n>', "port of the first app's HTTP routes (default: a free one)", integer(0, 65_535))
         .option('--batch-size <n>', "records per invocation (default: each app's own)", integer(1, 10_000))
         .option('--batching-window <ms>', 'gather records this long before invoking with a batch that is not full', integer(0, 300_000))
         .addOption(new Option('--starting-position <position>', "where shards without a checkpoint start (default: each app's own)").choices(['TRIM_HORIZON', 'LATEST']))
@@ -181,7 +242,7 @@ export function buildProgram(): Command {
       log('Starting...');
       const session = await startDev({
         ...endpointOptions(flags),
-        apps: flags.app.map(appByName),
+        apps: await Promise.all(flags.app.map(loadApp)),
         ...(flags.port !== undefined && { port: flags.port }),
         ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
         ...(flags.batchingWindow !== undefined && { batchingWindowMs: flags.batchingWindow }),
@@ -194,14 +255,19 @@ export function buildProgram(): Command {
       });
       const { describe } = session.environment;
       log(`DynamoDB: ${describe.dynamodb}${describe.kinesis === undefined ? '' : `, Kinesis: ${describe.kinesis}`}`);
-      if (session.http !== undefined) log(`Tags HTTP: ${session.http.url}/tag/{tag} and ${session.http.url}/counts/{tag}`);
-      log(`Polling for apps ${flags.app.join(', ')}. Ctrl-C stops; a restart resumes from the checkpoints.`);
+      for (const [app, server] of session.http) log(`HTTP routes of ${app}: ${server.url}`);
+      log(`Polling for apps ${[...session.totals.keys()].join(', ')}. Ctrl-C stops; a restart resumes from the checkpoints.`);
       const signal = await interrupted();
       log(`${signal}: finishing the batches in flight...`);
       await session.stop();
       // Read after stop(): it finishes the batches in flight, which count too.
       const stats = session.poller.stats();
       log(`Stopped after ${stats.records} records in ${stats.invocations} invocations.`);
+      for (const [app, collector] of session.totals) {
+        log(`${app}: ${describeTotals(collector.totals())}`);
+        const warning = unroutedWarning(collector.unrouted());
+        if (warning !== undefined) log(`${app}: ${warning}`);
+      }
     },
   );
 
@@ -274,7 +340,7 @@ export function buildProgram(): Command {
     .option('--scale <n>', 'multiply the traffic', integer(1, 100), 1)
     .option('--log-file <file>', "where the apps' log lines go", '.shardflow/demo.log')
     .action(async (flags: { scale: number; logFile: string }) => {
-      const result = await runDemo({ scale: flags.scale, logFile: flags.logFile });
+      const result = await runSeedDemo({ scale: flags.scale, logFile: flags.logFile });
       process.exitCode = result.ok ? 0 : 1;
     });
 

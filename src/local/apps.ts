@@ -1,31 +1,18 @@
 /**
- * The apps as the local runner sees them: the streams each one consumes, the tables and streams to create, and
- * a poller mapping per app with its seed event source settings.
+ * Apps as the local runner sees them: the streams each one consumes, the tables and streams to create, and a
+ * poller mapping per app with its own event source settings.
  */
-import { apps } from '../apps';
-import { createTagsHttpHandlers } from '../apps/tags-http';
-import { AppName, type AppDefinition, type AppEnvironment, type TableDefinition } from '../apps/types';
+import type { AppDefinition, AppEnvironment, StartingPosition, TableDefinition } from '../app/definition';
 import { ShardflowError, ErrorCode } from '../runtime/errors';
 import { ensureStreams, ensureTables, type LocalEnvironment } from './environment';
 import type { EventSourceMappingOptions } from './event-source';
-import type { ProxyHandler } from './http';
-import type { PollerMapping, PollerSource, StartingPosition } from './poller';
-
-export const APP_NAMES: readonly AppName[] = Object.values(AppName);
-
-export function appByName(name: string): AppDefinition {
-  const app = (apps as Readonly<Record<string, AppDefinition>>)[name];
-  if (app === undefined) {
-    throw new ShardflowError(ErrorCode.InvalidOptions, `Unknown app "${name}"; choose one of ${APP_NAMES.join(', ')}.`);
-  }
-  return app;
-}
+import type { PollerMapping, PollerSource } from './poller';
 
 /** What an app consumes: the streams of its tables that have one enabled, and its Kinesis streams. */
 function appSources(app: AppDefinition): PollerSource[] {
   return [
-    ...app.tables.filter((table) => table.StreamSpecification?.StreamEnabled === true).map((table) => ({ table: table.TableName ?? '' })),
-    ...app.kinesisStreams.map((kinesisStream) => ({ kinesisStream })),
+    ...app.sources.tables.map((table) => ({ table: table.TableName ?? '' })),
+    ...app.sources.kinesisStreams.map((kinesisStream) => ({ kinesisStream })),
   ];
 }
 
@@ -33,7 +20,7 @@ function appSources(app: AppDefinition): PollerSource[] {
 export async function prepareApps(environment: LocalEnvironment, selected: readonly AppDefinition[]): Promise<{ tables: string[]; streams: string[] }> {
   const tables = new Map<string, TableDefinition>();
   for (const app of selected) for (const table of app.tables) tables.set(table.TableName ?? '', table);
-  const streamNames = [...new Set(selected.flatMap((app) => app.kinesisStreams))];
+  const streamNames = [...new Set(selected.flatMap((app) => app.sources.kinesisStreams))];
   const createdTables = await ensureTables(environment.dynamodb, [...tables.values()]);
   let createdStreams: string[] = [];
   if (streamNames.length > 0) {
@@ -53,20 +40,24 @@ export interface MappingOverrides {
   readonly invocation?: EventSourceMappingOptions;
 }
 
-/** One poller mapping per app, named after it, with the seed's batch size and starting position. */
+/** One poller mapping per app, named after it, with the app's batch size, starting position, retries and bisect. */
 export function appMappings(selected: readonly AppDefinition[], environment: AppEnvironment, overrides: MappingOverrides = {}): PollerMapping[] {
   return selected.map((app) => ({
     name: app.name,
     handler: app.createHandler(environment),
     sources: appSources(app),
     batchSize: overrides.batchSize ?? app.eventSource.batchSize,
-    batchingWindowMs: overrides.batchingWindowMs ?? 0,
+    batchingWindowMs: overrides.batchingWindowMs ?? app.eventSource.maxBatchingWindowSeconds * 1000,
     startingPosition: overrides.startingPosition ?? app.eventSource.startingPosition,
-    invocation: { functionName: `shardflow-${app.name}`, ...overrides.invocation },
+    invocation: { ...appInvocation(app), ...overrides.invocation },
   }));
 }
 
-/** The page-view tags HTTP routes, `GET /tag/{tag}` and `GET /counts/{tag}`, behind one handler. */
-export function tagsHttpHandler(environment: AppEnvironment): ProxyHandler {
-  return createTagsHttpHandlers({ dynamodb: environment.dynamodb }).route;
+/** The event source mapping emulation's settings that come from the app. */
+export function appInvocation(app: AppDefinition): EventSourceMappingOptions {
+  return {
+    functionName: `shardflow-${app.name}`,
+    maxRetries: app.eventSource.retryAttempts,
+    bisectBatchOnFunctionError: app.eventSource.bisectBatchOnError,
+  };
 }

@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDefinition } from '../apps/types';
+import type { TableDefinition } from '../app/definition';
 import { paddedSequenceNumber } from '../runtime/model';
 import { ensureTables } from './environment';
 

@@ -1,22 +1,24 @@
 /**
  * `shardflow dev`: the apps' handlers behind a local event source mapping on DynamoDB Local / kinesalite (or any
- * endpoint), plus the tags HTTP routes on loopback, until stopped. Restarting resumes from the checkpoints.
+ * endpoint), plus each app's HTTP routes on loopback, until stopped. Restarting resumes from the checkpoints.
  */
-import type { AppDefinition, AppEnvironment } from '../apps/types';
+import type { AppDefinition, AppEnvironment } from '../app/definition';
 import { errorMessage } from '../runtime/errors';
-import { appMappings, prepareApps, tagsHttpHandler, type MappingOverrides } from './apps';
+import type { StreamEvent } from '../runtime/types';
+import { appMappings, prepareApps, type MappingOverrides } from './apps';
 import { DynamoDBCheckpointStore } from './checkpoints';
 import { openEnvironment, type EndpointOptions, type LocalEnvironment } from './environment';
 import { batchInfo } from './event-source';
-import { serveProxyHandler, type HttpServer } from './http';
+import { serveHttpHandler, type HttpServer } from './http';
 import { LocalPoller } from './poller';
 import { appendJsonLines } from './recording';
+import { TotalsCollector } from './totals';
 
 export interface DevOptions extends EndpointOptions, MappingOverrides {
   readonly apps: readonly AppDefinition[];
-  /** Port of the tags HTTP routes; 0 lets the OS pick a free one. @default 0 */
+  /** Port of the first app's HTTP routes (the others get free ones); 0 lets the OS pick a free one. @default 0 */
   readonly port?: number;
-  /** Serve the tags HTTP routes. @default true when the tags app is among `apps` */
+  /** Serve the apps' HTTP routes. @default true */
   readonly http?: boolean;
   /** Append on-failure records to this JSONL file. */
   readonly dlqFile?: string;
@@ -32,8 +34,10 @@ export interface DevSession {
   readonly environment: LocalEnvironment;
   readonly appEnvironment: AppEnvironment;
   readonly poller: LocalPoller;
-  /** Undefined when the HTTP routes are not served. */
-  readonly http: HttpServer | undefined;
+  /** The HTTP server of each app that has routes, by app name. */
+  readonly http: ReadonlyMap<string, HttpServer>;
+  /** What each app's handler reported so far, by app name. */
+  readonly totals: ReadonlyMap<string, TotalsCollector>;
   /** Stops polling (finishing the batch in flight), the HTTP server and the embedded services. */
   stop(): Promise<void>;
 }
@@ -41,9 +45,10 @@ export interface DevSession {
 /** Starts everything `shardflow dev` runs and resolves once the mappings are reading. */
 export async function startDev(options: DevOptions): Promise<DevSession> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
-  const needsKinesis = options.apps.some((app) => app.kinesisStreams.length > 0);
+  const needsKinesis = options.apps.some((app) => app.sources.kinesisStreams.length > 0);
   const environment = await openEnvironment({ ...options, kinesis: needsKinesis });
-  let http: HttpServer | undefined;
+  const http = new Map<string, HttpServer>();
+  const closeHttp = () => Promise.all([...http.values()].map((server) => server.close()));
   let poller: LocalPoller | undefined;
   try {
     const created = await prepareApps(environment, options.apps);
@@ -56,7 +61,12 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       ...(options.faultsFile !== undefined && { faults: { file: options.faultsFile } }),
     };
     const dlqFile = options.dlqFile;
-    poller = new LocalPoller(appMappings(options.apps, appEnvironment, options), {
+    const totals = new Map(options.apps.map((app) => [app.name, new TotalsCollector()]));
+    const mappings = appMappings(options.apps, appEnvironment, options).map((mapping) => {
+      const collector = totals.get(mapping.name) as TotalsCollector;
+      return { ...mapping, observe: (event: StreamEvent) => collector.invocation(event) };
+    });
+    poller = new LocalPoller(mappings, {
       clients: { dynamodb: environment.dynamodb, streams: environment.streams, kinesis: environment.kinesis },
       checkpoints,
       pollIntervalMs: options.pollIntervalMs,
@@ -72,23 +82,30 @@ export async function startDev(options: DevOptions): Promise<DevSession> {
       onError: (error, shard) => log(`[${shard}] ${errorMessage(error)} Resuming from the last checkpoint.`),
     });
     await poller.start();
-    const serveHttp = options.http ?? options.apps.some((app) => app.name === 'tags');
-    if (serveHttp) http = await serveProxyHandler(tagsHttpHandler(appEnvironment), { port: options.port ?? 0 });
+    if (options.http !== false) {
+      let port = options.port ?? 0;
+      for (const app of options.apps) {
+        if (app.http === undefined) continue;
+        http.set(app.name, await serveHttpHandler(app.http(appEnvironment), { port }));
+        port = 0;
+      }
+    }
     const running = poller;
     return {
       environment,
       appEnvironment,
       poller: running,
       http,
+      totals,
       async stop() {
         await running.stop();
-        await http?.close();
+        await closeHttp();
         await environment.close();
       },
     };
   } catch (error) {
     await poller?.stop();
-    await http?.close();
+    await closeHttp();
     await environment.close();
     throw error;
   }

@@ -5,10 +5,11 @@
  * See docs/local-runner.md for the contract this follows.
  */
 import { randomUUID } from 'node:crypto';
-import type { StreamEvent, StreamHandler } from '../apps/types';
-import { ShardflowError, ErrorCode, errorMessage } from '../runtime/errors';
+import type { StreamEvent, StreamHandler } from '../runtime/types';
+import { errorMessage } from '../runtime/errors';
+import { LOCAL_INVOCATION, type LocalInvocation } from '../runtime/local-invocation';
 import { compareSequenceNumbers } from '../runtime/model';
-import { rejectUnknownKeys } from '../runtime/options';
+import { checkInteger, checkName, checkNumber, resolveOptions } from '../runtime/options';
 import { createLocalContext, localFunctionArn } from './lambda-context';
 import { recordPosition, type LambdaStreamRecord } from './lambda-records';
 
@@ -37,12 +38,15 @@ export interface EventSourceMappingOptions {
   readonly region?: string;
 }
 
+const COMPONENT = 'EventSourceMapping';
+
 const DEFAULTS = {
   maxRetries: 3,
   bisectBatchOnFunctionError: false,
   timeoutMs: 60_000,
   functionName: 'shardflow-local',
-} satisfies Omit<Required<EventSourceMappingOptions>, 'region'>;
+  region: undefined as string | undefined,
+} satisfies EventSourceMappingOptions;
 
 export const FailureCondition = {
   RetryAttemptsExhausted: 'RetryAttemptsExhausted',
@@ -121,6 +125,8 @@ export interface DeliveryOptions {
    * on-failure destination), like Lambda's checkpoint. Awaited before the mapping goes on.
    */
   readonly onCheckpoint?: (sequenceNumber: string) => Promise<void> | void;
+  /** Put on every invocation's context: a handler made by `createHandler` reports its batches to it. */
+  readonly local?: LocalInvocation;
 }
 
 export interface DeliveryResult {
@@ -170,19 +176,6 @@ type InvocationResult =
   | { readonly outcome: typeof InvocationOutcome.Partial; readonly failedIndex: number; readonly identifiers: number }
   | { readonly outcome: typeof InvocationOutcome.Error; readonly message: string };
 
-const OPTION_KEYS: ReadonlySet<string> = new Set(['maxRetries', 'bisectBatchOnFunctionError', 'timeoutMs', 'functionName', 'region']);
-
-function validateOptions(options: EventSourceMappingOptions): void {
-  rejectUnknownKeys(options, OPTION_KEYS, (key) => `Unknown event source mapping option "${key}".`);
-  const { maxRetries, timeoutMs } = options;
-  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 10_000)) {
-    throw new ShardflowError(ErrorCode.InvalidOptions, `maxRetries must be an integer from 0 to 10000, got ${maxRetries}.`);
-  }
-  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
-    throw new ShardflowError(ErrorCode.InvalidOptions, `timeoutMs must be a positive number, got ${timeoutMs}.`);
-  }
-}
-
 /** Delivers batches to one handler the way a Lambda event source mapping does, one batch at a time. */
 export class EventSourceMapping {
   private readonly handler: StreamHandler;
@@ -193,13 +186,16 @@ export class EventSourceMapping {
   private readonly region: string;
 
   constructor(handler: StreamHandler, options: EventSourceMappingOptions = {}) {
-    validateOptions(options);
+    const settings = resolveOptions(COMPONENT, options, DEFAULTS);
+    checkInteger(COMPONENT, 'maxRetries', settings.maxRetries, 0, 10_000);
+    checkNumber(COMPONENT, 'timeoutMs', settings.timeoutMs, 1, 'milliseconds');
+    checkName(COMPONENT, 'functionName', settings.functionName);
     this.handler = handler;
-    this.maxRetries = options.maxRetries ?? DEFAULTS.maxRetries;
-    this.bisect = options.bisectBatchOnFunctionError ?? DEFAULTS.bisectBatchOnFunctionError;
-    this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
-    this.functionName = options.functionName ?? DEFAULTS.functionName;
-    this.region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+    this.maxRetries = settings.maxRetries;
+    this.bisect = settings.bisectBatchOnFunctionError;
+    this.timeoutMs = settings.timeoutMs;
+    this.functionName = settings.functionName;
+    this.region = settings.region ?? process.env.AWS_REGION ?? 'us-east-1';
   }
 
   /**
@@ -227,7 +223,7 @@ export class EventSourceMapping {
 
     for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
       const requestId = randomUUID();
-      const result = await this.invoke(item.records, requestId);
+      const result = await this.invoke(item.records, requestId, options.local);
       invocations += 1;
       const invokeCount = item.invokeCount + 1;
       options.onInvocation?.({
@@ -267,7 +263,7 @@ export class EventSourceMapping {
     return { records: records.length, invocations, batchItemFailures, functionErrors, onFailure };
   }
 
-  private async invoke(records: readonly LambdaStreamRecord[], requestId: string): Promise<InvocationResult> {
+  private async invoke(records: readonly LambdaStreamRecord[], requestId: string, local: LocalInvocation | undefined): Promise<InvocationResult> {
     const startedAt = Date.now();
     const context = createLocalContext({
       functionName: this.functionName,
@@ -276,6 +272,8 @@ export class EventSourceMapping {
       requestId,
       startedAt,
     });
+    // Not enumerable: a handler that logs its context should not print the hook.
+    if (local !== undefined) Object.defineProperty(context, LOCAL_INVOCATION, { value: local });
     // Every invocation gets its own copy, as from the wire: a handler that mutates its event cannot change a retry.
     const event = { Records: structuredClone(records) } as StreamEvent;
     const run = Promise.resolve()

@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { HttpHandler } from '../app/definition';
 import { errorMessage } from '../runtime/errors';
 import { LOCAL_ACCOUNT_ID } from './lambda-context';
 
-export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
 export interface HttpServer {
   /** `http://127.0.0.1:<port>` */
@@ -106,7 +106,7 @@ function send(response: ServerResponse, result: APIGatewayProxyResult): void {
 }
 
 /** Starts a loopback HTTP server that hands every request to `handler`, as a `/{proxy+}` resource would. */
-export async function serveProxyHandler(handler: ProxyHandler, options: { readonly port?: number } = {}): Promise<HttpServer> {
+export async function serveHttpHandler(handler: HttpHandler, options: { readonly port?: number } = {}): Promise<HttpServer> {
   const server = createServer((request, response) => {
     void (async () => {
       try {

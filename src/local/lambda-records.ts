@@ -10,7 +10,7 @@ import type {
   DynamoDBRecord,
   KinesisStreamRecord as LambdaKinesisRecord,
 } from 'aws-lambda';
-import type { StreamEvent } from '../apps/types';
+import type { StreamEvent } from '../runtime/types';
 import { shardIdFromEventId } from '../runtime/kinesis';
 import { isObject, type RawObject } from '../runtime/record-fields';
 import { LOCAL_ACCOUNT_ID } from './lambda-context';

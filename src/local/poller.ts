@@ -7,7 +7,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { StreamEvent, StreamHandler } from '../apps/types';
+import { StartingPosition } from '../app/definition';
+import type { LocalInvocation } from '../runtime/local-invocation';
+import type { StreamEvent, StreamHandler } from '../runtime/types';
 import { ErrorCode, ShardflowError } from '../runtime/errors';
 import type { CheckpointStore } from './checkpoints';
 import {
@@ -32,8 +34,6 @@ import {
 /** A stream a mapping consumes: the stream of a DynamoDB table, or a Kinesis stream. */
 export type PollerSource = { readonly table: string } | { readonly kinesisStream: string };
 
-export const StartingPosition = { TrimHorizon: 'TRIM_HORIZON', Latest: 'LATEST' } as const;
-export type StartingPosition = (typeof StartingPosition)[keyof typeof StartingPosition];
 
 export interface PollerMapping {
   /** Names the mapping (like a function name) in checkpoints, logs and on-failure records. */
@@ -52,6 +52,8 @@ export interface PollerMapping {
   readonly startingPosition?: StartingPosition;
   /** Retries, bisect and timeout of the invocations. */
   readonly invocation?: EventSourceMappingOptions;
+  /** A hook for the invocations of each batch (a `TotalsCollector`'s, say). */
+  readonly observe?: (event: StreamEvent) => LocalInvocation;
 }
 
 export interface PollerOptions {
@@ -426,8 +428,11 @@ export class LocalPoller {
       windowStart = pending.length > 0 ? Date.now() : undefined;
       worker.busy = true;
       try {
-        const result = await invoker.deliver({ Records: batch } as StreamEvent, {
+        const event = { Records: batch } as StreamEvent;
+        const local = worker.consumer.mapping.observe?.(event);
+        const result = await invoker.deliver(event, {
           shardId,
+          ...(local !== undefined && { local }),
           onFailure: (record) => this.options.onFailure?.(record, worker.consumer.mapping.name),
           onCheckpoint: (sequenceNumber) => this.options.checkpoints.saveSequence(worker.key, sequenceNumber),
         });

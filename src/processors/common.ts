@@ -9,7 +9,6 @@ import {
   type DynamoDBStreamRecord,
   type Item,
 } from '../runtime/model';
-import { rejectUnknownKeys } from '../runtime/options';
 import { LogLevel, type Effect } from '../runtime/types';
 import { describeValue, toJsonValue } from './json';
 
@@ -126,34 +125,4 @@ export function readKeyString(value: unknown, attribute: string): Reading<string
     return { ok: false, reason: `${attribute} is longer than the ${MAX_PARTITION_KEY_BYTES} bytes DynamoDB allows in a key` };
   }
   return { ok: true, value };
-}
-
-/** Throws `INVALID_OPTIONS` for an unknown option key, so a typo is not silently ignored. */
-export function checkOptionKeys(component: string, options: object, known: readonly string[]): void {
-  rejectUnknownKeys(options, known, (key) => `${component} does not know the option "${key}"; its options are ${known.join(', ')}.`);
-}
-
-/** Throws `INVALID_OPTIONS` unless `value` is a non-empty string. */
-export function checkName(component: string, option: string, value: unknown): void {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ShardflowError(ErrorCode.InvalidOptions, `${component} needs "${option}" to be a non-empty string.`);
-  }
-}
-
-/** Throws `INVALID_OPTIONS` unless `value` is an array of non-empty strings. */
-export function checkNames(component: string, option: string, value: unknown): void {
-  if (!Array.isArray(value) || !value.every((name: unknown) => typeof name === 'string' && name.length > 0)) {
-    throw new ShardflowError(ErrorCode.InvalidOptions, `${component} needs "${option}" to be a list of non-empty strings.`);
-  }
-}
-
-/** Throws `INVALID_OPTIONS` unless `value` is one of `allowed` (an enum's values). */
-export function checkOneOf(component: string, option: string, value: unknown, allowed: Readonly<Record<string, string>>): void {
-  const values: readonly unknown[] = Object.values(allowed);
-  if (!values.includes(value)) {
-    throw new ShardflowError(
-      ErrorCode.InvalidOptions,
-      `${component} needs "${option}" to be one of ${values.join(', ')}, not ${String(value)}.`,
-    );
-  }
 }

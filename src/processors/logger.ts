@@ -1,7 +1,7 @@
 /**
- * The record logger (seeds "Kinesis record logger" on Lab-Stream and "Orders key logger"): one structured log
+ * The record logger (from seeds 001 and 002, the Kinesis record logger and the key logger): one structured log
  * line per record. Kinesis data is shown decoded; DynamoDB records show their keys and whichever images the
- * stream's view type carries, so a KEYS_ONLY stream (Orders) logs keys without asking for images it lacks.
+ * stream's view type carries, so a KEYS_ONLY stream logs keys without asking for images it lacks.
  */
 import { carriesNewImage, carriesOldImage } from '../runtime/dynamodb';
 import { ErrorCode, isShardflowError } from '../runtime/errors';
@@ -13,7 +13,7 @@ import {
   provenanceOf,
 } from '../runtime/model';
 import { LogLevel, type LogEffect, type Processor, type Selector } from '../runtime/types';
-import { checkName, checkNames, checkOneOf, checkOptionKeys } from './common';
+import { checkName, checkNames, checkOneOf, resolveOptions } from '../runtime/options';
 import { toJsonValue, type JsonValue } from './json';
 
 export interface RecordLoggerOptions {
@@ -25,7 +25,7 @@ export interface RecordLoggerOptions {
   /**
    * Which records to log.
    * @default {} (every record)
-   * @example { sources: ['aws:dynamodb'], streams: ['Orders'] }
+   * @example { sources: ['aws:dynamodb'], streams: ['Carts'] }
    */
   readonly select?: Selector;
   /**
@@ -42,12 +42,14 @@ export interface RecordLoggerOptions {
   readonly level?: LogLevel;
 }
 
-const DEFAULTS = {
+const DEFAULTS: Required<RecordLoggerOptions> = {
   name: 'record-logger',
   select: {},
   redact: [],
   level: LogLevel.Info,
-} satisfies Required<RecordLoggerOptions>;
+};
+
+const COMPONENT = 'createRecordLogger';
 
 /** How a Kinesis payload was rendered in the log line. */
 export const PayloadEncoding = { Json: 'json', Text: 'text', Base64: 'base64' } as const;
@@ -92,7 +94,7 @@ function kinesisFields(record: KinesisStreamRecord, redact: ReadonlySet<string>)
 }
 
 function dynamodbFields(record: DynamoDBStreamRecord, redact: ReadonlySet<string>): Record<string, unknown> {
-  // Read an image only when the view type carries it: the getters throw otherwise (KEYS_ONLY, the Orders case).
+  // Read an image only when the view type carries it: the getters throw otherwise (KEYS_ONLY, say).
   const newImage = carriesNewImage(record.viewType) ? record.newImage : undefined;
   const oldImage = carriesOldImage(record.viewType) ? record.oldImage : undefined;
   return {
@@ -118,14 +120,13 @@ function message(record: StreamRecord): string {
 
 /**
  * A processor that turns each record into a `LogEffect` (sent to a log sink).
- * @example createRecordLogger({ select: { streams: ['Lab-Stream'] }, redact: ['Email'] })
+ * @example createRecordLogger({ select: { streams: ['checkout-events'] }, redact: ['Email'] })
  */
 export function createRecordLogger(options: RecordLoggerOptions = {}): Processor<LogEffect> {
-  checkOptionKeys('The record logger', options, Object.keys(DEFAULTS));
-  const settings = { ...DEFAULTS, ...options };
-  checkName('The record logger', 'name', settings.name);
-  checkNames('The record logger', 'redact', settings.redact);
-  checkOneOf('The record logger', 'level', settings.level, LogLevel);
+  const settings = resolveOptions(COMPONENT, options, DEFAULTS);
+  checkName(COMPONENT, 'name', settings.name);
+  checkNames(COMPONENT, 'redact', settings.redact);
+  checkOneOf(COMPONENT, 'level', settings.level, LogLevel);
   const level = settings.level;
   const redact: ReadonlySet<string> = new Set(settings.redact);
   return {

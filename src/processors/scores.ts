@@ -1,6 +1,7 @@
 /**
- * The score aggregator (seed "GameScoreRecords -> GameScoresByUser"): keeps `GameScoresByUser.Score` equal to the
- * sum of `Score` over the user's score records. The seed only ever ADDed the new image's Score, so modifies and
+ * The score aggregator (from seed 001, game scores): keeps each user's total in the target table
+ * equal to the sum of the score over the user's score records (table and attribute names are options; the
+ * docs below say Username and Score). The seed only ever ADDed the new image's Score, so modifies and
  * removes double-counted; here every change contributes its exact delta:
  * - INSERT adds the new Score to the new image's user;
  * - MODIFY subtracts the old Score from the old image's user and adds the new Score to the new image's user
@@ -30,7 +31,8 @@ import {
   provenanceOf,
 } from '../runtime/model';
 import type { AddEffect, Effect, Processor } from '../runtime/types';
-import { checkName, checkNames, checkOneOf, checkOptionKeys, deltaEffects, readKeyString, readSafeInteger, type Reading } from './common';
+import { checkName, checkNames, checkOneOf, optionsError, resolveOptions } from '../runtime/options';
+import { deltaEffects, readKeyString, readSafeInteger, type Reading } from './common';
 import { describeValue } from './json';
 
 /** What a TTL delete of a score record does to the user's total. */
@@ -49,21 +51,32 @@ export interface ScoreAggregatorOptions {
    */
   readonly name?: string;
   /**
-   * The table of score records whose stream is consumed (key `RecordID`, attributes `Username`, `Score`).
-   * @default 'GameScoreRecords'
+   * The table of score records whose stream is consumed; each record carries `userAttribute` and `scoreAttribute`.
+   * Give it, `kinesisStreams`, or both.
+   * @example 'ScoreRecords'
    */
   readonly sourceTable?: string;
   /**
-   * The table of per-user totals (key `Username` S, attribute `Score` N).
-   * @default 'GameScoresByUser'
-   */
-  readonly targetTable?: string;
-  /**
-   * Kinesis streams whose records are JSON objects carrying `Username` and `Score`; each adds its Score.
+   * Kinesis streams whose records are JSON objects carrying `userAttribute` and `scoreAttribute`; each adds its score.
    * @default []
-   * @example ['GameScoreEvents']
+   * @example ['score-events']
    */
   readonly kinesisStreams?: readonly string[];
+  /**
+   * The table of per-user totals: key `userAttribute` (S), the total in `scoreAttribute` (N).
+   * @example 'ScoresByUser'
+   */
+  readonly targetTable: string;
+  /**
+   * The attribute naming the user, in the score records and as the totals' key.
+   * @example 'Username'
+   */
+  readonly userAttribute: string;
+  /**
+   * The attribute holding a score in the records, and the total in the target table.
+   * @example 'Score'
+   */
+  readonly scoreAttribute: string;
   /**
    * What a TTL delete of a score record does: `'subtract'` keeps the total equal to the sum over the records
    * that exist; `'keep'` ignores expiry so totals are lifetime totals.
@@ -74,51 +87,57 @@ export interface ScoreAggregatorOptions {
 
 const DEFAULTS = {
   name: 'score-aggregator',
-  sourceTable: 'GameScoreRecords',
-  targetTable: 'GameScoresByUser',
-  kinesisStreams: [],
-  ttlDeletes: TtlDeletePolicy.Subtract,
-} satisfies Required<ScoreAggregatorOptions>;
+  sourceTable: undefined as string | undefined,
+  kinesisStreams: [] as readonly string[],
+  ttlDeletes: TtlDeletePolicy.Subtract as TtlDeletePolicy,
+} satisfies Partial<ScoreAggregatorOptions>;
 
-const COMPONENT = 'The score aggregator';
+const COMPONENT = 'createScoreAggregator';
 
 interface ScoreEntry {
   readonly username: string;
   readonly score: number;
 }
 
-/** Reads `Username` and `Score` from an image or a Kinesis JSON object. */
-function readScoreEntry(source: Item | undefined, what: string): Reading<ScoreEntry> {
-  if (source === undefined) return { ok: false, reason: `the ${what} is missing` };
-  const username = readKeyString(source.Username, 'Username');
-  if (!username.ok) return { ok: false, reason: `in the ${what}, ${username.reason}` };
-  const score = readSafeInteger(source.Score, 'Score');
-  if (!score.ok) return { ok: false, reason: `in the ${what}, ${score.reason}` };
-  return { ok: true, value: { username: username.value, score: score.value } };
-}
-
 /**
  * A processor of score-record changes (and Kinesis score records) into `AddEffect`s on the per-user totals, and
  * a WARN `LogEffect` when a change makes a counted record invalid.
- * @example createScoreAggregator({ kinesisStreams: ['GameScoreEvents'] })
+ * @example
+ * createScoreAggregator({
+ *   sourceTable: 'ScoreRecords', targetTable: 'ScoresByUser', userAttribute: 'Username', scoreAttribute: 'Score',
+ * })
  */
-export function createScoreAggregator(options: ScoreAggregatorOptions = {}): Processor<Effect> {
-  checkOptionKeys(COMPONENT, options, Object.keys(DEFAULTS));
-  const settings = { ...DEFAULTS, ...options };
+export function createScoreAggregator(options: ScoreAggregatorOptions): Processor<Effect> {
+  const settings = resolveOptions(COMPONENT, options, DEFAULTS, ['targetTable', 'userAttribute', 'scoreAttribute']);
   checkName(COMPONENT, 'name', settings.name);
-  checkName(COMPONENT, 'sourceTable', settings.sourceTable);
-  checkName(COMPONENT, 'targetTable', settings.targetTable);
+  if (settings.sourceTable !== undefined) checkName(COMPONENT, 'sourceTable', settings.sourceTable);
   checkNames(COMPONENT, 'kinesisStreams', settings.kinesisStreams);
+  if (settings.sourceTable === undefined && settings.kinesisStreams.length === 0) {
+    throw optionsError(COMPONENT, 'give "sourceTable", "kinesisStreams" or both: the processor reads no records');
+  }
+  checkName(COMPONENT, 'targetTable', settings.targetTable);
+  checkName(COMPONENT, 'userAttribute', settings.userAttribute);
+  checkName(COMPONENT, 'scoreAttribute', settings.scoreAttribute);
   checkOneOf(COMPONENT, 'ttlDeletes', settings.ttlDeletes, TtlDeletePolicy);
-  const { name, sourceTable, targetTable, ttlDeletes } = settings;
+  const { name, sourceTable, targetTable, userAttribute, scoreAttribute, ttlDeletes } = settings;
   const kinesisStreams: readonly string[] = [...settings.kinesisStreams];
+
+  /** Reads the user and the score from an image or a Kinesis JSON object. */
+  function readScoreEntry(source: Item | undefined, what: string): Reading<ScoreEntry> {
+    if (source === undefined) return { ok: false, reason: `the ${what} is missing` };
+    const username = readKeyString(source[userAttribute], userAttribute);
+    if (!username.ok) return { ok: false, reason: `in the ${what}, ${username.reason}` };
+    const score = readSafeInteger(source[scoreAttribute], scoreAttribute);
+    if (!score.ok) return { ok: false, reason: `in the ${what}, ${score.reason}` };
+    return { ok: true, value: { username: username.value, score: score.value } };
+  }
 
   const effect = (record: StreamRecord, username: string, delta: number): AddEffect => ({
     type: 'add',
     provenance: provenanceOf(record),
     table: targetTable,
-    key: { Username: username },
-    add: { Score: delta },
+    key: { [userAttribute]: username },
+    add: { [scoreAttribute]: delta },
   });
 
   function fromKinesis(record: KinesisStreamRecord): AddEffect[] {
@@ -126,7 +145,7 @@ export function createScoreAggregator(options: ScoreAggregatorOptions = {}): Pro
     const entry =
       typeof data === 'object' && data !== null && !Array.isArray(data)
         ? readScoreEntry(data as Item, 'JSON payload')
-        : ({ ok: false, reason: `its JSON payload is ${describeValue(data, 60)}, not an object with Username and Score` } as const);
+        : ({ ok: false, reason: `its JSON payload is ${describeValue(data, 60)}, not an object with ${userAttribute} and ${scoreAttribute}` } as const);
     if (!entry.ok) {
       throw new ValidationError(
         `Record ${record.recordId} from Kinesis stream ${record.streamName} cannot be added to ${targetTable}: ${entry.reason}.`,
@@ -154,24 +173,24 @@ export function createScoreAggregator(options: ScoreAggregatorOptions = {}): Pro
         const effects: Effect[] = [];
         for (const [username, delta] of deltas) {
           if (!Number.isSafeInteger(delta)) {
-            throw reject(`the change of ${username}'s Score is beyond the safe integer range ±(2^53 − 1)`);
+            throw reject(`the change of ${username}'s ${scoreAttribute} is beyond the safe integer range ±(2^53 − 1)`);
           }
           // An INSERT of Score 0 still creates the user's total, as the seed's ADD did; other zero deltas change nothing.
           if (delta !== 0 || record.kind === RecordKind.Insert) effects.push(effect(record, username, delta));
         }
         return effects;
       },
-      subtracted: (before) => `its old Score ${before.score} was subtracted from ${before.username}'s total`,
+      subtracted: (before) => `its old ${scoreAttribute} ${before.score} was subtracted from ${before.username}'s total`,
     });
   }
 
   return {
     name,
     select: {
-      sources: kinesisStreams.length > 0 ? [RecordSource.DynamoDB, RecordSource.Kinesis] : [RecordSource.DynamoDB],
-      streams: [sourceTable, ...kinesisStreams],
+      sources: [...(sourceTable === undefined ? [] : [RecordSource.DynamoDB]), ...(kinesisStreams.length > 0 ? [RecordSource.Kinesis] : [])],
+      streams: [...(sourceTable === undefined ? [] : [sourceTable]), ...kinesisStreams],
       // With both sources, sources and streams alone would also admit a table named like a Kinesis stream, or the reverse.
-      ...(kinesisStreams.length === 0
+      ...(kinesisStreams.length === 0 || sourceTable === undefined
         ? {}
         : {
             where: (record: StreamRecord) =>

@@ -1,20 +1,21 @@
 /**
- * The global tag total (seed 000 "page view tags"): the item `ID = "COUNTER"` keeps `TotalViews` equal to the sum
- * of `Count` over all tag items of the PageViews table. Each change contributes `new Count − old Count`
- * (INSERT: + new, REMOVE: − old, TTL deletes included), so the total stays right whatever writes the tag items.
- * Changes to the COUNTER item itself are ignored: the sink's own writes to it come back on the same stream and
- * must not be counted (or loop).
+ * The global tag total (from seed 000, page view tags): one item of the table (the counter) keeps its total
+ * attribute equal to the sum of the count attribute over all other items. Each change contributes
+ * `new count − old count` (INSERT: + new, REMOVE: − old, TTL deletes included), so the total stays right whatever
+ * writes the items. Changes to the counter item itself are ignored: the sink's own writes to it come back on the
+ * same stream and must not be counted (or loop).
  *
- * An item counts as its `Count` when that is a safe integer, as 0 when it has no `Count` (no views yet; ADD
- * starts from 0 too) and as 0 when its `Count` is invalid, and each change applies count(new) − count(old), so
- * TotalViews always equals the sum over the valid tag items. An invalid new `Count` that replaces nothing counted
- * is a permanent `ValidationError` (captured as a fault); one that replaces a counted `Count` still subtracts it
- * (a fault would leave it counted for ever) and reports the reason in a WARN `LogEffect`.
+ * An item counts as its count when that is a safe integer, as 0 when it has none (no views yet; ADD starts from 0
+ * too) and as 0 when its count is invalid, and each change applies count(new) − count(old), so the total always
+ * equals the sum over the valid items. An invalid new count that replaces nothing counted is a permanent
+ * `ValidationError` (captured as a fault); one that replaces a counted one still subtracts it (a fault would leave
+ * it counted for ever) and reports the reason in a WARN `LogEffect`.
  */
 import { ValidationError } from '../runtime/errors';
 import { RecordSource, provenanceOf, type DynamoDBStreamRecord, type Item } from '../runtime/model';
+import { checkName, resolveOptions } from '../runtime/options';
 import type { Effect, Processor } from '../runtime/types';
-import { checkName, checkOptionKeys, deltaEffects, readSafeInteger, type Reading } from './common';
+import { deltaEffects, readSafeInteger, type Reading } from './common';
 
 export interface TagTotalOptions {
   /**
@@ -22,58 +23,65 @@ export interface TagTotalOptions {
    * @default 'tag-total'
    */
   readonly name?: string;
+  /** The table whose stream is consumed (NEW_AND_OLD_IMAGES) and which holds the counter item. */
+  readonly table: string;
   /**
-   * The page-view table: key `ID` (S), tag items carry `Count`; its stream must be NEW_AND_OLD_IMAGES.
-   * @default 'PageViews'
+   * The table's hash key attribute (a string).
+   * @example 'ID'
    */
-  readonly table?: string;
+  readonly keyAttribute: string;
   /**
-   * The `ID` of the item holding the total. Tag items must not use it.
-   * @default 'COUNTER'
+   * The key of the item holding the total. Other items must not use it.
+   * @example 'COUNTER'
    */
-  readonly counterId?: string;
+  readonly counterId: string;
+  /**
+   * The attribute each item counts with.
+   * @example 'Count'
+   */
+  readonly countAttribute: string;
+  /**
+   * The counter item's attribute holding the total.
+   * @example 'TotalViews'
+   */
+  readonly totalAttribute: string;
 }
 
-const DEFAULTS = {
-  name: 'tag-total',
-  table: 'PageViews',
-  counterId: 'COUNTER',
-} satisfies Required<TagTotalOptions>;
+const DEFAULTS = { name: 'tag-total' } satisfies Partial<TagTotalOptions>;
 
-const COMPONENT = 'The tag total';
-
-function readCount(image: Item | undefined, what: string): Reading<number> {
-  if (image === undefined) return { ok: false, reason: `the ${what} is missing` };
-  if (image.Count === undefined) return { ok: true, value: 0 };
-  const count = readSafeInteger(image.Count, 'Count');
-  return count.ok ? count : { ok: false, reason: `in the ${what}, ${count.reason}` };
-}
+const COMPONENT = 'createTagTotal';
 
 /**
- * A processor of PageViews changes into `AddEffect`s on the COUNTER item's `TotalViews`.
- * @example createTagTotal({ table: 'PageViews' })
+ * A processor of the table's changes into `AddEffect`s on the counter item's total.
+ * @example createTagTotal({ table: 'Views', keyAttribute: 'ID', counterId: 'TOTAL', countAttribute: 'Count', totalAttribute: 'Total' })
  */
-export function createTagTotal(options: TagTotalOptions = {}): Processor<Effect> {
-  checkOptionKeys(COMPONENT, options, Object.keys(DEFAULTS));
-  const settings = { ...DEFAULTS, ...options };
-  checkName(COMPONENT, 'name', settings.name);
-  checkName(COMPONENT, 'table', settings.table);
-  checkName(COMPONENT, 'counterId', settings.counterId);
-  const { name, table, counterId } = settings;
+export function createTagTotal(options: TagTotalOptions): Processor<Effect> {
+  const settings = resolveOptions(COMPONENT, options, DEFAULTS, ['table', 'keyAttribute', 'counterId', 'countAttribute', 'totalAttribute']);
+  for (const key of ['name', 'table', 'keyAttribute', 'counterId', 'countAttribute', 'totalAttribute'] as const) {
+    checkName(COMPONENT, key, settings[key]);
+  }
+  const { name, table, keyAttribute, counterId, countAttribute, totalAttribute } = settings;
+
+  function readCount(image: Item | undefined, what: string): Reading<number> {
+    if (image === undefined) return { ok: false, reason: `the ${what} is missing` };
+    if (image[countAttribute] === undefined) return { ok: true, value: 0 };
+    const count = readSafeInteger(image[countAttribute], countAttribute);
+    return count.ok ? count : { ok: false, reason: `in the ${what}, ${count.reason}` };
+  }
 
   function process(record: DynamoDBStreamRecord): Effect[] {
-    if (record.keys.ID === counterId) return [];
+    if (record.keys[keyAttribute] === counterId) return [];
     return deltaEffects<number>(record, {
       processor: `the ${name} processor`,
-      target: `${counterId}.TotalViews`,
-      counted: 'tag item',
+      target: `${counterId}.${totalAttribute}`,
+      counted: 'item',
       read: readCount,
       adds(before = 0, after = 0, reject) {
         const delta = after - before;
-        if (!Number.isSafeInteger(delta)) throw reject('the change of Count is beyond the safe integer range ±(2^53 − 1)');
-        return delta === 0 ? [] : [{ type: 'add', provenance: provenanceOf(record), table, key: { ID: counterId }, add: { TotalViews: delta } }];
+        if (!Number.isSafeInteger(delta)) throw reject(`the change of ${countAttribute} is beyond the safe integer range ±(2^53 − 1)`);
+        return delta === 0 ? [] : [{ type: 'add', provenance: provenanceOf(record), table, key: { [keyAttribute]: counterId }, add: { [totalAttribute]: delta } }];
       },
-      subtracted: (before) => `its old Count ${before} was subtracted from ${counterId}.TotalViews`,
+      subtracted: (before) => `its old ${countAttribute} ${before} was subtracted from ${counterId}.${totalAttribute}`,
     });
   }
 

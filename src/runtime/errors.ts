@@ -42,6 +42,8 @@ export const ErrorCode = {
   NoSinkForEffect: 'NO_SINK_FOR_EFFECT',
   /** Faults could not be captured (no fault sink, or it failed); the records are retried instead. */
   FaultCaptureFailed: 'FAULT_CAPTURE_FAILED',
+  /** An optional package a feature needs is not installed (the message names it and how to install it). */
+  MissingDependency: 'MISSING_DEPENDENCY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -63,6 +65,7 @@ const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.SinkPermanent,
   ErrorCode.InvalidOptions,
   ErrorCode.NoSinkForEffect,
+  ErrorCode.MissingDependency,
 ]);
 
 export interface ShardflowErrorOptions {

@@ -1,6 +1,7 @@
 /**
  * The Lambda handler factory: a pipeline becomes a handler for Kinesis or DynamoDB stream events that returns
- * a partial batch response, logs structured lines and publishes EMF metrics once per invocation.
+ * a partial batch response, logs structured lines and publishes EMF metrics (the batch's and its sinks') once per
+ * invocation.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -14,8 +15,9 @@ import type {
 } from 'aws-lambda';
 import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
 import { createLogger, defaultLogger, resolveServiceName } from './logging';
-import { METRICS_NAMESPACE, MetricName, addBatchMetrics, lastArrivalTime } from './metrics';
-import { rejectUnknownKeys, withDefaults } from './options';
+import { METRICS_NAMESPACE, MetricName, addBatchMetrics, addSinkMetrics, lastArrivalTime } from './metrics';
+import { localInvocationOf } from './local-invocation';
+import { resolveOptions } from './options';
 import type { Pipeline } from './pipeline';
 import type { StreamEvent, StreamHandler } from './types';
 
@@ -77,11 +79,7 @@ export function createHandler(pipeline: Pipeline, options: HandlerOptions = {}):
   if (pipeline === null || typeof pipeline !== 'object' || typeof pipeline.run !== 'function') {
     throw new ShardflowError(ErrorCode.InvalidOptions, 'createHandler needs a pipeline made by definePipeline().');
   }
-  if (options === null || typeof options !== 'object') {
-    throw new ShardflowError(ErrorCode.InvalidOptions, 'Handler options must be an object.');
-  }
-  rejectUnknownKeys(options, Object.keys(DEFAULT_HANDLER_OPTIONS), (key, known) => `Unknown handler option "${key}" (known: ${known.join(', ')}).`);
-  const resolved = withDefaults(DEFAULT_HANDLER_OPTIONS, options);
+  const resolved = resolveOptions('createHandler', options, DEFAULT_HANDLER_OPTIONS);
   // Resolved here, once, so metrics carry the service logs carry (Metrics alone would say "service_undefined").
   const serviceName = resolveServiceName(resolved.serviceName);
   const logger = resolved.logger ?? (resolved.serviceName === undefined ? defaultLogger() : createLogger({ serviceName }));
@@ -92,9 +90,12 @@ export function createHandler(pipeline: Pipeline, options: HandlerOptions = {}):
     if (isLambdaContext(context)) logger.addContext(context);
     try {
       const outcome = await pipeline.run(event, context);
-      const finished = Date.now();
+      const local = localInvocationOf(context);
       const arrival = lastArrivalTime(event);
-      addBatchMetrics(metrics, outcome.stats, arrival === undefined ? undefined : finished - arrival);
+      const iteratorAgeMs = arrival === undefined ? undefined : (local?.now() ?? Date.now()) - arrival;
+      addBatchMetrics(metrics, outcome.stats, iteratorAgeMs);
+      addSinkMetrics(metrics, outcome.sinkCounts);
+      local?.onBatch({ stats: outcome.stats, sinkCounts: outcome.sinkCounts, iteratorAgeMs });
       if (logBatchSummary) logger.info('Batch processed', { stats: outcome.stats });
       return outcome.response;
     } catch (error) {

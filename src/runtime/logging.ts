@@ -3,7 +3,14 @@
  * the handler unless the user brings their own.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { PipelineLogger } from './pipeline';
+
+/** The logging the pipeline and the sinks need; a Powertools `Logger` fits. */
+export interface PipelineLogger {
+  debug(message: string, attributes: Record<string, unknown>): void;
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
 
 /** The service name logs and metrics carry unless told otherwise (POWERTOOLS_SERVICE_NAME overrides it). */
 export const DEFAULT_SERVICE_NAME = 'shardflow';

@@ -3,9 +3,8 @@
  * infrastructure code graphs and alarms on the same names.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { StreamEvent } from './types';
-import type { DynamoDBSinkMetrics } from '../sinks/dynamodb';
-import type { BatchStats } from './pipeline';
+import type { BatchStats } from './batch-outcome';
+import type { SinkCounts, StreamEvent } from './types';
 
 /** The CloudWatch namespace shardflow publishes to unless told otherwise. */
 export const METRICS_NAMESPACE = 'shardflow';
@@ -38,17 +37,27 @@ export const MetricName = {
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
-/** Metrics of the idempotent DynamoDB sink, published next to the batch metrics. */
+/** The sinks' counts (`SinkCounts`), published next to the batch metrics, summed over a batch's sinks. */
 export const SinkMetricName = {
-  /** TransactWriteItems requests sent, retries included. */
+  /** Requests sent, retries included. */
   Requests: 'SinkRequests',
-  /** Write capacity units consumed by committed transactions. */
+  /** Write capacity units consumed. */
   ConsumedWriteCapacity: 'SinkConsumedWriteCapacity',
   /** Records skipped because an earlier delivery had applied them. */
   DuplicatesSkipped: 'SinkDuplicatesSkipped',
   /** Requests re-sent after throttling, conflicts, 5xx or lost responses. */
   Retries: 'SinkRetries',
+  /** Records whose effects a sink could not apply. */
+  RecordsFailed: 'SinkRecordsFailed',
 } as const;
+
+const SINK_METRIC_OF = {
+  requests: SinkMetricName.Requests,
+  consumedWriteCapacity: SinkMetricName.ConsumedWriteCapacity,
+  duplicatesSkipped: SinkMetricName.DuplicatesSkipped,
+  retries: SinkMetricName.Retries,
+  recordsFailed: SinkMetricName.RecordsFailed,
+} as const satisfies Record<keyof Required<SinkCounts>, SinkMetricName>;
 export type SinkMetricName = (typeof SinkMetricName)[keyof typeof SinkMetricName];
 
 /** Epoch milliseconds at which the batch's last record arrived (Kinesis) or was created (DynamoDB). */
@@ -81,12 +90,12 @@ export function addBatchMetrics(metrics: Metrics, stats: BatchStats, iteratorAge
   if (iteratorAgeMs !== undefined) metrics.addMetric(MetricName.IteratorAge, MetricUnit.Milliseconds, Math.max(0, iteratorAgeMs));
 }
 
-/** Adds one DynamoDB sink report's counts to `metrics`, under the sink metric names; the caller flushes. */
-export function addSinkMetrics(metrics: Metrics, sink: DynamoDBSinkMetrics): void {
-  metrics.addMetric(SinkMetricName.Requests, MetricUnit.Count, sink.requests);
-  metrics.addMetric(SinkMetricName.ConsumedWriteCapacity, MetricUnit.Count, sink.consumedCapacityUnits);
-  metrics.addMetric(SinkMetricName.DuplicatesSkipped, MetricUnit.Count, sink.duplicatesSkipped);
-  metrics.addMetric(SinkMetricName.Retries, MetricUnit.Count, sink.retries);
+/** Adds the counts the sinks reported to `metrics`, under the sink metric names; the caller flushes. */
+export function addSinkMetrics(metrics: Metrics, counts: SinkCounts): void {
+  for (const [name, metric] of Object.entries(SINK_METRIC_OF)) {
+    const value = counts[name as keyof SinkCounts];
+    if (value !== undefined) metrics.addMetric(metric, MetricUnit.Count, value);
+  }
 }
 
 /** Adds a batch's counts and writes them out as one EMF line. */

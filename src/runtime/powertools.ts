@@ -6,7 +6,7 @@
  */
 import type { Context, DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
 import { normalizeRecord } from './normalize';
-import { routeEffects } from './pipeline';
+import { routeEffects } from './sink-stage';
 import { compileRouter } from './router';
 import type { Effect, EffectBase, ProcessContext, Processor, RecordEffects, Sink } from './types';
 

@@ -80,9 +80,28 @@ export interface RecordFailure {
   readonly error: unknown;
 }
 
+/**
+ * What a sink did for one `apply` or `flush`, as counts. The handler publishes them with the batch metrics
+ * (`SinkRequests`, `SinkConsumedWriteCapacity`, ...), summed over the batch's sinks; a sink reports those it knows.
+ */
+export interface SinkCounts {
+  /** Requests sent, retries included. */
+  readonly requests?: number;
+  /** Write capacity units consumed. */
+  readonly consumedWriteCapacity?: number;
+  /** Records skipped because an earlier delivery had applied them. */
+  readonly duplicatesSkipped?: number;
+  /** Requests re-sent after throttling, conflicts, 5xx or lost responses. */
+  readonly retries?: number;
+  /** Records whose effects could not be applied. */
+  readonly recordsFailed?: number;
+}
+
 export interface SinkResult {
   /** Records whose effects were not applied. Everything else given to `apply` (or a session) is applied. */
   readonly failed: readonly RecordFailure[];
+  /** What the sink did, for metrics. */
+  readonly counts?: SinkCounts;
 }
 
 /**

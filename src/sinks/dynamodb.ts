@@ -19,7 +19,7 @@ import {
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { ErrorCode, ShardflowError } from '../runtime/errors';
-import { rejectUnknownKeys, unknownOptionOf } from '../runtime/options';
+import { checkInteger, checkName, checkNames, resolveOptions } from '../runtime/options';
 import type { AddEffect, EffectBase, RecordEffects, RecordFailure, Sink, SinkResult } from '../runtime/types';
 import { addDecimals, decimalOf, decimalToString, ZERO, type Decimal } from './decimal';
 import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sinkError, sleep, type BackoffOptions } from './retry';
@@ -42,7 +42,7 @@ export function markerTableDefinition(tableName: string): CreateTableCommandInpu
   };
 }
 
-/** Counters of one `apply` call (passed to `onMetrics`) or, from `metrics()`, of the sink's lifetime. */
+/** Counters of the sink's lifetime (`metrics()`); each `apply` reports its own in `SinkResult.counts`. */
 export interface DynamoDBSinkMetrics {
   /** TransactWriteItems requests sent, failed and retried ones included. */
   readonly requests: number;
@@ -96,30 +96,18 @@ export interface DynamoDBSinkOptions {
   readonly maxTransactionItems?: number;
   /** Retries of throttling, conflicts, 5xx and lost responses inside one `apply`. */
   readonly backoff?: BackoffOptions;
-  /**
-   * Called after every `apply` with that call's counters, for the runtime to publish as metrics.
-   * @example onMetrics: (m) => metrics.addMetric('SinkRequests', MetricUnit.Count, m.requests)
-   */
-  readonly onMetrics?: (metrics: DynamoDBSinkMetrics) => void;
 }
+
+const COMPONENT = 'DynamoDBSink';
 
 const DEFAULTS = {
   name: 'dynamodb',
+  scope: undefined as string | undefined,
   markerTtlSeconds: 8 * 24 * 60 * 60,
+  tables: undefined as readonly string[] | undefined,
   maxTransactionItems: 100,
-} as const satisfies Partial<DynamoDBSinkOptions>;
-
-const OPTION_KEYS: ReadonlySet<string> = new Set<keyof DynamoDBSinkOptions>([
-  'client',
-  'markerTable',
-  'name',
-  'scope',
-  'markerTtlSeconds',
-  'tables',
-  'maxTransactionItems',
-  'backoff',
-  'onMetrics',
-]);
+  backoff: undefined as BackoffOptions | undefined,
+} satisfies Omit<DynamoDBSinkOptions, 'client' | 'markerTable'>;
 
 /** TransactWriteItems limits: 100 actions on distinct items, 4 MB in total (estimated here with a margin). */
 const MAX_ACTIONS = 100;
@@ -195,38 +183,24 @@ export class DynamoDBSink implements Sink<AddEffect> {
   private readonly tables: ReadonlySet<string> | undefined;
   private readonly maxItems: number;
   private readonly backoff: Required<BackoffOptions>;
-  private readonly onMetrics: ((metrics: DynamoDBSinkMetrics) => void) | undefined;
   private readonly totals = zeroCounters();
 
   constructor(options: DynamoDBSinkOptions) {
-    const owner = 'DynamoDBSink';
-    rejectUnknownKeys(options, OPTION_KEYS, unknownOptionOf(owner));
-    if (typeof options.markerTable !== 'string' || options.markerTable === '') {
-      throw new ShardflowError(ErrorCode.InvalidOptions, `${owner}: markerTable must name the marker table.`);
-    }
-    const markerTtlSeconds = options.markerTtlSeconds ?? DEFAULTS.markerTtlSeconds;
-    if (!Number.isInteger(markerTtlSeconds) || markerTtlSeconds <= 0) {
-      throw new ShardflowError(
-        ErrorCode.InvalidOptions,
-        `${owner}: markerTtlSeconds must be a positive integer, got ${String(markerTtlSeconds)}.`,
-      );
-    }
-    const maxItems = options.maxTransactionItems ?? DEFAULTS.maxTransactionItems;
-    if (!Number.isInteger(maxItems) || maxItems < 2 || maxItems > MAX_ACTIONS) {
-      throw new ShardflowError(
-        ErrorCode.InvalidOptions,
-        `${owner}: maxTransactionItems must be an integer from 2 to ${MAX_ACTIONS}, got ${String(maxItems)}.`,
-      );
-    }
-    this.maxItems = maxItems;
-    this.name = options.name ?? DEFAULTS.name;
-    this.client = options.client;
-    this.markerTable = options.markerTable;
-    this.scope = options.scope ?? this.name;
-    this.markerTtlSeconds = markerTtlSeconds;
-    this.tables = options.tables === undefined ? undefined : new Set(options.tables);
-    this.backoff = resolveBackoff(options.backoff, owner);
-    this.onMetrics = options.onMetrics;
+    const settings = resolveOptions(COMPONENT, options, DEFAULTS, ['client', 'markerTable']);
+    checkName(COMPONENT, 'markerTable', settings.markerTable);
+    checkName(COMPONENT, 'name', settings.name);
+    if (settings.scope !== undefined) checkName(COMPONENT, 'scope', settings.scope);
+    checkInteger(COMPONENT, 'markerTtlSeconds', settings.markerTtlSeconds, 1);
+    checkInteger(COMPONENT, 'maxTransactionItems', settings.maxTransactionItems, 2, MAX_ACTIONS);
+    if (settings.tables !== undefined) checkNames(COMPONENT, 'tables', settings.tables);
+    this.maxItems = settings.maxTransactionItems;
+    this.name = settings.name;
+    this.client = settings.client;
+    this.markerTable = settings.markerTable;
+    this.scope = settings.scope ?? this.name;
+    this.markerTtlSeconds = settings.markerTtlSeconds;
+    this.tables = settings.tables === undefined ? undefined : new Set(settings.tables);
+    this.backoff = resolveBackoff(settings.backoff, COMPONENT);
   }
 
   accepts(effect: EffectBase): effect is AddEffect {
@@ -257,9 +231,18 @@ export class DynamoDBSink implements Sink<AddEffect> {
     const failed = [...state.failures.entries()].sort(([a], [b]) => a - b).map(([, failure]) => failure);
     state.counters.recordsFailed = failed.length;
     state.counters.recordsApplied = [...state.committed].filter((record) => !state.failures.has(record)).length;
-    for (const key of Object.keys(this.totals) as (keyof Counters)[]) this.totals[key] += state.counters[key];
-    this.onMetrics?.({ ...state.counters });
-    return { failed };
+    const counters = state.counters;
+    for (const key of Object.keys(this.totals) as (keyof Counters)[]) this.totals[key] += counters[key];
+    return {
+      failed,
+      counts: {
+        requests: counters.requests,
+        consumedWriteCapacity: counters.consumedCapacityUnits,
+        duplicatesSkipped: counters.duplicatesSkipped,
+        retries: counters.retries,
+        recordsFailed: counters.recordsFailed,
+      },
+    };
   }
 
   /** Aggregates each record's effects per target item and cuts them into marker units. */

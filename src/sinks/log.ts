@@ -5,7 +5,7 @@
  */
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
 import { defaultLogger } from '../runtime/logging';
-import { rejectUnknownKeys, unknownOptionOf } from '../runtime/options';
+import { checkName, resolveOptions } from '../runtime/options';
 import {
   LogLevel,
   type EffectBase,
@@ -37,16 +37,19 @@ export interface LogSinkOptions {
   readonly name?: string;
 }
 
-const OPTION_KEYS: ReadonlySet<string> = new Set<keyof LogSinkOptions>(['logger', 'name']);
+const COMPONENT = 'LogSink';
+
+const DEFAULTS = { logger: undefined as LogSinkLogger | undefined, name: 'log' } satisfies LogSinkOptions;
 
 export class LogSink implements Sink<LogEffect> {
   readonly name: string;
   private readonly logger: LogSinkLogger | undefined;
 
   constructor(options: LogSinkOptions = {}) {
-    rejectUnknownKeys(options, OPTION_KEYS, unknownOptionOf('LogSink'));
-    this.name = options.name ?? 'log';
-    this.logger = options.logger;
+    const settings = resolveOptions(COMPONENT, options, DEFAULTS);
+    checkName(COMPONENT, 'name', settings.name);
+    this.name = settings.name;
+    this.logger = settings.logger;
   }
 
   accepts(effect: EffectBase): effect is LogEffect {

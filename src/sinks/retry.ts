@@ -5,6 +5,7 @@
  * losing a record is worse than retrying one.
  */
 import { ErrorCode, errorMessage, isShardflowError, ShardflowError } from '../runtime/errors';
+import { checkInteger, checkNumber, resolveOptions } from '../runtime/options';
 
 /** Capped exponential backoff with full jitter. */
 export interface BackoffOptions {
@@ -26,29 +27,19 @@ export interface BackoffOptions {
   readonly maxDelayMs?: number;
 }
 
-const DEFAULT_BACKOFF = {
+const DEFAULT_BACKOFF: Required<BackoffOptions> = {
   maxAttempts: 6,
   baseDelayMs: 50,
   maxDelayMs: 2000,
-} as const satisfies Required<BackoffOptions>;
+};
 
 /** Fills in defaults and checks the numbers once, at construction. */
 export function resolveBackoff(options: BackoffOptions | undefined, owner: string): Required<BackoffOptions> {
-  const resolved = { ...DEFAULT_BACKOFF, ...options };
-  if (!Number.isInteger(resolved.maxAttempts) || resolved.maxAttempts < 1) {
-    throw new ShardflowError(
-      ErrorCode.InvalidOptions,
-      `${owner}: backoff.maxAttempts must be a positive integer, got ${String(resolved.maxAttempts)}.`,
-    );
-  }
-  for (const key of ['baseDelayMs', 'maxDelayMs'] as const) {
-    if (!Number.isFinite(resolved[key]) || resolved[key] < 0) {
-      throw new ShardflowError(
-        ErrorCode.InvalidOptions,
-        `${owner}: backoff.${key} must be a non-negative number of milliseconds, got ${String(resolved[key])}.`,
-      );
-    }
-  }
+  const component = `${owner} (backoff)`;
+  const resolved = resolveOptions(component, options, DEFAULT_BACKOFF);
+  checkInteger(component, 'maxAttempts', resolved.maxAttempts, 1);
+  checkNumber(component, 'baseDelayMs', resolved.baseDelayMs, 0, 'milliseconds');
+  checkNumber(component, 'maxDelayMs', resolved.maxDelayMs, 0, 'milliseconds');
   return resolved;
 }
 

@@ -1,14 +1,14 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { apps } from '../../src/apps';
+import { seedApps } from '../../src/seed';
 import { ShardflowStack } from '../../infra/stack';
 
 describe('the CDK stack', () => {
   // Inline code stands in for the esbuild bundle (dist-lambda/), which the test does not build.
   const app = new App();
   const stack = new ShardflowStack(app, 'Test', {
-    apps: Object.values(apps),
+    apps: seedApps,
     code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
   });
   const template = Template.fromStack(stack);
@@ -52,13 +52,13 @@ describe('the CDK stack', () => {
 
   it('deploys one function per app plus the tags HTTP API', () => {
     for (const handler of ['scoresHandler', 'tagsHandler', 'ordersHandler', 'kinesisLogHandler', 'tagsHttpHandler']) {
-      template.hasResourceProperties('AWS::Lambda::Function', { Handler: `index.${handler}`, Runtime: 'nodejs20.x' });
+      template.hasResourceProperties('AWS::Lambda::Function', { Handler: `index.${handler}`, Runtime: 'nodejs22.x' });
     }
     template.resourceCountIs('AWS::ApiGateway::Method', 2);
   });
 
   it('alarms on iterator age and on records sent to the on-failure queue, per app', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', Object.keys(apps).length * 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', seedApps.length * 2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 60000 });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });

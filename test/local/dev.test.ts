@@ -5,9 +5,10 @@
  */
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { apps } from '../../src/apps';
-import { createTagsHttpHandlers } from '../../src/apps/tags-http';
-import type { AppEnvironment, StreamHandler } from '../../src/apps/types';
+import { scoresApp, tagsApp } from '../../src/seed';
+import { createTagsHttpHandlers } from '../../src/seed/tags-http';
+import type { AppEnvironment } from '../../src/app/definition';
+import type { StreamHandler } from '../../src/runtime/types';
 import { appMappings, prepareApps } from '../../src/local/apps';
 import { DynamoDBCheckpointStore, type CheckpointStore } from '../../src/local/checkpoints';
 import { crashingCheckpoints } from '../helpers/checkpoints';
@@ -33,7 +34,7 @@ describe('local poller with the real apps', () => {
 
   beforeAll(async () => {
     environment = await openEnvironment({ dynamodbEndpoint: ddb.endpoint(), kinesisEndpoint: kinesis.endpoint(), kinesis: true });
-    await prepareApps(environment, [apps.scores, apps.tags]);
+    await prepareApps(environment, [scoresApp, tagsApp]);
     appEnvironment = { dynamodb: environment.dynamodb };
     checkpoints = new DynamoDBCheckpointStore(environment.dynamodb);
     await checkpoints.ensureTable();
@@ -132,7 +133,7 @@ describe('local poller with the real apps', () => {
     const delivered: string[] = [];
     let stopping: Promise<void> | undefined;
     const first = newPoller(
-      observed(appMappings([apps.scores, apps.tags], appEnvironment, { batchSize: 10 }), delivered, (invocations) => {
+      observed(appMappings([scoresApp, tagsApp], appEnvironment, { batchSize: 10 }), delivered, (invocations) => {
         // Stop from inside the third invocation: batches in flight finish, nothing new starts.
         if (invocations === 3) stopping = first.stop();
       }),
@@ -146,7 +147,7 @@ describe('local poller with the real apps', () => {
     expect(firstRun).toBeLessThanOrEqual(50);
 
     await traffic(10);
-    const second = newPoller(observed(appMappings([apps.scores, apps.tags], appEnvironment, { batchSize: 10 }), delivered));
+    const second = newPoller(observed(appMappings([scoresApp, tagsApp], appEnvironment, { batchSize: 10 }), delivered));
     await second.start();
     await second.waitForIdle();
     await second.stop();
@@ -161,7 +162,7 @@ describe('local poller with the real apps', () => {
     const errors: unknown[] = [];
     const crashing = crashingCheckpoints(checkpoints, (save) => save % 3 === 0);
     const delivered: string[] = [];
-    const poller = newPoller(observed(appMappings([apps.scores, apps.tags], appEnvironment, { batchSize: 7 }), delivered), crashing, (error) =>
+    const poller = newPoller(observed(appMappings([scoresApp, tagsApp], appEnvironment, { batchSize: 7 }), delivered), crashing, (error) =>
       errors.push(error),
     );
     await poller.start();
@@ -174,11 +175,11 @@ describe('local poller with the real apps', () => {
   });
 
   it('serves the tags HTTP routes in dev and picks up where the last session stopped', async () => {
-    const options = { dynamodbEndpoint: ddb.endpoint(), kinesisEndpoint: kinesis.endpoint(), apps: [apps.tags], pollIntervalMs: 20, log: () => undefined };
+    const options = { dynamodbEndpoint: ddb.endpoint(), kinesisEndpoint: kinesis.endpoint(), apps: [tagsApp], pollIntervalMs: 20, log: () => undefined };
     for (let session = 0; session < 2; session += 1) {
       const dev = await startDev(options);
       try {
-        const url = dev.http?.url;
+        const url = dev.http.get(tagsApp.name)?.url;
         expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         for (let index = 0; index < 5; index += 1) {
           const response = await fetch(`${url}/tag/${encodeURIComponent('<b>bold</b>')}?format=json`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
-import type { StreamEvent, StreamHandler } from '../../src/apps/types';
+import type { StreamEvent, StreamHandler } from '../../src/runtime/types';
 import { ShardflowError } from '../../src/runtime/errors';
 import { compareSequenceNumbers, type PartialBatchResponse } from '../../src/runtime/model';
 import {

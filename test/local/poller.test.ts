@@ -5,7 +5,7 @@
 import { PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { PutRecordsCommand, SplitShardCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
-import type { StreamHandler } from '../../src/apps/types';
+import type { StreamHandler } from '../../src/runtime/types';
 import { DynamoDBCheckpointStore, type CheckpointStore } from '../../src/local/checkpoints';
 import { crashingCheckpoints } from '../helpers/checkpoints';
 import { ensureStreams, ensureTables, openEnvironment, type LocalEnvironment } from '../../src/local/environment';

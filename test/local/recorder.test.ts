@@ -6,7 +6,7 @@ import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { PutRecordsCommand, SplitShardCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
-import { apps } from '../../src/apps';
+import { kinesisLogApp } from '../../src/seed';
 import { ensureStreams, ensureTables, openEnvironment, type LocalEnvironment } from '../../src/local/environment';
 import { recordStream } from '../../src/local/recorder';
 import { replay } from '../../src/local/replay';
@@ -72,7 +72,7 @@ describe('recordStream', () => {
       }
     }
 
-    const summary = await replay({ app: apps['kinesis-log'], recordings: [output], dynamodb });
+    const summary = await replay({ app: kinesisLogApp, recordings: [output], dynamodb });
     expect(summary).toMatchObject({ records: 25, deliveries: result.lines, batchItemFailures: 0, faults: [], dlq: [] });
   });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { apps } from '../../src/apps';
+import { kinesisLogApp, ordersApp, scoresApp, tagsApp } from '../../src/seed';
 import { localClientConfig } from '../../src/local/clients';
 import { batchInfo, type OnFailureRecord } from '../../src/local/event-source';
 import { replay, type ReplaySummary } from '../../src/local/replay';
@@ -37,7 +37,7 @@ describe('replay of the sample recordings', () => {
   });
 
   it('scores: sums each user exactly once through duplicates and a mid-batch retry, and captures the poison records', async () => {
-    const summary = await replay({ app: apps.scores, recordings: [example('scores.jsonl')], dynamodb });
+    const summary = await replay({ app: scoresApp, recordings: [example('scores.jsonl')], dynamodb });
     expect(summary).toMatchObject({ app: 'scores', deliveries: 5, records: 18, invocations: 5, batchItemFailures: 0, functionErrors: 0, dlq: [] });
     expect(summary.tables).toEqual({
       GameScoresByUser: [
@@ -60,15 +60,15 @@ describe('replay of the sample recordings', () => {
   });
 
   it('tags: keeps TotalViews at the sum of Count, ignoring the COUNTER item and the duplicate', async () => {
-    const summary = await replay({ app: apps.tags, recordings: [example('tags.jsonl')], dynamodb });
+    const summary = await replay({ app: tagsApp, recordings: [example('tags.jsonl')], dynamodb });
     expect(summary).toMatchObject({ deliveries: 4, records: 10, invocations: 4, batchItemFailures: 0, faults: [], dlq: [] });
     expect(summary.tables).toEqual({ PageViews: [{ ID: 'COUNTER', TotalViews: 4 }] });
   });
 
   it('orders and kinesis-log: log every record; undecodable data becomes a fault', async () => {
-    const orders = await replay({ app: apps.orders, recordings: [example('orders.jsonl')], dynamodb });
+    const orders = await replay({ app: ordersApp, recordings: [example('orders.jsonl')], dynamodb });
     expect(orders).toMatchObject({ deliveries: 5, records: 5, invocations: 5, batchItemFailures: 0, faults: [], dlq: [], tables: {} });
-    const log = await replay({ app: apps['kinesis-log'], recordings: [example('kinesis-log.jsonl')], dynamodb });
+    const log = await replay({ app: kinesisLogApp, recordings: [example('kinesis-log.jsonl')], dynamodb });
     expect(log).toMatchObject({ deliveries: 3, records: 11, invocations: 3, batchItemFailures: 0, dlq: [], tables: {} });
     expect(log.faults.map((fault) => [fault.stage, fault.error.code])).toEqual([['normalize', 'INVALID_BASE64']]);
   });
@@ -77,7 +77,7 @@ describe('replay of the sample recordings', () => {
     // Faults cannot be kept (their file's directory is missing), so the app reports the poison records for retry.
     const dlqFile = join(scratch, 'dlq.jsonl');
     const summary = await replay({
-      app: apps.scores,
+      app: scoresApp,
       recordings: [example('scores.jsonl')],
       dynamodb,
       invocation: { maxRetries: 1 },
@@ -108,14 +108,14 @@ describe('replay of the sample recordings', () => {
     const line = (await readFile(example('tags.jsonl'), 'utf8')).split('\n')[0];
     const file = join(scratch, 'one-event.json');
     await writeFile(file, JSON.stringify(JSON.parse(line), null, 2));
-    const summary = await replay({ app: apps.tags, recordings: [file], dynamodb });
+    const summary = await replay({ app: tagsApp, recordings: [file], dynamodb });
     expect(summary).toMatchObject({ deliveries: 1, records: 3, tables: { PageViews: [{ ID: 'COUNTER', TotalViews: 3 }] } });
   });
 
   it('rejects a recording line that is not an event, naming the file and line', async () => {
     const file = join(scratch, 'broken.jsonl');
     await writeFile(file, `${(await readFile(example('orders.jsonl'), 'utf8')).split('\n')[0]}\n{"records": []}\n`);
-    await expect(replay({ app: apps.orders, recordings: [file], dynamodb })).rejects.toThrow(`${file}:2 is not a Lambda stream event`);
+    await expect(replay({ app: ordersApp, recordings: [file], dynamodb })).rejects.toThrow(`${file}:2 is not a Lambda stream event`);
   });
 
   it('shardflow replay --json prints exactly one JSON document on stdout', async () => {

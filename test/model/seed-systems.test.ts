@@ -13,11 +13,12 @@
 import fc from 'fast-check';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
-import type { StreamEvent } from '../../src/apps/types';
+import type { StreamEvent } from '../../src/runtime/types';
 import { localClientConfig } from '../../src/local/clients';
 import { createScoreAggregator } from '../../src/processors/scores';
 import { createTagTotal } from '../../src/processors/tags';
-import { definePipeline, type Pipeline, type PipelineLogger } from '../../src/runtime/pipeline';
+import type { PipelineLogger } from '../../src/runtime/logging';
+import { definePipeline, type Pipeline } from '../../src/runtime/pipeline';
 import type { Fault as CapturedFault, FaultSink } from '../../src/runtime/types';
 import { DynamoDBSink, markerTableDefinition } from '../../src/sinks/dynamodb';
 import { LogSink } from '../../src/sinks/log';
@@ -192,7 +193,16 @@ describe('seed systems under at-least-once delivery', () => {
 
   function pipeline(ns: string, sinkClient: DynamoDBClient, maxAttempts: number): Pipeline {
     return definePipeline({
-      processors: [createScoreAggregator({ kinesisStreams: [SCORE_EVENTS] }), createTagTotal({ counterId: `${ns}COUNTER` })],
+      processors: [
+        createScoreAggregator({
+          sourceTable: SCORE_RECORDS,
+          kinesisStreams: [SCORE_EVENTS],
+          targetTable: SCORES_BY_USER,
+          userAttribute: 'Username',
+          scoreAttribute: 'Score',
+        }),
+        createTagTotal({ table: PAGE_VIEWS, keyAttribute: 'ID', counterId: `${ns}COUNTER`, countAttribute: 'Count', totalAttribute: 'TotalViews' }),
+      ],
       sinks: [
         new DynamoDBSink({ client: sinkClient, markerTable: MARKERS, backoff: { maxAttempts, baseDelayMs: 1, maxDelayMs: 3 } }),
         new LogSink({ logger: silent }),

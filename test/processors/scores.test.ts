@@ -6,10 +6,13 @@ import { dynamodbRecord, kinesisRecord, rawDynamodbRecord, type DynamoDBItem } f
 import { adds, logs, normalizeDynamoDB, normalizeKinesis, run, selects, summary } from './records';
 import { thrown } from '../helpers/errors';
 
+/** The seed's names (the processor has no defaults for them). */
+const SEED = { sourceTable: 'GameScoreRecords', targetTable: 'GameScoresByUser', userAttribute: 'Username', scoreAttribute: 'Score' } as const;
+
 const jane = (score: unknown, recordId = 2): DynamoDBItem => ({ RecordID: recordId, Username: 'Jane Doe', Score: score, Nickname: 'JaneD' });
 
 describe('score aggregator: the seed (GameScoreRecords -> GameScoresByUser)', () => {
-  const aggregator = createScoreAggregator();
+  const aggregator = createScoreAggregator(SEED);
 
   it("adds the lab's Jane Doe INSERT from a NEW_IMAGE stream", () => {
     const raw = dynamodbRecord({ eventName: 'INSERT', keys: { RecordID: 2 }, newImage: jane(100), viewType: 'NEW_IMAGE' });
@@ -51,7 +54,7 @@ describe('score aggregator: the seed (GameScoreRecords -> GameScoresByUser)', ()
 });
 
 describe('score aggregator under NEW_AND_OLD_IMAGES', () => {
-  const aggregator = createScoreAggregator();
+  const aggregator = createScoreAggregator(SEED);
   const change = (eventName: 'INSERT' | 'MODIFY' | 'REMOVE', oldImage: DynamoDBItem | undefined, newImage: DynamoDBItem | undefined, ttlDelete = false) =>
     normalizeDynamoDB(
       dynamodbRecord({
@@ -88,9 +91,9 @@ describe('score aggregator under NEW_AND_OLD_IMAGES', () => {
     const ttl = change('REMOVE', jane(100), undefined, true);
     expect(ttl.isTtlDelete).toBe(true);
     expect(summary(run(aggregator, ttl))).toEqual([['GameScoresByUser', { Username: 'Jane Doe' }, { Score: -100 }]]);
-    expect(run(createScoreAggregator({ ttlDeletes: TtlDeletePolicy.Keep }), ttl)).toEqual([]);
+    expect(run(createScoreAggregator({ ...SEED, ttlDeletes: TtlDeletePolicy.Keep }), ttl)).toEqual([]);
     // Only TTL deletes are kept: a user's delete still subtracts.
-    expect(summary(run(createScoreAggregator({ ttlDeletes: 'keep' }), change('REMOVE', jane(100), undefined)))).toHaveLength(1);
+    expect(summary(run(createScoreAggregator({ ...SEED, ttlDeletes: 'keep' }), change('REMOVE', jane(100), undefined)))).toHaveLength(1);
   });
 
   it('creates the total on an INSERT of Score 0, as the seed did', () => {
@@ -100,7 +103,7 @@ describe('score aggregator under NEW_AND_OLD_IMAGES', () => {
   });
 
   it('uses the configured tables', () => {
-    const custom = createScoreAggregator({ sourceTable: 'Scores', targetTable: 'Totals' });
+    const custom = createScoreAggregator({ ...SEED, sourceTable: 'Scores', targetTable: 'Totals' });
     const record = normalizeDynamoDB(dynamodbRecord({ eventName: 'INSERT', table: 'Scores', keys: { RecordID: 1 }, newImage: jane(5) }));
     expect(selects(custom, record)).toBe(true);
     expect(selects(aggregator, record)).toBe(false);
@@ -109,7 +112,7 @@ describe('score aggregator under NEW_AND_OLD_IMAGES', () => {
 });
 
 describe('score aggregator: scores that cannot be summed are faults, not crashes', () => {
-  const aggregator = createScoreAggregator();
+  const aggregator = createScoreAggregator(SEED);
   const insert = (newImage: DynamoDBItem) => normalizeDynamoDB(dynamodbRecord({ eventName: 'INSERT', keys: { RecordID: 9 }, newImage }));
 
   it.each([
@@ -163,7 +166,7 @@ describe('score aggregator: scores that cannot be summed are faults, not crashes
 });
 
 describe('score aggregator: Kinesis score records', () => {
-  const aggregator = createScoreAggregator({ kinesisStreams: ['GameScoreEvents'] });
+  const aggregator = createScoreAggregator({ ...SEED, kinesisStreams: ['GameScoreEvents'] });
   const onStream = (options: Parameters<typeof kinesisRecord>[0]) =>
     normalizeKinesis(kinesisRecord({ streamName: 'GameScoreEvents', ...options }));
 
@@ -178,7 +181,7 @@ describe('score aggregator: Kinesis score records', () => {
   it('selects only the configured streams (not Lab-Stream, not by default)', () => {
     const lab = normalizeKinesis(kinesisRecord({ json: { Username: 'x', Score: 1 } }));
     expect(selects(aggregator, lab)).toBe(false);
-    expect(selects(createScoreAggregator(), onStream({ json: { Username: 'x', Score: 1 } }))).toBe(false);
+    expect(selects(createScoreAggregator(SEED), onStream({ json: { Username: 'x', Score: 1 } }))).toBe(false);
   });
 
   it('does not take a table for a Kinesis stream of the same name, or the reverse', () => {
@@ -210,9 +213,22 @@ describe('score aggregator options', () => {
     expect(() => createScoreAggregator({ table: 'x' } as never)).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidOptions, message: expect.stringContaining('"table"') }),
     );
-    expect(() => createScoreAggregator({ ttlDeletes: 'drop' } as never)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
-    expect(() => createScoreAggregator({ sourceTable: '' })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
-    expect(() => createScoreAggregator({ kinesisStreams: [''] })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+    expect(() => createScoreAggregator({ ...SEED, ttlDeletes: 'drop' } as never)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+    expect(() => createScoreAggregator({ ...SEED, sourceTable: '' })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+    expect(() => createScoreAggregator({ ...SEED, kinesisStreams: [''] })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+    expect(() => createScoreAggregator({ ...SEED, userAttribute: undefined } as never)).toThrow(
+      'createScoreAggregator: option "userAttribute" is required.',
+    );
+    const { sourceTable: _omitted, ...withoutSource } = SEED;
+    expect(() => createScoreAggregator(withoutSource)).toThrow(/reads no records/);
+  });
+
+  it('reads and writes the attributes it is given', () => {
+    const custom = createScoreAggregator({ sourceTable: 'Plays', targetTable: 'Players', userAttribute: 'player', scoreAttribute: 'points' });
+    const record = normalizeDynamoDB(
+      dynamodbRecord({ eventName: 'INSERT', table: 'Plays', keys: { RecordID: 1 }, newImage: { RecordID: 1, player: 'ann', points: 7 } }),
+    );
+    expect(summary(run(custom, record))).toEqual([['Players', { player: 'ann' }, { points: 7 }]]);
   });
 });
 
@@ -239,7 +255,7 @@ describe('score aggregator: property', () => {
     typeof item.Username === 'string' && Number.isSafeInteger(item.Score);
 
   it('emits deltas that sum to the final per-user totals over valid records', () => {
-    const aggregator = createScoreAggregator();
+    const aggregator = createScoreAggregator(SEED);
     fc.assert(
       fc.property(fc.array(operation, { maxLength: 40 }), (operations) => {
         const table = new Map<number, DynamoDBItem>();

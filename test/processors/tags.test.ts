@@ -24,8 +24,11 @@ const change = (
     }),
   );
 
+/** The seed's names (the processor has no defaults for them). */
+const SEED = { table: 'PageViews', keyAttribute: 'ID', counterId: 'COUNTER', countAttribute: 'Count', totalAttribute: 'TotalViews' } as const;
+
 describe('tag total (seed 000 page view tags)', () => {
-  const total = createTagTotal();
+  const total = createTagTotal(SEED);
   const counter = (delta: number) => [['PageViews', { ID: 'COUNTER' }, { TotalViews: delta }]];
 
   it('adds Count on INSERT, new − old on MODIFY, subtracts on REMOVE', () => {
@@ -88,11 +91,15 @@ describe('tag total (seed 000 page view tags)', () => {
   });
 
   it('uses the configured table and counter id, and rejects unknown options', () => {
-    const custom = createTagTotal({ table: 'Views', counterId: '#total' });
+    const custom = createTagTotal({ ...SEED, table: 'Views', counterId: '#total' });
     const record = normalizeDynamoDB(dynamodbRecord({ eventName: 'INSERT', table: 'Views', keys: { ID: 'a' }, newImage: { ID: 'a', Count: 2 } }));
     expect(summary(run(custom, record))).toEqual([['Views', { ID: '#total' }, { TotalViews: 2 }]]);
-    expect(() => createTagTotal({ counter: 'x' } as never)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
-    expect(() => createTagTotal({ counterId: '' })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+    const renamed = createTagTotal({ table: 'Pages', keyAttribute: 'path', counterId: '*', countAttribute: 'hits', totalAttribute: 'allHits' });
+    const page = normalizeDynamoDB(dynamodbRecord({ eventName: 'INSERT', table: 'Pages', keys: { path: '/a' }, newImage: { path: '/a', hits: 3 } }));
+    expect(summary(run(renamed, page))).toEqual([['Pages', { path: '*' }, { allHits: 3 }]]);
+    expect(() => createTagTotal({ ...SEED, counter: 'x' } as never)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+    expect(() => createTagTotal({ ...SEED, counterId: '' })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+    expect(() => createTagTotal({ table: 'Views' } as never)).toThrow('createTagTotal: option "keyAttribute" is required.');
   });
 
   it('keeps TotalViews equal to the sum of Count over the tag items, for any history', () => {

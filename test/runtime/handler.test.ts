@@ -190,7 +190,7 @@ describe('createHandler', () => {
   it('rejects unknown options and things that are not pipelines', () => {
     const pipeline = scoresPipeline(new Logger());
     expect(() => createHandler(pipeline, { service: 'x' } as never)).toThrow(
-      /Unknown handler option "service" \(known: serviceName, logger, metrics, logBatchSummary\)/,
+      /createHandler: unknown option "service" \(known: serviceName, logger, metrics, logBatchSummary\)/,
     );
     expect(() => createHandler({} as never)).toThrow(/needs a pipeline made by definePipeline/);
   });

@@ -1,6 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricName, METRICS_NAMESPACE, lastArrivalTime, publishBatchStats } from '../../src/runtime/metrics';
-import type { BatchStats } from '../../src/runtime/pipeline';
+import type { BatchStats } from '../../src/runtime/batch-outcome';
 import { dynamodbEvent, dynamodbRecord, kinesisEvent, kinesisRecord } from '../helpers/factories';
 import { capturingOutput } from '../helpers/output';
 

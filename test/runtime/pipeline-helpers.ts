@@ -4,7 +4,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { RetryableError, ValidationError, ShardflowError, ErrorCode } from '../../src/runtime/errors';
-import type { PipelineLogger } from '../../src/runtime/pipeline';
+import type { PipelineLogger } from '../../src/runtime/logging';
 import { provenanceOf, type StreamRecord } from '../../src/runtime/model';
 import type {
   AddEffect,

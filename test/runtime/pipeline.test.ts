@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { AttributeValue, KinesisStreamRecord } from 'aws-lambda';
 import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
-import { definePipeline, type PermanentFailure, type PipelineOptions } from '../../src/runtime/pipeline';
+import { definePipeline } from '../../src/runtime/pipeline';
+import type { PermanentFailure, PipelineOptions } from '../../src/runtime/pipeline-options';
 import { RecordKind, RecordSource, type StreamRecord } from '../../src/runtime/model';
 import type { Effect, LogEffect, Processor } from '../../src/runtime/types';
 import { badInput } from '../helpers/bad-input';
@@ -492,10 +493,10 @@ describe('configuration errors', () => {
   const base = { processors: [new ScriptedProcessor('p')], sinks: [new MemorySink()] };
 
   it.each([
-    [{ ...base, options: { deadlineMargin: 5 } as unknown as PipelineOptions }, /unknown option "deadlineMargin" \(known: deadlineMarginMs, onPermanentError, logger\)/],
-    [{ ...base, options: { deadlineMarginMs: -1 } }, /deadlineMarginMs must be a finite number/],
-    [{ ...base, options: { onPermanentError: 'drop' } as unknown as PipelineOptions }, /onPermanentError must be 'capture', 'retry' or a function/],
-    [{ ...base, sink: [] } as unknown as typeof base, /unknown configuration key "sink"/],
+    [{ ...base, options: { deadlineMargin: 5 } as unknown as PipelineOptions }, /definePipeline: unknown option "deadlineMargin" \(known: deadlineMarginMs, onPermanentError, logger\)/],
+    [{ ...base, options: { deadlineMarginMs: -1 } }, /option "deadlineMarginMs" must be a finite number of milliseconds >= 0, got -1/],
+    [{ ...base, options: { onPermanentError: 'drop' } as unknown as PipelineOptions }, /option "onPermanentError" must be "capture", "retry" or a function, got "drop"/],
+    [{ ...base, sink: [] } as unknown as typeof base, /definePipeline: unknown option "sink"/],
     [{ ...base, sinks: [new MemorySink('same'), new MemorySink('same')] }, /two sinks are named "same"/],
     [{ ...base, processors: [new ScriptedProcessor('p', { kinds: [] })] }, /Processor "p" has an invalid selector: kinds is empty/],
     [{ ...base, processors: [new ScriptedProcessor('p', { sources: ['aws:sqs'] } as never)] }, /sources holds "aws:sqs"/],

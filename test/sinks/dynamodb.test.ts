@@ -5,7 +5,7 @@ import { ErrorCode, isShardflowError, ShardflowError } from '../../src/runtime/e
 import type { StreamRecord } from '../../src/runtime/model';
 import type { AddEffect, LogEffect, RecordEffects, SinkResult } from '../../src/runtime/types';
 import { decimalOf, decimalToString, addDecimals } from '../../src/sinks/decimal';
-import { DynamoDBSink, markerTableDefinition, type DynamoDBSinkMetrics, type DynamoDBSinkOptions } from '../../src/sinks/dynamodb';
+import { DynamoDBSink, markerTableDefinition, type DynamoDBSinkOptions } from '../../src/sinks/dynamodb';
 import { useDynamoDBLocal } from '../helpers/services';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { add, dynamodbRecord, effectsOf, kinesisRecord } from '../helpers/records';
@@ -117,18 +117,16 @@ describe('DynamoDBSink', () => {
     expect(metrics.consumedCapacityUnits).toBeGreaterThan(0);
   });
 
-  it('reports the counters of each apply through onMetrics', async () => {
-    const seen: DynamoDBSinkMetrics[] = [];
-    const target = sink({ onMetrics: (metrics) => seen.push(metrics) });
+  it('reports the counts of each apply in its result, for the handler to publish', async () => {
+    const target = sink();
     const batch = scoreBatch(0, 3);
-    await target.apply(batch);
-    await target.apply(batch);
-    expect(seen.map(({ requests, recordsApplied, duplicatesSkipped }) => ({ requests, recordsApplied, duplicatesSkipped }))).toEqual([
-      { requests: 1, recordsApplied: 3, duplicatesSkipped: 0 },
-      // The second delivery: one cancelled transaction names all three markers; nothing is left to send.
-      { requests: 1, recordsApplied: 0, duplicatesSkipped: 3 },
-    ]);
-    expect(target.metrics().requests).toBe(2);
+    const first = await target.apply(batch);
+    const second = await target.apply(batch);
+    expect(first.counts).toMatchObject({ requests: 1, duplicatesSkipped: 0, retries: 0, recordsFailed: 0 });
+    expect(first.counts?.consumedWriteCapacity).toBeGreaterThan(0);
+    // The second delivery: one cancelled transaction names all three markers; nothing is left to send.
+    expect(second.counts).toMatchObject({ requests: 1, duplicatesSkipped: 3, recordsFailed: 0 });
+    expect(target.metrics()).toMatchObject({ requests: 2, recordsApplied: 3, duplicatesSkipped: 3 });
   });
 
   it('applies a batch delivered twice once', async () => {

@@ -8,16 +8,10 @@ import { localClientConfig } from '../../src/local/clients';
 import { ErrorCode } from '../../src/runtime/errors';
 import type { PartialBatchResponse } from '../../src/runtime/model';
 import type { Fault } from '../../src/runtime/types';
-import {
-  DynamoDBFaultSink,
-  faultIdOf,
-  faultTableDefinition,
-  FileFaultSink,
-  redriveEvents,
-  redriveFaults,
-  type FaultStore,
-  type RedriveEvent,
-} from '../../src/sinks/faults';
+import { DynamoDBFaultSink, faultTableDefinition } from '../../src/sinks/dynamodb-faults';
+import { faultIdOf, type FaultStore } from '../../src/sinks/fault-store';
+import { FileFaultSink } from '../../src/sinks/file-faults';
+import { redriveEvents, redriveFaults, type RedriveEvent } from '../../src/sinks/redrive';
 import { dynamodbRecord, kinesisRecord, kinesisStreamArn } from '../helpers/factories';
 import { useDynamoDBLocal } from '../helpers/services';
 import { Fault as Injected, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';

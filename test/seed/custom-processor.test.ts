@@ -1,12 +1,8 @@
 /** The README's example processor, end to end on DynamoDB Local. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createOrdersHandler } from '../../examples/custom-processor';
-import { FAULT_TABLE, faultTable, markerTable } from '../../src/apps/shared';
-import { localClientConfig } from '../../src/local/clients';
-import { ensureTables } from '../../src/local/environment';
-import { createLocalContext } from '../../src/local/lambda-context';
-import { dumpTable } from '../../src/local/tables';
-import { DynamoDBFaultSink } from '../../src/sinks/faults';
+import { DEFAULT_FAULT_TABLE as FAULT_TABLE, DynamoDBFaultSink, faultTableDefinition, markerTableDefinition } from '../../src/index';
+import { createLocalContext, dumpTable, ensureTables, localClientConfig } from '../../src/local/index';
 import { kinesisEvent, kinesisRecord } from '../helpers/factories';
 import { useDynamoDBLocal } from '../helpers/services';
 
@@ -16,8 +12,8 @@ describe('the README example processor', () => {
   it('totals orders per customer once per record, and captures a bad order as a fault', async () => {
     const client = new DynamoDBClient(localClientConfig(ddb.endpoint()));
     await ensureTables(client, [
-      markerTable,
-      faultTable,
+      markerTableDefinition('ShardflowMarkers'),
+      faultTableDefinition(FAULT_TABLE),
       {
         TableName: 'CustomerTotals',
         KeySchema: [{ AttributeName: 'Customer', KeyType: 'HASH' }],

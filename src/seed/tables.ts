@@ -1,5 +1,5 @@
 /** The seed systems' tables and streams, with the names the seeds use. */
-import type { TableDefinition } from './types';
+import type { TableDefinition } from '../index';
 
 export const GAME_SCORE_RECORDS = 'GameScoreRecords';
 export const GAME_SCORES_BY_USER = 'GameScoresByUser';

@@ -1,15 +1,9 @@
 /**
- * Fault sinks: where records that failed permanently are kept, with their data, instead of blocking the shard.
- * Lambda's on-failure destinations drop the data; these keep the record exactly as delivered, so it can be listed,
- * inspected and redriven through the same handler once the cause is fixed.
- *
- * - `DynamoDBFaultSink`: a table (see `faultTableDefinition`). The raw record is stored as gzip-compressed JSON in
- *   binary chunks of at most ~350 KB, so records of any size Lambda can deliver (6 MB per invocation) fit the
- *   400 KB item limit without losing a byte.
- * - `FileFaultSink`: a JSONL file, for development.
+ * `DynamoDBFaultSink`: faults in a table (see `faultTableDefinition`). The raw record is stored as gzip-compressed
+ * JSON in binary chunks of at most ~350 KB, so records of any size Lambda can deliver (6 MB per invocation) fit
+ * the 400 KB item limit without losing a byte.
  */
-import { randomUUID, createHash } from 'node:crypto';
-import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   BatchWriteItemCommand,
@@ -22,145 +16,11 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
-import { compareSequenceNumbers, type PartialBatchResponse, type Provenance } from '../runtime/model';
-import { rejectUnknownKeys, unknownOptionOf } from '../runtime/options';
-import type { Fault, FaultSink } from '../runtime/types';
+import type { Provenance } from '../runtime/model';
+import { checkName, resolveOptions } from '../runtime/options';
+import type { Fault } from '../runtime/types';
+import { compareStored, faultIdOf, type DeleteFaultOptions, type FaultStore, type ListFaultsOptions, type StoredFault } from './fault-store';
 import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sleep, type BackoffOptions } from './retry';
-
-/** A fault as kept by a fault store. */
-export interface StoredFault extends Fault {
-  /** Stable id of the fault: the same record failing at the same stage again overwrites it. */
-  readonly faultId: string;
-  /** Id of this capture; a redrive deletes a fault only if it was not captured again meanwhile. */
-  readonly captureId: string;
-}
-
-export interface ListFaultsOptions {
-  /** Only faults of records from this stream (Kinesis or DynamoDB stream ARN). */
-  readonly streamArn?: string;
-  /** At most this many faults (the oldest first when the store can tell). */
-  readonly limit?: number;
-}
-
-export interface DeleteFaultOptions {
-  /** Delete only if the fault still holds this capture (it was not captured again since it was listed). */
-  readonly captureId?: string;
-}
-
-/** A fault sink whose faults can be listed, deleted and redriven. */
-export interface FaultStore extends FaultSink {
-  /** Faults ordered by capture time, then stream, shard and sequence number. */
-  listFaults(options?: ListFaultsOptions): Promise<StoredFault[]>;
-  /** Deletes a fault; resolves `false` when there was none (or it was captured again, with `captureId`). */
-  deleteFault(faultId: string, options?: DeleteFaultOptions): Promise<boolean>;
-}
-
-/** Key of a fault: stream, record and stage. Hashed when it would not fit a DynamoDB key comfortably. */
-export function faultIdOf(fault: Pick<Fault, 'recordId' | 'stage' | 'provenance'>): string {
-  const id = `${fault.provenance.streamArn ?? 'unknown-stream'}|${fault.recordId}|${fault.stage}`;
-  return Buffer.byteLength(id) <= 1024 ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Redrive
-
-/** A Lambda stream event rebuilt from faults: the raw records, in stream order. */
-export interface RedriveEvent {
-  readonly Records: unknown[];
-}
-
-/** Replays one event, e.g. through the app's Lambda handler. */
-export type Replay = (event: RedriveEvent) => Promise<PartialBatchResponse | void>;
-
-export interface RedriveReport {
-  /** Events replayed (one per stream and shard). */
-  readonly events: number;
-  /** Faults whose records went through without failing, and were deleted. */
-  readonly deleted: number;
-  /** Faults kept: their record failed again, was captured again, or the replay threw. */
-  readonly kept: number;
-  /** Errors thrown by the replay, one per failed event. */
-  readonly errors: readonly string[];
-}
-
-/**
- * Groups faults into Lambda events, one per stream and shard, records in sequence order. Records that appear in
- * several faults (KPL sub-records of one aggregate, or one record failing at two stages) appear once: redriving a
- * whole aggregate re-applies the sub-records that had succeeded, which the idempotent DynamoDB sink skips.
- */
-export function redriveEvents<F extends Fault>(faults: readonly F[]): { event: RedriveEvent; faults: F[] }[] {
-  const groups = new Map<string, F[]>();
-  for (const fault of faults) {
-    const key = `${fault.provenance.streamArn ?? ''}|${fault.provenance.shardId ?? ''}`;
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [fault]);
-    else group.push(fault);
-  }
-  return [...groups.values()].map((group) => {
-    const ordered = [...group].sort(compareStreamOrder);
-    const seen = new Set<string>();
-    const records: unknown[] = [];
-    for (const fault of ordered) {
-      const identity = JSON.stringify(fault.raw ?? null);
-      if (seen.has(identity)) continue;
-      seen.add(identity);
-      records.push(fault.raw);
-    }
-    return { event: { Records: records }, faults: ordered };
-  });
-}
-
-/**
- * Replays stored faults through `replay` and deletes those whose records went through. A fault stays when its
- * sequence number is in the replay's `batchItemFailures`, when it was captured again during the replay (a
- * permanent error again), or when the replay threw.
- */
-export async function redriveFaults(store: FaultStore, replay: Replay, options: ListFaultsOptions = {}): Promise<RedriveReport> {
-  const stored = await store.listFaults(options);
-  let deleted = 0;
-  let kept = 0;
-  const errors: string[] = [];
-  const groups = redriveEvents(stored);
-  for (const { event, faults } of groups) {
-    let failedSequences: Set<string>;
-    try {
-      const response = await replay(event);
-      failedSequences = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-    } catch (error) {
-      errors.push(errorMessage(error));
-      kept += faults.length;
-      continue;
-    }
-    for (const fault of faults) {
-      const sequence = fault.provenance.sequenceNumber;
-      // Without a sequence number there is no telling whether it failed, unless nothing did.
-      const failed = sequence === undefined ? failedSequences.size > 0 : failedSequences.has(sequence);
-      if (!failed && (await store.deleteFault(fault.faultId, { captureId: fault.captureId }))) deleted += 1;
-      else kept += 1;
-    }
-  }
-  return { events: groups.length, deleted, kept, errors };
-}
-
-/** The fields faults are ordered by: a stored fault's metadata has them without its raw data. */
-type Ordered = Pick<Fault, 'provenance' | 'position' | 'capturedAt'>;
-
-function compareStreamOrder(a: Omit<Ordered, 'capturedAt'>, b: Omit<Ordered, 'capturedAt'>): number {
-  const sa = a.provenance.sequenceNumber;
-  const sb = b.provenance.sequenceNumber;
-  if (sa !== undefined && sb !== undefined && sa !== sb) return compareSequenceNumbers(sa, sb);
-  return (a.provenance.subSequenceNumber ?? 0) - (b.provenance.subSequenceNumber ?? 0) || a.position - b.position;
-}
-
-function compareStored(a: Ordered, b: Ordered): number {
-  if (a.capturedAt !== b.capturedAt) return a.capturedAt - b.capturedAt;
-  const streams = (a.provenance.streamArn ?? '').localeCompare(b.provenance.streamArn ?? '');
-  if (streams !== 0) return streams;
-  return (a.provenance.shardId ?? '').localeCompare(b.provenance.shardId ?? '') || compareStreamOrder(a, b);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// DynamoDB
 
 const FAULT_KEY = 'faultId';
 const PART_KEY = 'part';
@@ -206,7 +66,12 @@ export interface DynamoDBFaultSinkOptions {
   readonly backoff?: BackoffOptions;
 }
 
-const DYNAMODB_OPTION_KEYS: ReadonlySet<string> = new Set<keyof DynamoDBFaultSinkOptions>(['client', 'table', 'name', 'backoff']);
+const COMPONENT = 'DynamoDBFaultSink';
+
+const DEFAULTS = {
+  name: 'dynamodb-faults',
+  backoff: undefined as BackoffOptions | undefined,
+} satisfies Omit<DynamoDBFaultSinkOptions, 'client' | 'table'>;
 
 interface Metadata {
   readonly recordId: string;
@@ -224,14 +89,13 @@ export class DynamoDBFaultSink implements FaultStore {
   private readonly backoff: Required<BackoffOptions>;
 
   constructor(options: DynamoDBFaultSinkOptions) {
-    rejectUnknownKeys(options, DYNAMODB_OPTION_KEYS, unknownOptionOf('DynamoDBFaultSink'));
-    if (typeof options.table !== 'string' || options.table === '') {
-      throw new ShardflowError(ErrorCode.InvalidOptions, 'DynamoDBFaultSink: table must name the fault table.');
-    }
-    this.name = options.name ?? 'dynamodb-faults';
-    this.client = options.client;
-    this.table = options.table;
-    this.backoff = resolveBackoff(options.backoff, 'DynamoDBFaultSink');
+    const settings = resolveOptions(COMPONENT, options, DEFAULTS, ['client', 'table']);
+    checkName(COMPONENT, 'table', settings.table);
+    checkName(COMPONENT, 'name', settings.name);
+    this.name = settings.name;
+    this.client = settings.client;
+    this.table = settings.table;
+    this.backoff = resolveBackoff(settings.backoff, COMPONENT);
   }
 
   /**
@@ -472,94 +336,4 @@ function metadataJsonOf(fault: Fault): string {
     else high = middle - 1;
   }
   return withPrefix(low);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// File
-
-export interface FileFaultSinkOptions {
-  /** The JSONL file; created on the first capture. */
-  readonly path: string;
-  /**
-   * Name in logs and errors.
-   * @default 'file-faults'
-   */
-  readonly name?: string;
-}
-
-const FILE_OPTION_KEYS: ReadonlySet<string> = new Set<keyof FileFaultSinkOptions>(['path', 'name']);
-
-/** Faults as JSON lines in a local file, for development. A later line with the same `faultId` replaces earlier ones. */
-export class FileFaultSink implements FaultStore {
-  readonly name: string;
-  readonly path: string;
-
-  constructor(options: FileFaultSinkOptions) {
-    rejectUnknownKeys(options, FILE_OPTION_KEYS, unknownOptionOf('FileFaultSink'));
-    if (typeof options.path !== 'string' || options.path === '') {
-      throw new ShardflowError(ErrorCode.InvalidOptions, 'FileFaultSink: path must name the JSONL file.');
-    }
-    this.path = options.path;
-    this.name = options.name ?? 'file-faults';
-  }
-
-  async capture(faults: readonly Fault[]): Promise<void> {
-    if (faults.length === 0) return;
-    const lines = faults.map((fault) => JSON.stringify({ ...fault, faultId: faultIdOf(fault), captureId: randomUUID() }));
-    try {
-      await appendFile(this.path, `${lines.join('\n')}\n`, 'utf8');
-    } catch (error) {
-      throw new ShardflowError(
-        ErrorCode.FaultCaptureFailed,
-        `Fault sink ${this.name} could not append records ${faults.map((fault) => fault.recordId).join(', ')} ` +
-          `to ${this.path} (${errorMessage(error)}).`,
-        { cause: error },
-      );
-    }
-  }
-
-  async listFaults(options: ListFaultsOptions = {}): Promise<StoredFault[]> {
-    const faults = [...(await this.load()).values()]
-      .filter((fault) => options.streamArn === undefined || fault.provenance.streamArn === options.streamArn)
-      .sort(compareStored);
-    return options.limit === undefined ? faults : faults.slice(0, options.limit);
-  }
-
-  async deleteFault(faultId: string, options: DeleteFaultOptions = {}): Promise<boolean> {
-    const faults = await this.load();
-    const fault = faults.get(faultId);
-    if (fault === undefined || (options.captureId !== undefined && fault.captureId !== options.captureId)) return false;
-    faults.delete(faultId);
-    const text = [...faults.values()].map((kept) => `${JSON.stringify(kept)}\n`).join('');
-    // Write aside and rename, so a crash leaves the old file or the new one, never half of one.
-    const temporary = `${this.path}.${process.pid}.${randomUUID()}.tmp`;
-    await writeFile(temporary, text, 'utf8');
-    await rename(temporary, this.path);
-    return true;
-  }
-
-  private async load(): Promise<Map<string, StoredFault>> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'ENOENT') return new Map();
-      throw error;
-    }
-    const faults = new Map<string, StoredFault>();
-    text.split('\n').forEach((line, index) => {
-      if (line.trim() === '') return;
-      let fault: StoredFault;
-      try {
-        fault = JSON.parse(line) as StoredFault;
-      } catch (error) {
-        throw new ShardflowError(
-          ErrorCode.InvalidJson,
-          `Line ${index + 1} of fault file ${this.path} is not JSON (${errorMessage(error)}); fix or remove it.`,
-        );
-      }
-      faults.set(fault.faultId, fault);
-    });
-    return faults;
-  }
 }

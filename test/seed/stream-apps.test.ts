@@ -7,13 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { apps, FAULT_TABLE, kinesisLogApp, ordersApp, scoresApp, tagsApp } from '../../src/apps';
-import type { StreamEvent } from '../../src/apps/types';
-import { localClientConfig } from '../../src/local/clients';
-import { ensureTables } from '../../src/local/environment';
-import { createLocalContext } from '../../src/local/lambda-context';
-import { dumpTable } from '../../src/local/tables';
-import { DynamoDBFaultSink } from '../../src/sinks/faults';
+import { DEFAULT_FAULT_TABLE as FAULT_TABLE, DynamoDBFaultSink, type StreamEvent } from '../../src/index';
+import { createLocalContext, dumpTable, ensureTables, localClientConfig } from '../../src/local/index';
+import { kinesisLogApp, ordersApp, scoresApp, seedApps as apps, tagsApp } from '../../src/seed';
 import { dynamodbEvent, dynamodbRecord, kinesisEvent, kinesisRecord } from '../helpers/factories';
 import { capturingOutput } from '../helpers/output';
 import { useDynamoDBLocal } from '../helpers/services';
@@ -25,7 +21,7 @@ let scratch: string;
 beforeAll(async () => {
   client = new DynamoDBClient(localClientConfig(ddb.endpoint()));
   scratch = await mkdtemp(join(tmpdir(), 'shardflow-apps-'));
-  await ensureTables(client, Object.values(apps).flatMap((app) => app.tables));
+  await ensureTables(client, apps.flatMap((app) => app.tables));
 });
 
 afterAll(async () => {
@@ -44,18 +40,19 @@ async function userScore(username: string): Promise<number | undefined> {
 
 describe('app definitions', () => {
   it('list every table they consume or write, and only seed streams', () => {
-    for (const app of Object.values(apps)) {
+    for (const app of apps) {
       const names = app.tables.map((table) => table.TableName);
-      for (const output of app.outputTables) expect(names).toContain(output);
+      for (const output of app.outputs) expect(names).toContain(output.TableName);
+      for (const source of app.sources.tables) expect(names).toContain(source.TableName);
       expect(new Set(names).size).toBe(names.length);
     }
-    const streamed = (name: string) => apps.scores.tables.concat(apps.tags.tables, apps.orders.tables).find((t) => t.TableName === name);
+    const streamed = (name: string) => apps.flatMap((app) => app.sources.tables).find((t) => t.TableName === name);
     expect(streamed('GameScoreRecords')?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
     expect(streamed('PageViews')?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
     expect(streamed('Orders')?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'KEYS_ONLY' });
-    expect(ordersApp.eventSource).toEqual({ batchSize: 1, startingPosition: 'LATEST' });
-    expect(kinesisLogApp.kinesisStreams).toEqual(['Lab-Stream']);
-    expect(scoresApp.kinesisStreams).toEqual(['GameScoreEvents']);
+    expect(ordersApp.eventSource).toMatchObject({ batchSize: 1, startingPosition: 'LATEST' });
+    expect(kinesisLogApp.sources.kinesisStreams).toEqual(['Lab-Stream']);
+    expect(scoresApp.sources.kinesisStreams).toEqual(['GameScoreEvents']);
   });
 });
 

@@ -10,13 +10,10 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { apps } from '../apps';
-import { FAULT_TABLE } from '../apps/shared';
-import { COUNTER_ID, GAME_SCORE_EVENTS, GAME_SCORE_RECORDS, GAME_SCORES_BY_USER, LAB_STREAM, ORDERS, PAGE_VIEWS } from '../apps/tables';
-import { DynamoDBFaultSink } from '../sinks/faults';
-import { startDev, type DevSession } from './dev';
-import { divertStream } from './stdout';
-import { dumpTable } from './tables';
+import { DEFAULT_FAULT_TABLE, DynamoDBFaultSink } from '../index';
+import { divertStream, dumpTable, startDev, type DevSession } from '../local/index';
+import { kinesisLogApp, ordersApp, seedApps, tagsApp } from './index';
+import { COUNTER_ID, GAME_SCORE_EVENTS, GAME_SCORE_RECORDS, GAME_SCORES_BY_USER, LAB_STREAM, ORDERS, PAGE_VIEWS } from './tables';
 
 export interface DemoOptions {
   /** Multiplies the amount of traffic. @default 1 */
@@ -88,7 +85,7 @@ type Print = (line: string) => Promise<void>;
 async function driveTraffic(session: DevSession, scale: number, random: () => number, print: Print): Promise<Traffic> {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)];
   const { dynamodb, kinesis } = session.environment;
-  const http = session.http;
+  const http = session.http.get(tagsApp.name);
   if (kinesis === undefined || http === undefined) throw new Error('The demo needs Kinesis and the tags HTTP routes.');
   const traffic: Traffic = { visits: 0, scoreEvents: [], orders: 30 * scale, labRecords: 300 * scale };
 
@@ -174,9 +171,10 @@ async function verify(session: DevSession, traffic: Traffic, logged: ReadonlyMap
   const totalViews = Number(counter?.TotalViews ?? 0);
   check('TotalViews equals the sum of Count', totalViews === sumOfCounts, `TotalViews ${totalViews}, sum of Count over ${tagItems.length} tags ${sumOfCounts}`);
   check('every visit counted exactly once', totalViews === traffic.visits, `${traffic.visits} visits, TotalViews ${totalViews}`);
-  if (session.http !== undefined) {
+  const http = session.http.get(tagsApp.name);
+  if (http !== undefined) {
     const tag = TAGS[5];
-    const response = await fetch(`${session.http.url}/counts/${encodeURIComponent(tag)}?format=json`);
+    const response = await fetch(`${http.url}/counts/${encodeURIComponent(tag)}?format=json`);
     const shown = (await response.json()) as { count?: unknown; totalViews?: unknown };
     const stored = Number(tagItems.find((item) => item.ID === tag)?.Count ?? 0);
     check(
@@ -201,16 +199,16 @@ async function verify(session: DevSession, traffic: Traffic, logged: ReadonlyMap
     check(`${user}: Score equals the sum of their records`, want === have, `Score ${have}, sum of records and score events ${want}`);
   }
 
-  const faults = await new DynamoDBFaultSink({ client: dynamodb, table: FAULT_TABLE }).listFaults();
+  const faults = await new DynamoDBFaultSink({ client: dynamodb, table: DEFAULT_FAULT_TABLE }).listFaults();
   const poison = faults.filter((fault) => fault.provenance.streamArn?.includes(`table/${GAME_SCORE_RECORDS}/`) === true);
   check(
     'the bad score record was captured as a fault, nothing else',
     faults.length === 1 && poison.length === 1,
     faults.map((fault) => `${fault.stage}: ${fault.error.message}`).join(' | ') || 'no faults',
   );
-  const labLogged = logged.get(apps['kinesis-log'].name)?.size ?? 0;
+  const labLogged = logged.get(kinesisLogApp.name)?.size ?? 0;
   check(`every ${LAB_STREAM} record logged`, labLogged === traffic.labRecords, `${labLogged} of ${traffic.labRecords} records logged`);
-  const ordersLogged = logged.get(apps.orders.name)?.size ?? 0;
+  const ordersLogged = logged.get(ordersApp.name)?.size ?? 0;
   check(`every ${ORDERS} change logged`, ordersLogged === traffic.orders, `${ordersLogged} of ${traffic.orders} changes logged`);
   const stats = session.poller.stats();
   check('no batch exhausted its retries', stats.onFailure === 0, `${stats.onFailure} on-failure records`);
@@ -251,11 +249,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
   try {
     await print('shardflow demo: starting DynamoDB Local and kinesalite on loopback...');
-    const session = await startDev({ apps: Object.values(apps), pollIntervalMs: 100, log: (message) => void print(`  ${message}`) });
+    const session = await startDev({ apps: seedApps, pollIntervalMs: 100, log: (message) => void print(`  ${message}`) });
     try {
       await print(
         `Services up in ${((Date.now() - started) / 1000).toFixed(1)} s: DynamoDB ${session.environment.describe.dynamodb}, ` +
-          `Kinesis ${session.environment.describe.kinesis ?? '-'}, tags HTTP ${session.http?.url ?? '-'}; handler logs in ${logFile}`,
+          `Kinesis ${session.environment.describe.kinesis ?? '-'}, tags HTTP ${session.http.get(tagsApp.name)?.url ?? '-'}; handler logs in ${logFile}`,
       );
       const processingStarted = Date.now();
       const rate = () => {

@@ -1,8 +1,8 @@
 /** The page-view tags HTTP handlers (seed 000) on DynamoDB Local, with API Gateway proxy events. */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { tagsApp } from '../../src/apps';
-import { createTagsHttpHandlers, escapeHtml, responseFormat, type TagsHttpEvent } from '../../src/apps/tags-http';
+import { tagsApp } from '../../src/seed';
+import { createTagsHttpHandlers, escapeHtml, responseFormat, type TagsHttpEvent } from '../../src/seed/tags-http';
 import { ErrorCode } from '../../src/runtime/errors';
 import { localClientConfig } from '../../src/local/clients';
 import { ensureTables } from '../../src/local/environment';

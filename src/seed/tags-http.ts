@@ -8,10 +8,7 @@
  */
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { checkName, checkOptionKeys } from '../processors/common';
-import { ErrorCode, ShardflowError, errorMessage } from '../runtime/errors';
-import { createLogger } from '../runtime/logging';
-import { awsErrorName, isRetryableAwsError } from '../sinks/retry';
+import { ErrorCode, ShardflowError, awsErrorName, createLogger, errorMessage, isRetryableAwsError } from '../index';
 import { COUNTER_ID, PAGE_VIEWS } from './tables';
 
 /** The parts of an API Gateway proxy event the handlers read. */
@@ -50,7 +47,7 @@ export interface TagsHttpHandlers {
 
 const DEFAULTS = { table: PAGE_VIEWS, counterId: COUNTER_ID, maxTagLength: 100 } as const;
 const OPTION_KEYS = ['dynamodb', ...Object.keys(DEFAULTS)];
-const COMPONENT = 'The tags HTTP handlers';
+const COMPONENT = 'createTagsHttpHandlers';
 
 /** A response format. */
 const ResponseFormat = { Html: 'html', Json: 'json' } as const;
@@ -139,12 +136,15 @@ function numberOf(value: { N?: string } | undefined): number {
  * @example const { route } = createTagsHttpHandlers({ dynamodb: new DynamoDBClient({}) });
  */
 export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandlers {
-  checkOptionKeys(COMPONENT, options, OPTION_KEYS);
+  const invalid = (reason: string) => new ShardflowError(ErrorCode.InvalidOptions, `${COMPONENT}: ${reason}.`);
+  const unknown = Object.keys(options).find((key) => !OPTION_KEYS.includes(key));
+  if (unknown !== undefined) throw invalid(`unknown option "${unknown}" (known: ${OPTION_KEYS.join(', ')})`);
   const settings = { ...DEFAULTS, ...options };
-  checkName(COMPONENT, 'table', settings.table);
-  checkName(COMPONENT, 'counterId', settings.counterId);
+  for (const key of ['table', 'counterId'] as const) {
+    if (typeof settings[key] !== 'string' || settings[key] === '') throw invalid(`option "${key}" must be a non-empty string`);
+  }
   if (!Number.isInteger(settings.maxTagLength) || settings.maxTagLength < 1) {
-    throw new ShardflowError(ErrorCode.InvalidOptions, `${COMPONENT} need "maxTagLength" to be a positive integer.`);
+    throw invalid(`option "maxTagLength" must be an integer >= 1, got ${String(settings.maxTagLength)}`);
   }
   const { dynamodb, table, counterId, maxTagLength } = settings;
   const logger = createLogger({ serviceName: 'tags-http' });
