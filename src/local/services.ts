@@ -3,7 +3,7 @@
  * Used by the CLI when no endpoint is given and by the integration tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -65,8 +65,8 @@ function dynamoDBLocalDirectory(): string {
 export async function startDynamoDBLocal(options: { port?: number } = {}): Promise<LocalService> {
   const port = options.port ?? (await freePort());
   const home = dynamoDBLocalDirectory();
-  const launcher = join(__dirname, 'LoopbackDynamoDBLocal.java');
-  const source = existsSync(launcher) ? launcher : join(__dirname, '..', '..', '..', 'src', 'local', 'LoopbackDynamoDBLocal.java');
+  // Next to this module both in src/ and in dist/ (the build copies it).
+  const source = join(__dirname, 'LoopbackDynamoDBLocal.java');
   const child = spawn(
     'java',
     [
