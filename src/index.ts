@@ -13,6 +13,7 @@ export {
 } from './runtime/model';
 export type {
   BatchItemFailure,
+  RecordBase,
   DynamoDBStreamRecord,
   Item,
   KinesisStreamRecord,
@@ -82,8 +83,9 @@ export type { PowertoolsRecordHandler, PowertoolsRecordHandlerOptions } from './
 export type { StreamEvent, StreamHandler } from './runtime/types';
 
 // Apps: what the CLI, the local runner and the deploy code read, and their Lambda entry points
-export { DEFAULT_FAULT_TABLE, DEFAULT_MARKER_TABLE, StartingPosition, checkAppDefinition, defineApp } from './app/definition';
-export type { AppDefinition, AppEnvironment, AppSpec, EventSourceSettings, HttpHandler, SinkContext, TableDefinition } from './app/definition';
+export { DEFAULT_FAULT_TABLE, DEFAULT_MARKER_TABLE, checkAppDefinition, defineApp } from './app/definition';
+export { StartingPosition } from './app/types';
+export type { AppDefinition, AppEnvironment, AppSpec, EventSourceSettings, HttpHandler, SinkContext, TableDefinition } from './app/types';
 export { LambdaEnvironment, lambdaHandler, lambdaHttpHandler } from './app/lambda';
 
 // Processors (pure: records in, effects out)

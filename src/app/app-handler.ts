@@ -13,7 +13,7 @@ import { DynamoDBSink } from '../sinks/dynamodb';
 import { DynamoDBFaultSink } from '../sinks/dynamodb-faults';
 import { FileFaultSink } from '../sinks/file-faults';
 import { LogSink } from '../sinks/log';
-import type { AppDefinition, AppEnvironment, AppSpec, SinkContext } from './definition';
+import type { AppDefinition, AppEnvironment, AppSpec, SinkContext } from './types';
 
 function faultSinkFor(app: Pick<AppDefinition, 'faultTable'>, environment: AppEnvironment): FaultSink {
   const faults = environment.faults;

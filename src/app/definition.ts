@@ -1,142 +1,14 @@
 /**
- * An app: the unit a user writes, and the one thing the local runner (replay, dev), the CLI and the deploy code
- * read. It is data (the streams and tables it consumes, the tables it writes, its event source settings) plus a
- * factory of its Lambda handler. `defineApp` checks a spec once and fills in the defaults.
+ * `defineApp`: an app spec checked once, with its defaults filled in. An app is the unit a user writes, and the one
+ * thing the local runner (replay, dev), the CLI and the deploy code read: data (the streams and tables it consumes,
+ * the tables it writes, its event source settings) plus a factory of its Lambda handler.
  */
-import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { checkFunction, checkInteger, checkName, checkNames, checkOneOf, invalidOption, optionsError, resolveOptions, shown } from '../runtime/options';
-import type { PipelineOptions } from '../runtime/pipeline-options';
-import type { Effect, EffectBase, Processor, Sink, StreamHandler } from '../runtime/types';
+import type { Effect, EffectBase } from '../runtime/types';
 import { MARKER_TTL_ATTRIBUTE, markerTableDefinition } from '../sinks/dynamodb';
-import { buildAppHandler } from './app-handler';
 import { faultTableDefinition } from '../sinks/dynamodb-faults';
-
-/** A table an app needs: CreateTable's input plus the TTL attribute, which CreateTable cannot set. */
-export type TableDefinition = CreateTableCommandInput & {
-  /** Attribute holding an epoch-seconds expiry; TTL is enabled on it after the table is created. */
-  readonly timeToLiveAttribute?: string;
-};
-
-export const StartingPosition = { TrimHorizon: 'TRIM_HORIZON', Latest: 'LATEST' } as const;
-export type StartingPosition = (typeof StartingPosition)[keyof typeof StartingPosition];
-
-/** How the event source mapping feeds the app: read by the local runner and by the deploy code. */
-export interface EventSourceSettings {
-  /**
-   * Records per invocation at most.
-   * @default 100
-   */
-  readonly batchSize?: number;
-  /**
-   * Where a new mapping starts reading a shard.
-   * @default 'TRIM_HORIZON'
-   */
-  readonly startingPosition?: StartingPosition;
-  /**
-   * Seconds the mapping may wait to fill a batch.
-   * @default 0
-   */
-  readonly maxBatchingWindowSeconds?: number;
-  /**
-   * Retries of a failed batch before its on-failure record is written. AWS's default (-1) retries until the record
-   * expires, letting one poison record block its shard for a day or more.
-   * @default 5
-   */
-  readonly retryAttempts?: number;
-  /**
-   * Split a batch that failed as a whole in two and retry the halves.
-   * @default true
-   */
-  readonly bisectBatchOnError?: boolean;
-  /**
-   * Records older than this many seconds go to the on-failure destination instead of being retried.
-   * @default 86400 (one day)
-   */
-  readonly maxRecordAgeSeconds?: number;
-}
-
-/** Where the handler's AWS calls and faults go: Lambda's defaults, or the local runner's. */
-export interface AppEnvironment {
-  readonly dynamodb: DynamoDBClient;
-  /** Where captured faults go: the app's fault table (default), another table, or, for development, a JSONL file. */
-  readonly faults?: { readonly file: string } | { readonly table: string };
-  /** The exactly-once sink's marker table. @default the app's `markerTable` */
-  readonly markerTable?: string;
-}
-
-/** An API Gateway proxy handler (REST API, or HTTP API with payload format 1.0). */
-export type HttpHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
-
-/** What the sinks factory gets besides the environment. */
-export interface SinkContext {
-  /** The app's logger: the one the pipeline and the handler use. */
-  readonly logger: NonNullable<PipelineOptions['logger']>;
-}
-
-/** What an app is made of; `defineApp` turns it into an `AppDefinition`. */
-export interface AppSpec<E extends EffectBase = Effect> {
-  /** The app's name: its service name in logs and metrics, its marker scope, its resources' prefix. */
-  readonly name: string;
-  /** What the app consumes: tables with a stream, and Kinesis streams. At least one. */
-  readonly sources: {
-    /** Tables whose streams the app consumes; each needs a `StreamSpecification` (the local runner creates them). */
-    readonly tables?: readonly TableDefinition[];
-    readonly kinesisStreams?: readonly string[];
-  };
-  /**
-   * Tables the app's processors add to (`AddEffect`s): the default exactly-once DynamoDB sink writes them. A source
-   * table may be an output too.
-   * @default []
-   */
-  readonly outputs?: readonly TableDefinition[];
-  /**
-   * Any other table the app or its custom sinks need, created by the local runner when missing.
-   * @default []
-   */
-  readonly tables?: readonly TableDefinition[];
-  /** Event source mapping settings (batch size, starting position, retries...). */
-  readonly eventSource?: EventSourceSettings;
-  /** The app's processors (pure: records in, effects out). */
-  readonly processors: readonly Processor<E>[];
-  /**
-   * The sinks, made for each handler. By default: the exactly-once `DynamoDBSink` for `outputs` (when there are
-   * any) and a `LogSink` for log effects.
-   */
-  readonly sinks?: (environment: AppEnvironment, context: SinkContext) => readonly Sink<E>[];
-  /**
-   * Table of the exactly-once sink's dedupe markers, shared by apps (each app's markers have its own scope).
-   * On Lambda, the `SHARDFLOW_MARKER_TABLE` environment variable overrides it.
-   * @default 'ShardflowMarkers'
-   */
-  readonly markerTable?: string;
-  /**
-   * Table of captured faults. On Lambda, `SHARDFLOW_FAULT_TABLE` overrides it.
-   * @default 'ShardflowFaults'
-   */
-  readonly faultTable?: string;
-  /** Pipeline options (deadline margin, permanent error policy); the logger is the app's own. */
-  readonly pipeline?: Omit<PipelineOptions, 'logger'>;
-  /** HTTP routes of the app, served by `shardflow dev` and deployable behind API Gateway. */
-  readonly http?: (environment: AppEnvironment) => HttpHandler;
-}
-
-/** An app as the local runner, the CLI and the deploy code read it. */
-export interface AppDefinition {
-  readonly name: string;
-  readonly sources: { readonly tables: readonly TableDefinition[]; readonly kinesisStreams: readonly string[] };
-  readonly outputs: readonly TableDefinition[];
-  /** Every table the app needs, each once: sources, outputs, other tables, the marker table (with outputs) and the fault table. */
-  readonly tables: readonly TableDefinition[];
-  readonly eventSource: Required<EventSourceSettings>;
-  /** The marker table, when the default sinks write outputs. */
-  readonly markerTable: string | undefined;
-  readonly faultTable: string;
-  /** The app's HTTP routes, if it has any. */
-  readonly http: ((environment: AppEnvironment) => HttpHandler) | undefined;
-  /** Builds the app's Lambda handler: its pipeline, sinks, logger and metrics. */
-  createHandler(environment: AppEnvironment): StreamHandler;
-}
+import { buildAppHandler } from './app-handler';
+import { StartingPosition, type AppDefinition, type AppSpec, type EventSourceSettings, type TableDefinition } from './types';
 
 export const DEFAULT_MARKER_TABLE = 'ShardflowMarkers';
 export const DEFAULT_FAULT_TABLE = 'ShardflowFaults';

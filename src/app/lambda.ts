@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { optionsError } from '../runtime/options';
 import type { StreamHandler } from '../runtime/types';
-import type { AppDefinition, AppEnvironment, HttpHandler } from './definition';
+import type { AppDefinition, AppEnvironment, HttpHandler } from './types';
 
 /** Environment variables the deploy construct sets, naming the tables it created for the app. */
 export const LambdaEnvironment = {

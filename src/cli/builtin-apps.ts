@@ -2,7 +2,7 @@
  * The seed apps the CLI knows by name: the one place outside src/seed that names them. Each is loaded only when
  * asked for.
  */
-import type { AppDefinition } from '../app/definition';
+import type { AppDefinition } from '../app/types';
 
 export const BUILTIN_APPS: Readonly<Record<string, () => AppDefinition>> = {
   /* eslint-disable @typescript-eslint/no-require-imports */

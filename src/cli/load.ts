@@ -6,7 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createJiti } from 'jiti';
-import { checkAppDefinition, type AppDefinition } from '../app/definition';
+import { checkAppDefinition } from '../app/definition';
+import type { AppDefinition } from '../app/types';
 import { ErrorCode, ShardflowError, errorMessage } from '../runtime/errors';
 import type { StreamHandler } from '../runtime/types';
 import { BUILTIN_APPS, BUILTIN_APP_NAMES } from './builtin-apps';
@@ -36,7 +37,7 @@ async function importModule(path: string, what: string): Promise<Record<string, 
 function exportOf(module: Record<string, unknown>, path: string, exportName: string | undefined, what: string): unknown {
   const name = exportName ?? 'default';
   if (name in module) return module[name];
-  const names = Object.keys(module).filter((key) => key !== '__esModule');
+  const names = Object.keys(module).filter((key) => key !== '__esModule').sort();
   throw usage(
     `${path} has no export "${name}"${exportName === undefined ? ' (a default export)' : ''} to use as ${what}; ` +
       `its exports are ${names.length === 0 ? 'none' : names.join(', ')}. Name one with ${path}#<export>.`,

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import type { AppDefinition } from '../app/definition';
+import type { AppDefinition } from '../app/types';
 import { ErrorCode, ShardflowError, errorMessage } from '../runtime/errors';
 import type { StreamHandler } from '../runtime/types';
 import { startDev } from '../local/dev';

@@ -2,7 +2,7 @@
  * Apps as the local runner sees them: the streams each one consumes, the tables and streams to create, and a
  * poller mapping per app with its own event source settings.
  */
-import type { AppDefinition, AppEnvironment, StartingPosition, TableDefinition } from '../app/definition';
+import type { AppDefinition, AppEnvironment, StartingPosition, TableDefinition } from '../app/types';
 import { ShardflowError, ErrorCode } from '../runtime/errors';
 import { ensureStreams, ensureTables, type LocalEnvironment } from './environment';
 import type { EventSourceMappingOptions } from './event-source';

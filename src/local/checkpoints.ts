@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDefinition } from '../app/definition';
+import type { TableDefinition } from '../app/types';
 import { paddedSequenceNumber } from '../runtime/model';
 import { ensureTables } from './environment';
 

@@ -2,7 +2,7 @@
  * `shardflow dev`: the apps' handlers behind a local event source mapping on DynamoDB Local / kinesalite (or any
  * endpoint), plus each app's HTTP routes on loopback, until stopped. Restarting resumes from the checkpoints.
  */
-import type { AppDefinition, AppEnvironment } from '../app/definition';
+import type { AppDefinition, AppEnvironment } from '../app/types';
 import { errorMessage } from '../runtime/errors';
 import type { StreamEvent } from '../runtime/types';
 import { appMappings, prepareApps, type MappingOverrides } from './apps';

@@ -24,7 +24,7 @@ import {
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { TableDefinition } from '../app/definition';
+import type { TableDefinition } from '../app/types';
 import { localClientConfig } from './clients';
 import { startDynamoDBLocal, startKinesalite, type LocalService } from './services';
 

@@ -66,7 +66,7 @@ export interface OnFailureBatchInfo {
   readonly streamArn: string;
 }
 
-interface OnFailureRecordBase {
+export interface OnFailureRecordBase {
   readonly requestContext: {
     readonly requestId: string;
     readonly functionArn: string;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { HttpHandler } from '../app/definition';
+import type { HttpHandler } from '../app/types';
 import { errorMessage } from '../runtime/errors';
 import { LOCAL_ACCOUNT_ID } from './lambda-context';
 

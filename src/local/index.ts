@@ -9,7 +9,7 @@
 
 // Replay and its totals
 export { replay } from './replay';
-export type { AppReplayOptions, HandlerReplayOptions, ReplayOptions, ReplaySummary } from './replay';
+export type { AppReplayOptions, HandlerReplayOptions, ReplayCommonOptions, ReplayOptions, ReplaySummary } from './replay';
 export { TotalsCollector, streamNameOf, unroutedWarning } from './totals';
 export type { RunTotals, UnroutedStreams } from './totals';
 
@@ -26,11 +26,14 @@ export { EventSourceMapping, FailureCondition, InvocationOutcome, batchInfo } fr
 export type {
   DeliveryOptions,
   DeliveryResult,
+  DeliveryTotals,
   EventSourceMappingOptions,
   InvocationReport,
   OnFailureBatchInfo,
   OnFailureRecord,
+  OnFailureRecordBase,
 } from './event-source';
+export type { LambdaStreamRecord } from './lambda-records';
 export { LocalPoller } from './poller';
 export type { PollerMapping, PollerOptions, PollerSource, PollerStats } from './poller';
 export { CHECKPOINT_TABLE, DynamoDBCheckpointStore, checkpointTableDefinition } from './checkpoints';

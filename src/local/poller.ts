@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { StartingPosition } from '../app/definition';
+import { StartingPosition } from '../app/types';
 import type { LocalInvocation } from '../runtime/local-invocation';
 import type { StreamEvent, StreamHandler } from '../runtime/types';
 import { ErrorCode, ShardflowError } from '../runtime/errors';

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AppDefinition } from '../app/definition';
+import type { AppDefinition } from '../app/types';
 import { optionsError } from '../runtime/options';
 import type { StreamHandler } from '../runtime/types';
 import type { StoredFault } from '../sinks/fault-store';
@@ -20,7 +20,8 @@ import { appendJsonLines, readRecording } from './recording';
 import { dumpTable, type JsonItem } from './tables';
 import { TotalsCollector, type RunTotals, type UnroutedStreams } from './totals';
 
-interface ReplayCommonOptions {
+/** What every replay takes. */
+export interface ReplayCommonOptions {
   /** JSONL recordings (one event per line) or `.json` files (one event), replayed in order. */
   readonly recordings: readonly string[];
   readonly dynamodb: DynamoDBClient;

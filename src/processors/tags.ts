@@ -32,7 +32,7 @@ export interface TagTotalOptions {
   readonly keyAttribute: string;
   /**
    * The key of the item holding the total. Other items must not use it.
-   * @example 'COUNTER'
+   * @example 'TOTAL'
    */
   readonly counterId: string;
   /**
@@ -42,7 +42,7 @@ export interface TagTotalOptions {
   readonly countAttribute: string;
   /**
    * The counter item's attribute holding the total.
-   * @example 'TotalViews'
+   * @example 'Total'
    */
   readonly totalAttribute: string;
 }

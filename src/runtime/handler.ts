@@ -31,7 +31,7 @@ export interface HandlerOptions {
    * Service name: the `service` key of log lines and the `service` dimension of metrics.
    * Ignored for the logger or metrics you pass in yourself.
    * @default process.env.POWERTOOLS_SERVICE_NAME, else 'shardflow'
-   * @example { serviceName: 'scores' }
+   * @example { serviceName: 'checkout' }
    */
   readonly serviceName?: string;
   /**
@@ -72,8 +72,8 @@ function isLambdaContext(context: unknown): context is Context {
  * pipeline itself (a bug, an event that is not a stream event) propagates, so Lambda retries the whole batch.
  *
  * @example
- * const pipeline = definePipeline({ processors: [scores], sinks: [dynamoSink], faultSink });
- * export const handler = createHandler(pipeline, { serviceName: 'scores' });
+ * const pipeline = definePipeline({ processors: [paidTotals], sinks: [dynamoSink], faultSink });
+ * export const handler = createHandler(pipeline, { serviceName: 'checkout' });
  */
 export function createHandler(pipeline: Pipeline, options: HandlerOptions = {}): StreamHandler {
   if (pipeline === null || typeof pipeline !== 'object' || typeof pipeline.run !== 'function') {

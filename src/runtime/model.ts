@@ -61,7 +61,7 @@ export interface Provenance {
   readonly subSequenceNumber: number | undefined;
 }
 
-interface RecordBase extends Provenance {
+export interface RecordBase extends Provenance {
   /** Position of the (parent) record in the delivered batch, from 0. */
   readonly position: number;
   /** Approximate arrival (Kinesis) or creation (DynamoDB) time, epoch milliseconds. */

@@ -54,7 +54,7 @@ export interface PipelineOptions {
   /**
    * Where per-record failures are logged. A Powertools `Logger` fits; give the handler the same one.
    * @default the shared Powertools logger of `defaultLogger()` (service from POWERTOOLS_SERVICE_NAME)
-   * @example { logger: new Logger({ serviceName: 'scores' }) }
+   * @example { logger: new Logger({ serviceName: 'checkout' }) }
    */
   readonly logger?: PipelineLogger;
 }

@@ -27,7 +27,7 @@ export interface LogSinkOptions {
   /**
    * Where lines go.
    * @default the shared Powertools logger of `defaultLogger()`
-   * @example { logger: new Logger({ serviceName: 'orders' }) }
+   * @example { logger: new Logger({ serviceName: 'checkout' }) }
    */
   readonly logger?: LogSinkLogger;
   /**

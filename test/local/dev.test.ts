@@ -7,7 +7,7 @@ import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/c
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { scoresApp, tagsApp } from '../../src/seed';
 import { createTagsHttpHandlers } from '../../src/seed/tags-http';
-import type { AppEnvironment } from '../../src/app/definition';
+import type { AppEnvironment } from '../../src/app/types';
 import type { StreamHandler } from '../../src/runtime/types';
 import { appMappings, prepareApps } from '../../src/local/apps';
 import { DynamoDBCheckpointStore, type CheckpointStore } from '../../src/local/checkpoints';

@@ -1,0 +1,77 @@
+/**
+ * The public surface of every package entry, as API Extractor reports in api/ (one per entry). `npm test` runs it
+ * in check mode: a surface that differs from its report fails, so a change to the public API is made on purpose,
+ * by running `npm run api:update` and committing the new report with the change. Needs `npm run build` first.
+ */
+const { existsSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { Extractor, ExtractorConfig } = require('@microsoft/api-extractor');
+
+const root = join(__dirname, '..');
+const pkg = require(join(root, 'package.json'));
+const update = process.argv.includes('--update');
+
+/**
+ * Every `exports` entry that has types, as [report name, .d.ts path], the main entry first. A type another entry
+ * mentions may come from the main entry (users import it from 'shardflow'); any other unexported type is an error.
+ */
+const entries = Object.entries(pkg.exports)
+  .filter(([, target]) => typeof target === 'object' && target.types !== undefined)
+  .map(([subpath, target]) => [subpath === '.' ? 'shardflow' : `shardflow-${subpath.slice(2)}`, join(root, target.types)]);
+
+const FORGOTTEN = /^\/\/ Warning: \(ae-forgotten-export\) The symbol "(\w+)" needs to be exported/gm;
+let mainExports;
+let failed = false;
+for (const [name, typesFile] of entries) {
+  const main = mainExports === undefined;
+  if (!existsSync(typesFile)) {
+    console.error(`${typesFile} does not exist: run npm run build first.`);
+    process.exit(1);
+  }
+  const config = ExtractorConfig.prepare({
+    configObject: {
+      projectFolder: root,
+      mainEntryPointFilePath: typesFile,
+      bundledPackages: [],
+      compiler: { tsconfigFilePath: join(root, 'tsconfig.build.json') },
+      apiReport: { enabled: true, reportFileName: `${name}.api.md`, reportFolder: join(root, 'api'), reportTempFolder: join(root, 'dist', 'api-temp') },
+      docModel: { enabled: false },
+      dtsRollup: { enabled: false },
+      tsdocMetadata: { enabled: false },
+      messages: {
+        compilerMessageReporting: { default: { logLevel: 'error' } },
+        extractorMessageReporting: {
+          default: { logLevel: 'warning' },
+          // A type the public API mentions but the entry does not export: users could not name it.
+          'ae-forgotten-export': main ? { logLevel: 'error', addToApiReportFile: false } : { logLevel: 'none', addToApiReportFile: true },
+          'ae-missing-release-tag': { logLevel: 'none' },
+          'ae-undocumented': { logLevel: 'none' },
+          'ae-internal-missing-underscore': { logLevel: 'none' },
+        },
+        tsdocMessageReporting: { default: { logLevel: 'none' } },
+      },
+    },
+    configObjectFullPath: join(root, 'api', `${name}.json`),
+    packageJsonFullPath: join(root, 'package.json'),
+  });
+  const result = Extractor.invoke(config, { localBuild: update, showVerboseMessages: false });
+  const report = readFileSync(join(root, update ? 'api' : join('dist', 'api-temp'), `${name}.api.md`), 'utf8');
+  if (main) {
+    mainExports = new Set([...report.matchAll(/^export (?:declare )?(?:const|function|class|interface|type|enum) (\w+)/gm)].map((match) => match[1]));
+  } else {
+    const unnamed = [...report.matchAll(FORGOTTEN)].map((match) => match[1]).filter((symbol) => !mainExports.has(symbol));
+    if (unnamed.length > 0) {
+      failed = true;
+      console.error(`${name} mentions types no entry exports, so users cannot name them: ${[...new Set(unnamed)].join(', ')}.`);
+    }
+  }
+  if (!result.succeeded) {
+    failed = true;
+    console.error(
+      result.apiReportChanged
+        ? `The public API of ${name} changed (see dist/api-temp/${name}.api.md). If on purpose, run npm run api:update and commit api/${name}.api.md.`
+        : `API Extractor found ${result.errorCount} error(s) in ${name}.`,
+    );
+  }
+}
+process.exit(failed ? 1 : 0);
