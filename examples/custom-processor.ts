@@ -1,19 +1,8 @@
 /**
- * The README's example, kept compiling and tested (test/apps/custom-processor.test.ts): a processor of Kinesis
- * order events into per-customer totals, registered as a Lambda handler.
+ * The README's example, kept compiling and tested (test/seed/custom-processor.test.ts): a processor of Kinesis
+ * order events into per-customer totals, as an app with its Lambda handler.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBFaultSink,
-  DynamoDBSink,
-  ValidationError,
-  createHandler,
-  definePipeline,
-  provenanceOf,
-  type AddEffect,
-  type Processor,
-  type StreamHandler,
-} from '../src';
+import { ValidationError, defineApp, lambdaHandler, provenanceOf, type AddEffect, type Processor } from '../src';
 
 // Pure: a record in, effects out. A ValidationError, or any other non-retryable ShardflowError (such as
 // the INVALID_JSON that payload.json() throws), is captured as a fault; other errors (or a RetryableError)
@@ -39,13 +28,21 @@ export const ordersPerCustomer: Processor<AddEffect> = {
   },
 };
 
-export function createOrdersHandler(client: DynamoDBClient): StreamHandler {
-  const pipeline = definePipeline({
-    processors: [ordersPerCustomer],
-    sinks: [new DynamoDBSink({ client, markerTable: 'ShardflowMarkers' })],
-    faultSink: new DynamoDBFaultSink({ client, table: 'ShardflowFaults' }),
-    options: { deadlineMarginMs: 2000 },
-  });
-  // Map it with FunctionResponseTypes: ["ReportBatchItemFailures"] (infra/stack.ts does).
-  return createHandler(pipeline, { serviceName: 'orders' });
-}
+// The app: what it reads, what it writes, how it is fed. Its effects on CustomerTotals are applied exactly once.
+export const app = defineApp({
+  name: 'order-totals',
+  sources: { kinesisStreams: ['orders'] },
+  outputs: [
+    {
+      TableName: 'CustomerTotals',
+      KeySchema: [{ AttributeName: 'Customer', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'Customer', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    },
+  ],
+  processors: [ordersPerCustomer],
+  pipeline: { deadlineMarginMs: 2000 },
+});
+
+// The Lambda entry. Map it with FunctionResponseTypes: ["ReportBatchItemFailures"].
+export const handler = lambdaHandler(app);

@@ -1,7 +1,7 @@
-/** The README's example processor, end to end on DynamoDB Local. */
+/** The README's example app, end to end on DynamoDB Local. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createOrdersHandler } from '../../examples/custom-processor';
-import { DEFAULT_FAULT_TABLE as FAULT_TABLE, DynamoDBFaultSink, faultTableDefinition, markerTableDefinition } from '../../src/index';
+import { app } from '../../examples/custom-processor';
+import { DEFAULT_FAULT_TABLE as FAULT_TABLE, DynamoDBFaultSink } from '../../src/index';
 import { createLocalContext, dumpTable, ensureTables, localClientConfig } from '../../src/local/index';
 import { kinesisEvent, kinesisRecord } from '../helpers/factories';
 import { useDynamoDBLocal } from '../helpers/services';
@@ -11,17 +11,10 @@ const ddb = useDynamoDBLocal();
 describe('the README example processor', () => {
   it('totals orders per customer once per record, and captures a bad order as a fault', async () => {
     const client = new DynamoDBClient(localClientConfig(ddb.endpoint()));
-    await ensureTables(client, [
-      markerTableDefinition('ShardflowMarkers'),
-      faultTableDefinition(FAULT_TABLE),
-      {
-        TableName: 'CustomerTotals',
-        KeySchema: [{ AttributeName: 'Customer', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'Customer', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      },
-    ]);
-    const handler = createOrdersHandler(client);
+    // The app names every table it needs: the output, the marker table and the fault table.
+    await ensureTables(client, app.tables);
+    expect(app.tables.map((table) => table.TableName).sort()).toEqual(['CustomerTotals', 'ShardflowFaults', 'ShardflowMarkers']);
+    const handler = app.createHandler({ dynamodb: client });
     const context = createLocalContext({ functionName: 'orders', region: 'us-east-1', timeoutMs: 60_000 });
     const event = kinesisEvent([
       kinesisRecord({ streamName: 'orders', partitionKey: 'ana', json: { customer: 'ana', total: 12.5 } }),
