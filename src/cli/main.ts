@@ -4,7 +4,8 @@
  * stream APIs (dev), record a stream into a replayable file, and the end-to-end demo behind `npm start`.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { writeFile } from 'node:fs/promises';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { AppDefinition } from '../app/types';
 import { ErrorCode, ShardflowError, errorMessage } from '../runtime/errors';
 import type { StreamHandler } from '../runtime/types';
@@ -273,61 +274,78 @@ export function buildProgram(): Command {
 
   program
     .command('record')
-    .description('capture a Kinesis stream or a DynamoDB stream into a JSONL recording that replay accepts')
+    .description('capture Kinesis or DynamoDB streams (one, or every source of an app) into a JSONL recording that replay accepts')
     .option('--kinesis-stream <name>', 'a Kinesis stream')
     .option('--table <name>', "a DynamoDB table (its latest stream)")
     .option('--stream-arn <arn>', 'a DynamoDB stream ARN')
+    .option('--app <name-or-module>', `every stream the app consumes: ${APP_HELP}`)
     .requiredOption('-o, --out <file>', 'the recording to write (replaced)')
     .addOption(new Option('--from <position>', 'where to start on every shard').choices(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'))
     .option('--batch-size <n>', 'records per line (delivery) at most', integer(1, 10_000), 100)
     .option('--follow', 'keep recording new records until Ctrl-C (default: stop once caught up)')
-    .option('--max-records <n>', 'stop after this many records', integer(1, Number.MAX_SAFE_INTEGER))
-    .option('--endpoint <url>', "the Kinesis or DynamoDB endpoint (default: the AWS SDK's configuration, i.e. AWS)")
+    .option('--max-records <n>', 'stop after this many records (of each stream, with --app)', integer(1, Number.MAX_SAFE_INTEGER))
+    .option('--endpoint <url>', "the Kinesis and DynamoDB endpoint (default: the AWS SDK's configuration, i.e. AWS)")
+    .option('--dynamodb-endpoint <url>', 'the DynamoDB and DynamoDB Streams endpoint; overrides --endpoint')
+    .option('--kinesis-endpoint <url>', 'the Kinesis endpoint; overrides --endpoint')
     .action(
-      async (flags: {
+      async (flags: EndpointFlags & {
         kinesisStream?: string;
         table?: string;
         streamArn?: string;
+        app?: string;
         out: string;
         from: 'TRIM_HORIZON' | 'LATEST';
         batchSize: number;
         follow?: boolean;
         maxRecords?: number;
-        endpoint?: string;
       }) => {
-        const sources = [flags.kinesisStream, flags.table, flags.streamArn].filter((value) => value !== undefined);
-        if (sources.length !== 1) throw new InvalidArgumentError('Give exactly one of --kinesis-stream, --table and --stream-arn.');
-        const environment = await openEnvironment({
-          ...(flags.endpoint === undefined ? { aws: true } : { endpoint: flags.endpoint }),
-          kinesis: flags.kinesisStream !== undefined,
-        });
+        const given = [flags.kinesisStream, flags.table, flags.streamArn, flags.app].filter((value) => value !== undefined);
+        if (given.length !== 1) throw new InvalidArgumentError('Give exactly one of --kinesis-stream, --table, --stream-arn and --app.');
+        const app = flags.app === undefined ? undefined : await loadApp(flags.app);
+        const sources = {
+          kinesisStreams: app?.sources.kinesisStreams ?? (flags.kinesisStream === undefined ? [] : [flags.kinesisStream]),
+          tables: app?.sources.tables.map((table) => table.TableName as string) ?? (flags.table === undefined ? [] : [flags.table]),
+          streamArns: flags.streamArn === undefined ? [] : [flags.streamArn],
+        };
+        // Recording reads streams that exist: AWS by default, never freshly started (empty) emulators.
+        const environment = await openEnvironment({ ...endpointOptions(flags), aws: true, kinesis: sources.kinesisStreams.length > 0 });
         const abort = new AbortController();
         void interrupted().then(() => abort.abort());
         try {
-          let reader: StreamReader;
-          if (flags.kinesisStream !== undefined) {
-            if (environment.kinesis === undefined) throw new Error('No Kinesis client was opened.');
-            reader = await openKinesisStream(environment.kinesis, flags.kinesisStream);
-          } else {
-            const streams: DynamoDBStreamsClient = environment.streams;
-            reader = await openDynamoDBStream(
-              { dynamodb: environment.dynamodb, streams },
-              flags.table !== undefined ? { tableName: flags.table } : { streamArn: flags.streamArn ?? '' },
-            );
+          const clients = { dynamodb: environment.dynamodb, streams: environment.streams };
+          const readers: StreamReader[] = await Promise.all([
+            ...sources.kinesisStreams.map((name) => openKinesisStream(environment.kinesis as KinesisClient, name)),
+            ...sources.tables.map((tableName) => openDynamoDBStream(clients, { tableName })),
+            ...sources.streamArns.map((streamArn) => openDynamoDBStream(clients, { streamArn })),
+          ]);
+          for (const reader of readers) {
+            log(`Recording ${reader.streamArn} from ${flags.from}${flags.follow === true ? ' until Ctrl-C' : ' until caught up'}...`);
           }
-          log(`Recording ${reader.streamArn} from ${flags.from}${flags.follow === true ? ' until Ctrl-C' : ' until caught up'}...`);
-          const result = await recordStream({
-            reader,
-            output: flags.out,
-            from: flags.from,
-            batchSize: flags.batchSize,
-            follow: flags.follow === true,
-            signal: abort.signal,
-            ...(flags.maxRecords !== undefined && { maxRecords: flags.maxRecords }),
-            onProgress: (records, lines) => process.stderr.isTTY && process.stderr.write(`\r${records} records, ${lines} deliveries`),
-          });
+          await writeFile(flags.out, '', 'utf8');
+          // Each reader's progress so far; the streams are read side by side into one recording.
+          const progress = readers.map(() => ({ records: 0, lines: 0 }));
+          const results = await Promise.all(
+            readers.map((reader, index) =>
+              recordStream({
+                reader,
+                output: flags.out,
+                append: true,
+                from: flags.from,
+                batchSize: flags.batchSize,
+                follow: flags.follow === true,
+                signal: abort.signal,
+                ...(flags.maxRecords !== undefined && { maxRecords: flags.maxRecords }),
+                onProgress: (records, lines) => {
+                  progress[index] = { records, lines };
+                  const sum = (key: 'records' | 'lines') => progress.reduce((total, entry) => total + entry[key], 0);
+                  if (process.stderr.isTTY) process.stderr.write(`\r${sum('records')} records, ${sum('lines')} deliveries`);
+                },
+              }),
+            ),
+          );
           if (process.stderr.isTTY) process.stderr.write('\n');
-          log(`Wrote ${result.records} records in ${result.lines} deliveries from ${result.shards} shard(s) to ${flags.out}.`);
+          const total = (key: 'records' | 'lines' | 'shards') => results.reduce((sum, result) => sum + result[key], 0);
+          log(`Wrote ${total('records')} records in ${total('lines')} deliveries from ${total('shards')} shard(s) to ${flags.out}.`);
         } finally {
           await environment.close();
         }

@@ -8,8 +8,10 @@ import { parentsDone, withListedParents, type ShardInfo, type ShardPosition, typ
 
 export interface RecordOptions {
   readonly reader: StreamReader;
-  /** The JSONL file to write (replaced). */
+  /** The JSONL file to write: replaced, or appended to with `append`. */
   readonly output: string;
+  /** Append to `output` instead of replacing it (to record several streams into one recording). @default false */
+  readonly append?: boolean;
   /** Where to start on every shard. @default 'TRIM_HORIZON' */
   readonly from?: 'TRIM_HORIZON' | 'LATEST';
   /** Records per line (delivery) at most. @default 100 */
@@ -39,7 +41,7 @@ export async function recordStream(options: RecordOptions): Promise<RecordResult
     throw new Error(`The batch size must be an integer from 1 to ${reader.maxReadLimit}, got ${batchSize}.`);
   }
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
-  await writeFile(options.output, '', 'utf8');
+  if (options.append !== true) await writeFile(options.output, '', 'utf8');
   let records = 0;
   let lines = 0;
   const remaining = () => (options.maxRecords === undefined ? Infinity : options.maxRecords - records);

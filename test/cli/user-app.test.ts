@@ -229,6 +229,14 @@ describe('shardflow dev with a user app module', () => {
       expect(run.code).toBe(0);
       expect(await dumpTable(client, 'CustomerTotals')).toContainEqual({ customer: 'ed', paid: 7 });
       expect(run.stderr).toMatch(/checkout: Totals over \d+ batches: 2 records in, 2 processed/);
+
+      // record --app captures every stream the app consumes into one recording that replay takes.
+      const recording = join(project, 'recorded.jsonl');
+      const recorded = await shardflow(['record', '--app', './app.ts', '-o', recording, '--dynamodb-endpoint', ddb.endpoint(), '--kinesis-endpoint', kinesis.endpoint()]);
+      expect(recorded.code).toBe(0);
+      expect(recorded.stderr).toMatch(/Wrote 2 records in \d+ deliveries from 1 shard\(s\)/);
+      const replayed = await shardflow(['replay', recording, '--app', './app.ts#renamed', '--endpoint', ddb.endpoint(), '--json']);
+      expect(JSON.parse(replayed.stdout)).toMatchObject({ records: 2, totals: { processed: 2 } });
     } finally {
       await environment.close();
     }
