@@ -11,6 +11,7 @@ import { StartingPosition } from '../app/types';
 import type { LocalInvocation } from '../runtime/local-invocation';
 import type { StreamEvent, StreamHandler } from '../runtime/types';
 import { ErrorCode, ShardflowError } from '../runtime/errors';
+import { checkInteger, optionsError } from '../runtime/options';
 import type { CheckpointStore } from './checkpoints';
 import {
   addDelivery,
@@ -76,6 +77,8 @@ export interface PollerOptions {
 
 export type PollerStats = DeliveryTotals;
 
+const COMPONENT = 'LocalPoller';
+
 /** How often to look for new shards. */
 const SHARD_DISCOVERY_INTERVAL_MS = 10_000;
 /** Lambda's largest BatchSize for both stream kinds. */
@@ -116,12 +119,6 @@ interface ShardWorker {
   loop: Promise<void> | undefined;
 }
 
-function validatePositiveInteger(value: number, name: string, max: number): void {
-  if (!(Number.isInteger(value) && value >= 1 && value <= max)) {
-    throw new ShardflowError(ErrorCode.InvalidOptions, `${name} must be an integer from 1 to ${max}, got ${value}.`);
-  }
-}
-
 export class LocalPoller {
   private readonly options: PollerOptions;
   private readonly pollIntervalMs: number;
@@ -144,15 +141,11 @@ export class LocalPoller {
     this.restartDelayMs = options.restartDelayMs ?? 1000;
     const names = new Set<string>();
     for (const mapping of mappings) {
-      if (names.has(mapping.name)) {
-        throw new ShardflowError(ErrorCode.InvalidOptions, `Two poller mappings are named "${mapping.name}"; names key the checkpoints.`);
-      }
+      if (names.has(mapping.name)) throw optionsError(COMPONENT, `two mappings are named "${mapping.name}"; names key the checkpoints`);
       names.add(mapping.name);
-      validatePositiveInteger(mapping.batchSize ?? 100, `batchSize of mapping ${mapping.name}`, MAX_BATCH_SIZE);
-      const window = mapping.batchingWindowMs ?? 0;
-      if (!(window >= 0 && window <= 300_000)) {
-        throw new ShardflowError(ErrorCode.InvalidOptions, `batchingWindowMs of mapping ${mapping.name} must be from 0 to 300000, got ${window}.`);
-      }
+      const component = `${COMPONENT} (mapping ${mapping.name})`;
+      checkInteger(component, 'batchSize', mapping.batchSize ?? 100, 1, MAX_BATCH_SIZE);
+      checkInteger(component, 'batchingWindowMs', mapping.batchingWindowMs ?? 0, 0, 300_000);
     }
   }
 

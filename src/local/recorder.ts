@@ -3,6 +3,7 @@
  * recording that `replay` accepts: each line one batch of one shard, with the records Lambda would deliver.
  */
 import { writeFile } from 'node:fs/promises';
+import { checkInteger } from '../runtime/options';
 import { appendJsonLines, type RecordingLine } from './recording';
 import { parentsDone, withListedParents, type ShardInfo, type ShardPosition, type StreamReader } from './streams';
 
@@ -37,9 +38,7 @@ type ShardState = 'waiting' | 'running' | 'done';
 export async function recordStream(options: RecordOptions): Promise<RecordResult> {
   const { reader } = options;
   const batchSize = options.batchSize ?? 100;
-  if (!(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= reader.maxReadLimit)) {
-    throw new Error(`The batch size must be an integer from 1 to ${reader.maxReadLimit}, got ${batchSize}.`);
-  }
+  checkInteger('recordStream', 'batchSize', batchSize, 1, reader.maxReadLimit);
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   if (options.append !== true) await writeFile(options.output, '', 'utf8');
   let records = 0;
