@@ -81,8 +81,7 @@ export interface RawDynamoDBRecordOptions extends DynamoDBRecordFields {
 const MARSHALL_OPTIONS = { convertClassInstanceToMap: true, removeUndefinedValues: true } as const;
 
 /**
- * A plain item as AttributeValues, the way a stream record carries them: binaries as base64, and an attribute
- * named `__proto__` stays an attribute.
+ * A plain item as AttributeValues, the way a stream record carries them (binaries as base64), for raw images.
  * @example
  * rawDynamodbRecord({ eventName: 'INSERT', keys: marshallItem({ Id: 1 }), newImage: { ...marshallItem({ Id: 1 }), Score: { N: 'abc' } } });
  */
