@@ -24,7 +24,7 @@ export type RawItem = Record<string, AttributeValue>;
 
 /**
  * The ARN of a table's stream in the factories' account and region.
- * @param table - @default 'test-table'
+ * @param table - The table's name; 'test-table' when left out.
  * @example
  * expect(record.streamArn).toBe(dynamodbStreamArn('Carts'));
  */

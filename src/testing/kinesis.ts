@@ -13,7 +13,7 @@ const KINESIS_SEQUENCE_BASE = 49_590_338_271_490_256_608_559_692_538_361_571_095
 
 /**
  * The ARN of a Kinesis stream in the factories' account and region.
- * @param streamName - @default 'test-stream'
+ * @param streamName - The stream's name; 'test-stream' when left out.
  * @example
  * expect(record.streamArn).toBe(kinesisStreamArn('checkout-events'));
  */

@@ -10,9 +10,14 @@ export type LifecycleHook = (fn: () => Promise<void>, timeoutMs?: number) => unk
 
 /** The hooks a fixture starts and stops with: jest's or vitest's `beforeAll` and `afterAll`. */
 export interface TestHooks {
+  /** Starts the fixture before the first test. */
   readonly beforeAll: LifecycleHook;
+  /** Stops it after the last. */
   readonly afterAll: LifecycleHook;
 }
+
+// A service gets 5 s to exit before it is killed (src/local/services.ts); jest's default hook timeout is 5 s too.
+const STOP_TIMEOUT_MS = 30_000;
 
 function globalHooks(fixture: string): TestHooks {
   const { beforeAll, afterAll } = globalThis as { beforeAll?: unknown; afterAll?: unknown };
@@ -53,7 +58,7 @@ export function oncePerFile<T>(lifecycle: FixtureLifecycle<T>): () => T {
     const stopping = started;
     started = undefined;
     await lifecycle.stop(stopping);
-  });
+  }, STOP_TIMEOUT_MS);
   return () => {
     if (started === undefined) {
       throw new Error(`${lifecycle.fixture}: it has not started or has stopped; read it inside tests, or in hooks registered after it.`);
