@@ -15,7 +15,8 @@
  *   repeated Tag tags = 4;  // { required string key = 1; optional string value = 2; } - read past, unused
  * }
  * ```
- * The protobuf reader and writer are hand-written: the format uses four wire types and no dependency is needed.
+ * The protobuf reader is hand-written: the format uses four wire types and no dependency is needed. The writer,
+ * which only tests need, is `kplAggregate` in shardflow/testing.
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, decodeError, type ShardflowError } from './errors';
@@ -24,19 +25,12 @@ export const MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
 const MAGIC_LENGTH = 4;
 const DIGEST_LENGTH = 16;
 
-const WireType = { Varint: 0, Fixed64: 1, LengthDelimited: 2, Fixed32: 5 } as const;
+export const WireType = { Varint: 0, Fixed64: 1, LengthDelimited: 2, Fixed32: 5 } as const;
 
 /** One user record inside an aggregate. `data` is a view into the aggregate's bytes, not a copy. */
 export interface KplUserRecord {
   readonly partitionKey: string;
   readonly explicitHashKey: string | undefined;
-  readonly data: Uint8Array;
-}
-
-/** A user record to put into an aggregate. */
-export interface KplAggregateInput {
-  readonly partitionKey: string;
-  readonly explicitHashKey?: string;
   readonly data: Uint8Array;
 }
 
@@ -248,77 +242,4 @@ export function deaggregate(bytes: Uint8Array, recordId: string): KplUserRecord[
     records[i] = new UserRecord(partitionKey, explicitHashKey, raw.data);
   }
   return records;
-}
-
-class Writer {
-  private readonly chunks: Uint8Array[] = [];
-  length = 0;
-
-  varint(value: number): void {
-    const bytes: number[] = [];
-    let rest = value;
-    while (rest >= 0x80) {
-      bytes.push((rest % 128) | 0x80);
-      rest = Math.floor(rest / 128);
-    }
-    bytes.push(rest);
-    this.push(Uint8Array.from(bytes));
-  }
-
-  key(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
-  }
-
-  bytesField(field: number, bytes: Uint8Array): void {
-    this.key(field, WireType.LengthDelimited);
-    this.varint(bytes.length);
-    this.push(bytes);
-  }
-
-  push(bytes: Uint8Array): void {
-    this.chunks.push(bytes);
-    this.length += bytes.length;
-  }
-
-  finish(): Buffer {
-    return Buffer.concat(this.chunks, this.length);
-  }
-}
-
-/**
- * Builds a KPL aggregate the way the KPL does: partition keys and explicit hash keys are stored once in their
- * tables and referenced by index. Used by tests and the local runner to produce aggregated records.
- */
-export function aggregate(records: readonly KplAggregateInput[]): Uint8Array {
-  const partitionKeyIndexes = new Map<string, number>();
-  const explicitHashKeyIndexes = new Map<string, number>();
-  const body = new Writer();
-  const recordWriters: Writer[] = [];
-  for (const record of records) {
-    let partitionKeyIndex = partitionKeyIndexes.get(record.partitionKey);
-    if (partitionKeyIndex === undefined) {
-      partitionKeyIndex = partitionKeyIndexes.size;
-      partitionKeyIndexes.set(record.partitionKey, partitionKeyIndex);
-    }
-    const writer = new Writer();
-    writer.key(1, WireType.Varint);
-    writer.varint(partitionKeyIndex);
-    if (record.explicitHashKey !== undefined) {
-      let explicitHashKeyIndex = explicitHashKeyIndexes.get(record.explicitHashKey);
-      if (explicitHashKeyIndex === undefined) {
-        explicitHashKeyIndex = explicitHashKeyIndexes.size;
-        explicitHashKeyIndexes.set(record.explicitHashKey, explicitHashKeyIndex);
-      }
-      writer.key(2, WireType.Varint);
-      writer.varint(explicitHashKeyIndex);
-    }
-    writer.bytesField(3, record.data);
-    recordWriters.push(writer);
-  }
-  for (const key of partitionKeyIndexes.keys()) body.bytesField(1, Buffer.from(key, 'utf8'));
-  for (const key of explicitHashKeyIndexes.keys()) body.bytesField(2, Buffer.from(key, 'utf8'));
-  for (const writer of recordWriters) body.bytesField(3, writer.finish());
-  const protobuf = body.finish();
-  const digest = createHash('md5').update(protobuf).digest();
-  return Buffer.concat([Uint8Array.from(MAGIC), protobuf, digest]);
 }

@@ -17,7 +17,7 @@ import { openEnvironment, type LocalEnvironment } from '../../src/local/environm
 import { recordPosition } from '../../src/local/lambda-records';
 import { LocalPoller, type PollerMapping } from '../../src/local/poller';
 import { dumpTable } from '../../src/local/tables';
-import { useDynamoDBLocal, useKinesalite } from '../helpers/services';
+import { useDynamoDBLocal, useKinesalite } from '../../src/testing';
 
 const USERS = ['Jane Doe', 'John Roe', 'Ana Silva', 'Wei Chen'];
 const TAGS = ['serverless', 'dynamodb', '<b>bold</b>', 'café'];

@@ -13,7 +13,7 @@ import type { OnFailureRecord } from '../../src/local/event-source';
 import { recordPosition } from '../../src/local/lambda-records';
 import { LocalPoller, type PollerMapping } from '../../src/local/poller';
 import { compareSequenceNumbers } from '../../src/runtime/model';
-import { useDynamoDBLocal, useKinesalite } from '../helpers/services';
+import { useDynamoDBLocal, useKinesalite } from '../../src/testing';
 
 interface Seen {
   readonly key: string;

@@ -11,7 +11,7 @@ import { ensureStreams, ensureTables, openEnvironment, type LocalEnvironment } f
 import { recordStream } from '../../src/local/recorder';
 import { replay } from '../../src/local/replay';
 import { openDynamoDBStream, openKinesisStream } from '../../src/local/streams';
-import { useDynamoDBLocal, useKinesalite } from '../helpers/services';
+import { useDynamoDBLocal, useKinesalite } from '../../src/testing';
 
 describe('recordStream', () => {
   const ddb = useDynamoDBLocal();

@@ -12,7 +12,7 @@ import { kinesisLogApp, ordersApp, scoresApp, tagsApp } from '../../src/seed';
 import { localClientConfig } from '../../src/local/clients';
 import { batchInfo, type OnFailureRecord } from '../../src/local/event-source';
 import { replay, type ReplaySummary } from '../../src/local/replay';
-import { useDynamoDBLocal } from '../helpers/services';
+import { useDynamoDBLocal } from '../../src/testing';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
 const example = (name: string) => join(EXAMPLES, name);

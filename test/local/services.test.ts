@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { localClientConfig } from '../../src/local/clients';
-import { useDynamoDBLocal, useKinesalite } from '../helpers/services';
+import { useDynamoDBLocal, useKinesalite } from '../../src/testing';
 
 describe('embedded local services', () => {
   const ddb = useDynamoDBLocal();

@@ -16,7 +16,7 @@ import { isShardflowError } from '../../src/runtime/errors';
 import type { StreamRecord } from '../../src/runtime/model';
 import type { AddEffect, RecordEffects } from '../../src/runtime/types';
 import { DynamoDBSink, markerTableDefinition } from '../../src/sinks/dynamodb';
-import { useDynamoDBLocal } from '../helpers/services';
+import { useDynamoDBLocal } from '../../src/testing';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { canonicalNumber, deliverShard, deliveryStats, invocationPlan, MODEL_RUNS } from './esm';
 import { add, dynamodbRecord, kinesisRecord } from '../helpers/records';

@@ -23,7 +23,7 @@ import type { Fault as CapturedFault, FaultSink } from '../../src/runtime/types'
 import { DynamoDBSink, markerTableDefinition } from '../../src/sinks/dynamodb';
 import { LogSink } from '../../src/sinks/log';
 import { dynamodbRecord, kinesisRecord, kplAggregateRecord } from '../helpers/factories';
-import { useDynamoDBLocal } from '../helpers/services';
+import { useDynamoDBLocal } from '../../src/testing';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { canonicalNumber, deliverShard, deliveryStats, invocationPlan, MODEL_RUNS, type DeliveryStats } from './esm';
 

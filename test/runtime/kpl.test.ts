@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
-import { aggregate, deaggregate, isKplAggregate } from '../../src/runtime/kpl';
+import { deaggregate, isKplAggregate } from '../../src/runtime/kpl';
+import { kplAggregate } from '../../src/testing';
 
 const MAGIC = Uint8Array.of(0xf3, 0x89, 0x9a, 0xc2);
 const RECORD_ID = 'shardId-000000000000:1';
@@ -34,7 +35,7 @@ describe('KPL aggregation', () => {
   it('deaggregates any aggregate to the same user records, in order', () => {
     fc.assert(
       fc.property(fc.array(userRecord, { minLength: 1, maxLength: 30 }), (records) => {
-        const bytes = aggregate(records);
+        const bytes = kplAggregate(records);
         expect(isKplAggregate(bytes)).toBe(true);
         const result = deaggregate(bytes, RECORD_ID);
         expect(result.map((r) => ({ ...r, data: Buffer.from(r.data) }))).toEqual(
@@ -59,17 +60,17 @@ describe('KPL aggregation', () => {
     for (const [base64, expected] of vectors) {
       const records = deaggregate(Buffer.from(base64, 'base64'), RECORD_ID);
       expect(records.map((r) => [r.partitionKey, Buffer.from(r.data).toString()])).toEqual(expected);
-      const rebuilt = aggregate(expected.map(([partitionKey, data]) => ({ partitionKey, data: Buffer.from(data) })));
+      const rebuilt = kplAggregate(expected.map(([partitionKey, data]) => ({ partitionKey, data: Buffer.from(data) })));
       expect(Buffer.from(rebuilt).toString('base64')).toBe(base64);
     }
   });
 
   it('stores repeated partition keys once, as the KPL does', () => {
     const records = Array.from({ length: 10 }, (_, i) => ({ partitionKey: i % 2 === 0 ? 'even' : 'odd', data: Buffer.from([i]) }));
-    const single = aggregate(records.slice(0, 2)).length;
+    const single = kplAggregate(records.slice(0, 2)).length;
     // Ten records with two keys: the table does not grow, each extra record costs only its own few bytes.
-    expect(aggregate(records).length).toBeLessThan(single + 8 * 8);
-    expect(deaggregate(aggregate(records), RECORD_ID).map((r) => r.partitionKey)).toEqual(records.map((r) => r.partitionKey));
+    expect(kplAggregate(records).length).toBeLessThan(single + 8 * 8);
+    expect(deaggregate(kplAggregate(records), RECORD_ID).map((r) => r.partitionKey)).toEqual(records.map((r) => r.partitionKey));
   });
 
   it('reads past tags and fields it does not know', () => {
@@ -94,7 +95,7 @@ describe('KPL aggregation', () => {
   });
 
   it('rejects a wrong MD5 with KPL_CHECKSUM_MISMATCH', () => {
-    const bytes = Buffer.from(aggregate([{ partitionKey: 'k', data: Buffer.from('hello') }]));
+    const bytes = Buffer.from(kplAggregate([{ partitionKey: 'k', data: Buffer.from('hello') }]));
     bytes[bytes.length - 1] ^= 0xff;
     const error = decodeError(bytes);
     expect(error.code).toBe(ErrorCode.KplChecksumMismatch);
@@ -124,7 +125,7 @@ describe('KPL aggregation', () => {
   });
 
   it('rejects truncation with INVALID_KPL_AGGREGATE', () => {
-    const bytes = aggregate([{ partitionKey: 'k', data: Buffer.alloc(100, 7) }]);
+    const bytes = kplAggregate([{ partitionKey: 'k', data: Buffer.alloc(100, 7) }]);
     for (const cut of [1, 17, 50, 100]) {
       const error = decodeError(bytes.subarray(0, bytes.length - cut));
       expect(error.code).toBe(ErrorCode.InvalidKplAggregate);
@@ -159,7 +160,7 @@ describe('KPL aggregation', () => {
         fc.array(userRecord, { minLength: 1, maxLength: 5 }),
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
         (records, mutations) => {
-          const protobuf = Buffer.from(aggregate(records)).subarray(4, -16);
+          const protobuf = Buffer.from(kplAggregate(records)).subarray(4, -16);
           const mutated = Buffer.from(protobuf);
           for (const [at, value] of mutations) mutated[at % mutated.length] = value;
           try {

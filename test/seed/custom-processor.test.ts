@@ -4,7 +4,7 @@ import { app } from '../../examples/custom-processor';
 import { DEFAULT_FAULT_TABLE as FAULT_TABLE, DynamoDBFaultSink } from '../../src/index';
 import { createLocalContext, dumpTable, ensureTables, localClientConfig } from '../../src/local/index';
 import { kinesisEvent, kinesisRecord } from '../helpers/factories';
-import { useDynamoDBLocal } from '../helpers/services';
+import { useDynamoDBLocal } from '../../src/testing';
 
 const ddb = useDynamoDBLocal();
 

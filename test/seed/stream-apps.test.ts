@@ -12,7 +12,7 @@ import { createLocalContext, dumpTable, ensureTables, localClientConfig } from '
 import { kinesisLogApp, ordersApp, scoresApp, seedApps as apps, tagsApp } from '../../src/seed';
 import { dynamodbEvent, dynamodbRecord, kinesisEvent, kinesisRecord } from '../helpers/factories';
 import { capturingOutput } from '../helpers/output';
-import { useDynamoDBLocal } from '../helpers/services';
+import { useDynamoDBLocal } from '../../src/testing';
 
 const ddb = useDynamoDBLocal();
 let client: DynamoDBClient;

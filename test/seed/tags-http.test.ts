@@ -6,7 +6,7 @@ import { createTagsHttpHandlers, escapeHtml, responseFormat, type TagsHttpEvent 
 import { ErrorCode } from '../../src/runtime/errors';
 import { localClientConfig } from '../../src/local/clients';
 import { ensureTables } from '../../src/local/environment';
-import { useDynamoDBLocal } from '../helpers/services';
+import { useDynamoDBLocal } from '../../src/testing';
 
 const ddb = useDynamoDBLocal();
 let client: DynamoDBClient;

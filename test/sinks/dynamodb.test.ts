@@ -6,7 +6,7 @@ import type { StreamRecord } from '../../src/runtime/model';
 import type { AddEffect, LogEffect, RecordEffects, SinkResult } from '../../src/runtime/types';
 import { decimalOf, decimalToString, addDecimals } from '../../src/sinks/decimal';
 import { DynamoDBSink, markerTableDefinition, type DynamoDBSinkOptions } from '../../src/sinks/dynamodb';
-import { useDynamoDBLocal } from '../helpers/services';
+import { useDynamoDBLocal } from '../../src/testing';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { add, dynamodbRecord, effectsOf, kinesisRecord } from '../helpers/records';
 

@@ -13,7 +13,7 @@ import { faultIdOf, type FaultStore } from '../../src/sinks/fault-store';
 import { FileFaultSink } from '../../src/sinks/file-faults';
 import { redriveEvents, redriveFaults, type RedriveEvent } from '../../src/sinks/redrive';
 import { dynamodbRecord, kinesisRecord, kinesisStreamArn } from '../helpers/factories';
-import { useDynamoDBLocal } from '../helpers/services';
+import { useDynamoDBLocal } from '../../src/testing';
 import { Fault as Injected, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 
 const BATCH_WRITE = 'BatchWriteItem';
