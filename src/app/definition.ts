@@ -59,7 +59,10 @@ function checkTables(component: string, key: string, tables: unknown): asserts t
  *   processors: [paidTotals, cartsPerDay],
  * });
  */
-export function defineApp<E extends EffectBase = Effect>(spec: AppSpec<E>): AppDefinition {
+export function defineApp(spec: AppSpec<Effect>): AppDefinition;
+/** An app whose processors produce effects of a type of its own, for `sinks` of its own: `defineApp<MyEffect>(...)`. */
+export function defineApp<E extends EffectBase>(spec: AppSpec<E>): AppDefinition;
+export function defineApp<E extends EffectBase>(spec: AppSpec<E>): AppDefinition {
   const named = typeof spec === 'object' && spec !== null && typeof spec.name === 'string' ? spec.name : undefined;
   const component = named === undefined ? 'defineApp' : `defineApp (app "${named}")`;
   const settings = resolveOptions(component, spec, SPEC_DEFAULTS, ['name', 'sources', 'processors']);

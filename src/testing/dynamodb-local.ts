@@ -5,7 +5,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { checkAppDefinition, type AppDefinition, type AppEnvironment, type TableDefinition } from '../app/definition';
+import { checkAppDefinition } from '../app/definition';
+import type { AppDefinition, AppEnvironment, TableDefinition } from '../app/types';
 import { localClientConfig } from '../local/clients';
 import { ensureTables } from '../local/environment';
 import { createLocalContext, type LocalContextOptions } from '../local/lambda-context';

@@ -33,7 +33,7 @@ export function dynamodbStreamArn(table: string = FACTORY_DEFAULTS.tableName): s
 }
 
 /** Everything about a DynamoDB stream record but its keys and images. */
-interface DynamoDBRecordFields {
+export interface DynamoDBRecordFields {
   readonly eventName: DynamoDBEventName;
   /** @default 'test-table' */
   readonly table?: string;

@@ -10,11 +10,11 @@
 // Record and event factories
 export { FACTORY_DEFAULTS } from './defaults';
 export { kinesisEvent, kinesisRecord, kinesisStreamArn } from './kinesis';
-export type { KinesisRecordFields, KinesisRecordOptions } from './kinesis';
+export type { Base64Data, BytesData, JsonData, KinesisRecordFields, KinesisRecordOptions } from './kinesis';
 export { kplAggregate, kplAggregateRecord } from './kpl';
 export type { KplUserRecordInput } from './kpl';
 export { dynamodbEvent, dynamodbRecord, dynamodbStreamArn, marshallItem, rawDynamodbRecord } from './dynamodb';
-export type { DynamoDBEventName, DynamoDBItem, DynamoDBRecordOptions, DynamoDBViewType, RawDynamoDBRecordOptions, RawItem } from './dynamodb';
+export type { DynamoDBEventName, DynamoDBItem, DynamoDBRecordFields, DynamoDBRecordOptions, DynamoDBViewType, RawDynamoDBRecordOptions, RawItem } from './dynamodb';
 
 // Fixtures: local services for a test file
 export { useDynamoDBLocal } from './dynamodb-local';

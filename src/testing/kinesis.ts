@@ -36,7 +36,7 @@ export interface KinesisRecordFields {
 }
 
 /** Data given as bytes or text. */
-interface BytesData {
+export interface BytesData {
   /**
    * Raw bytes, or a string sent as UTF-8.
    * @default the JSON text `{}`
@@ -52,7 +52,7 @@ interface BytesData {
 }
 
 /** Data given as a value sent as its JSON text. */
-interface JsonData {
+export interface JsonData {
   readonly data?: never;
   /** A value sent as its JSON text. */
   readonly json: unknown;
@@ -65,7 +65,7 @@ interface JsonData {
 }
 
 /** Data given as the exact `kinesis.data` field. */
-interface Base64Data {
+export interface Base64Data {
   readonly data?: never;
   readonly json?: never;
   /** The exact `kinesis.data` field, not encoded again: for invalid base64 on purpose. */

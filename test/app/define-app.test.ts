@@ -7,7 +7,7 @@ import { createLocalContext, dumpTable, ensureTables, localClientConfig } from '
 import { ValidationError, provenanceOf, type AddEffect, type LogEffect, type Processor, type Sink } from '../../src/index';
 import { DynamoDBFaultSink } from '../../src/sinks/dynamodb-faults';
 import { kinesisEvent, kinesisRecord } from '../helpers/factories';
-import { useDynamoDBLocal } from '../helpers/services';
+import { useDynamoDBLocal } from '../../src/testing';
 
 const table = (name: string, stream?: 'NEW_AND_OLD_IMAGES'): TableDefinition => ({
   TableName: name,

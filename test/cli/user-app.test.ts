@@ -13,7 +13,7 @@ import { localClientConfig } from '../../src/local/clients';
 import { ensureStreams, ensureTables, openEnvironment } from '../../src/local/environment';
 import { dumpTable } from '../../src/local/tables';
 import { kinesisEvent, kinesisRecord } from '../helpers/factories';
-import { useDynamoDBLocal, useKinesalite } from '../helpers/services';
+import { useDynamoDBLocal, useKinesalite } from '../../src/testing';
 
 const repo = resolve(__dirname, '..', '..');
 const cli = join(repo, 'dist', 'cli', 'main.js');
