@@ -72,10 +72,11 @@ const DEFAULTS = {
  * const ddb = useDynamoDBLocal({ app: checkoutApp });
  *
  * it('totals paid orders once per record', async () => {
- *   const event = kinesisEvent([kinesisRecord({ streamName: 'checkout-events', json: { customer: 'ana', total: 5 } })]);
+ *   const order = { type: 'order.paid', orderId: 'o1', customer: 'ana', total: 5 };
+ *   const event = kinesisEvent([kinesisRecord({ streamName: 'checkout-events', json: order })]);
  *   await ddb.invoke(event);
  *   await ddb.invoke(event); // a duplicate delivery changes nothing
- *   expect(await ddb.readTable('CustomerTotals')).toEqual([{ Customer: 'ana', Orders: 1, Total: 5 }]);
+ *   expect(await ddb.readTable('CustomerTotals')).toEqual([{ customer: 'ana', paid: 5, orders: 1 }]);
  * });
  */
 export function useDynamoDBLocal(options: DynamoDBLocalOptions = {}): DynamoDBLocalFixture {
