@@ -83,7 +83,7 @@ export type { StreamEvent, StreamHandler } from './runtime/types';
 
 // Apps: what the CLI, the local runner and the deploy code read, and their Lambda entry points
 export { DEFAULT_FAULT_TABLE, DEFAULT_MARKER_TABLE, StartingPosition, checkAppDefinition, defineApp } from './app/definition';
-export type { AppDefinition, AppEnvironment, AppSpec, EventSourceSettings, HttpHandler, SinkContext, TableDefinition } from './app/definition';
+export type { AppDefinition, AppEnvironment, AppSpec, EventSourceSettings, FilterPattern, HttpHandler, SinkContext, TableDefinition } from './app/definition';
 export { LambdaEnvironment, lambdaHandler, lambdaHttpHandler } from './app/lambda';
 
 // Processors (pure: records in, effects out)

@@ -54,7 +54,22 @@ export interface EventSourceSettings {
    * @default 86400 (one day)
    */
   readonly maxRecordAgeSeconds?: number;
+  /**
+   * Event filtering by the mapping, per source (a table or Kinesis stream name from `sources`): up to 5 patterns,
+   * OR'ed. Kinesis patterns match the record's JSON `data`, DynamoDB patterns the record (`eventName`,
+   * `dynamodb`). Lambda drops records that match none before the app sees them. The local runner does not
+   * filter.
+   * @default {} (no filtering: every record reaches the app)
+   * @example { Carts: [{ eventName: ['INSERT', 'MODIFY'] }], 'checkout-events': [{ data: { type: ['paid'] } }] }
+   */
+  readonly filters?: Readonly<Record<string, readonly FilterPattern[]>>;
 }
+
+/** One event filtering pattern, as Lambda's FilterCriteria takes it (JSON). */
+export type FilterPattern = Readonly<Record<string, unknown>>;
+
+/** Lambda takes at most this many filter patterns per event source mapping. */
+const MAX_FILTER_PATTERNS = 5;
 
 /** Where the handler's AWS calls and faults go: Lambda's defaults, or the local runner's. */
 export interface AppEnvironment {
@@ -148,6 +163,7 @@ const EVENT_SOURCE_DEFAULTS: Required<EventSourceSettings> = {
   retryAttempts: 5,
   bisectBatchOnError: true,
   maxRecordAgeSeconds: 86_400,
+  filters: {},
 };
 
 const SPEC_DEFAULTS = {
@@ -215,7 +231,7 @@ export function defineApp<E extends EffectBase = Effect>(spec: AppSpec<E>): AppD
   checkName(component, 'markerTable', settings.markerTable);
   checkName(component, 'faultTable', settings.faultTable);
   const eventSource = resolveOptions(`${component}, eventSource`, settings.eventSource, EVENT_SOURCE_DEFAULTS);
-  checkEventSource(`${component}, eventSource`, eventSource);
+  checkEventSource(`${component}, eventSource`, eventSource, [...sources.tables.map((table) => table.TableName as string), ...sources.kinesisStreams]);
 
   const markerTable = settings.outputs.length > 0 && settings.sinks === undefined ? settings.markerTable : undefined;
   const tables = uniqueTables(component, [
@@ -239,13 +255,29 @@ export function defineApp<E extends EffectBase = Effect>(spec: AppSpec<E>): AppD
   return { ...definition, createHandler: (environment) => buildAppHandler<E>(definition, spec, environment) };
 }
 
-function checkEventSource(component: string, settings: Required<EventSourceSettings>): void {
+function checkEventSource(component: string, settings: Required<EventSourceSettings>, sourceNames: readonly string[]): void {
   checkInteger(component, 'batchSize', settings.batchSize, 1, 10_000);
   checkOneOf(component, 'startingPosition', settings.startingPosition, StartingPosition);
   checkInteger(component, 'maxBatchingWindowSeconds', settings.maxBatchingWindowSeconds, 0, 300);
   checkInteger(component, 'retryAttempts', settings.retryAttempts, 0, 10_000);
   if (typeof settings.bisectBatchOnError !== 'boolean') throw invalidOption(component, 'bisectBatchOnError', 'true or false', settings.bisectBatchOnError);
   checkInteger(component, 'maxRecordAgeSeconds', settings.maxRecordAgeSeconds, 60, 604_800);
+  checkFilters(component, settings.filters, sourceNames);
+}
+
+function checkFilters(component: string, filters: unknown, sourceNames: readonly string[]): void {
+  if (filters === null || typeof filters !== 'object' || Array.isArray(filters)) {
+    throw invalidOption(component, 'filters', 'an object of filter patterns by source name', filters);
+  }
+  for (const [source, patterns] of Object.entries(filters)) {
+    if (!sourceNames.includes(source)) {
+      throw optionsError(component, `option "filters" names ${shown(source)}, which is not one of the app's sources (${sourceNames.join(', ')})`);
+    }
+    const isPattern = (pattern: unknown) => pattern !== null && typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern).length > 0;
+    if (!Array.isArray(patterns) || patterns.length === 0 || patterns.length > MAX_FILTER_PATTERNS || !patterns.every(isPattern)) {
+      throw invalidOption(component, `filters.${source}`, `a list of 1 to ${MAX_FILTER_PATTERNS} non-empty pattern objects`, patterns);
+    }
+  }
 }
 
 /** Tables by name, first definition kept; two different definitions of one name are an error. */
