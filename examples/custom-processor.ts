@@ -46,6 +46,6 @@ export function createOrdersHandler(client: DynamoDBClient): StreamHandler {
     faultSink: new DynamoDBFaultSink({ client, table: 'ShardflowFaults' }),
     options: { deadlineMarginMs: 2000 },
   });
-  // Map it with FunctionResponseTypes: ["ReportBatchItemFailures"] (infra/stack.ts does).
+  // Map it with FunctionResponseTypes: ["ReportBatchItemFailures"] (shardflow/cdk's ShardflowApp does).
   return createHandler(pipeline, { serviceName: 'orders' });
 }
