@@ -68,6 +68,9 @@ export interface FunctionOptions {
 /** The oldest Node.js major the constructs deploy: Node 20 is deprecated on Lambda. */
 const MIN_NODE_MAJOR = 22;
 
+/** A JavaScript identifier: what Lambda's `file.export` handler string can name. */
+const EXPORT_NAME = /^[A-Za-z_$][\w$]*$/;
+
 /** Environment variables a construct sets itself; a user's `environment` may not set them. */
 export const RESERVED_ENVIRONMENT_PREFIX = 'SHARDFLOW_';
 
@@ -88,6 +91,9 @@ export interface FunctionDefaults {
 
 /** A function made from `options`, with its log group and a role that can write to it and nothing else yet. */
 export function shardflowFunction(scope: Construct, id: string, component: string, options: FunctionOptions, defaults: FunctionDefaults): nodejs.NodejsFunction {
+  if (!EXPORT_NAME.test(options.handler)) {
+    throw optionsError(component, `option "handler" must be the name of an export of the entry (e.g. "handler"), got ${JSON.stringify(options.handler)}`);
+  }
   const runtime = options.runtime ?? lambda.Runtime.NODEJS_24_X;
   checkRuntime(component, runtime);
   const reserved = Object.keys(options.environment ?? {}).filter((name) => name.startsWith(RESERVED_ENVIRONMENT_PREFIX));

@@ -18,7 +18,7 @@ import type { DeployedApp, DeployedMapping } from './app-metrics';
 import { appDashboard } from './cloudwatch-dashboard';
 import { shardflowFunction, type FunctionOptions } from './function-options';
 import { streamEventSourceProps, type MappingOptions } from './mapping-options';
-import { resolveSources, type ShardflowSources } from './sources';
+import { resolveSources, type ResolvedSources, type ShardflowSources } from './sources';
 import { SinkTableAccess, grantTableAccess } from './table-access';
 import { tableFromDefinition } from './table-from-definition';
 
@@ -54,13 +54,13 @@ export interface ShardflowAppProps extends FunctionOptions, AlarmOptions {
    */
   readonly dashboard?: boolean;
   /**
+   * The CloudWatch dashboard's name.
    * @default a name CloudFormation generates
    */
   readonly dashboardName?: string;
 }
 
 const COMPONENT = 'ShardflowApp';
-const EXPORT_NAME = /^[A-Za-z_$][\w$]*$/;
 /** Lambda keeps stream on-failure records in the queue this long for someone to look at them. */
 const ON_FAILURE_RETENTION = Duration.days(14);
 
@@ -81,36 +81,14 @@ export class ShardflowApp extends Construct {
   constructor(scope: Construct, id: string, props: ShardflowAppProps) {
     super(scope, id);
     const { app } = props;
-    if (!EXPORT_NAME.test(props.handler)) {
-      throw optionsError(COMPONENT, `option "handler" must be the name of an export of the entry (e.g. "handler"), got ${JSON.stringify(props.handler)}`);
-    }
     this.app = app;
-    const sources = resolveSources(this, COMPONENT, app, props.sources);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const given = props.tables ?? {};
-    const sourceNames = new Set(sources.tables.keys());
-    const owned = app.tables.filter((definition) => !sourceNames.has(definition.TableName as string));
-    const unknown = Object.keys(given).filter((name) => !owned.some((definition) => definition.TableName === name));
-    if (unknown.length > 0) throw optionsError(COMPONENT, `option "tables" names ${unknown.join(', ')}, which the app does not own`);
+    const sources = resolveSources(this, COMPONENT, app, props.sources);
+    this.tables = this.appTables(sources.tables, props.tables ?? {}, removalPolicy);
+    this.faultTable = this.tables.get(app.faultTable) as dynamodb.ITable;
+    this.markerTable = app.markerTable === undefined ? undefined : this.tables.get(app.markerTable);
 
-    const tables = new Map<string, dynamodb.ITable>(sources.tables);
-    for (const definition of owned) {
-      const name = definition.TableName as string;
-      // Marker and fault tables are found through the function's environment, so CloudFormation may name them.
-      const internal = name === app.markerTable || name === app.faultTable;
-      const table =
-        given[name] ??
-        tableFromDefinition(this, internal ? (name === app.faultTable ? 'FaultTable' : 'MarkerTable') : `${name}Table`, COMPONENT, definition, {
-          tableName: internal ? undefined : name,
-          removalPolicy,
-        });
-      tables.set(name, table);
-    }
-    this.tables = tables;
-    this.faultTable = tables.get(app.faultTable) as dynamodb.ITable;
-    this.markerTable = app.markerTable === undefined ? undefined : tables.get(app.markerTable);
-
-    const fn = shardflowFunction(this, 'StreamFunction', COMPONENT, props, {
+    this.lambdaFunction = shardflowFunction(this, 'StreamFunction', COMPONENT, props, {
       memorySize: 512,
       timeout: Duration.seconds(60),
       description: `shardflow app ${app.name}`,
@@ -119,51 +97,74 @@ export class ShardflowApp extends Construct {
         ...(this.markerTable !== undefined && { [LambdaEnvironment.MarkerTable]: this.markerTable.tableName }),
       },
     });
-    this.lambdaFunction = fn;
-    grantTableAccess(fn, this.faultTable, SinkTableAccess.Fault);
-    if (this.markerTable !== undefined) {
-      // The default sinks: the exactly-once sink writes the outputs. Custom sinks get no grants they did not ask for.
-      grantTableAccess(fn, this.markerTable, SinkTableAccess.Marker);
-      for (const output of app.outputs) grantTableAccess(fn, tables.get(output.TableName as string) as dynamodb.ITable, SinkTableAccess.Output);
-    }
+    this.grantSinkTables();
+    this.onFailureQueue = props.onFailureQueue ?? this.createOnFailureQueue(removalPolicy);
+    this.mappings = this.mapSources(sources, props.mapping ?? {});
 
-    this.onFailureQueue =
-      props.onFailureQueue ??
-      new sqs.Queue(this, 'OnFailureQueue', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: ON_FAILURE_RETENTION,
-        removalPolicy,
-      });
-    if (props.onFailureQueue === undefined) {
-      Validations.of(this.onFailureQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason: 'This queue is the event source mappings\' on-failure destination: a dead-letter queue itself, read by people, not redriven.',
-      });
+    const deployed: DeployedApp = { service: app.name, function: this.lambdaFunction, mappings: this.mappings };
+    this.alarms = appAlarms(this, deployed, this.onFailureQueue, props);
+    this.dashboard = props.dashboard === false ? undefined : appDashboard(this, 'Dashboard', deployed, props.dashboardName);
+  }
+
+  /** The sources, plus every table the app owns: the one given for it, else a new one. */
+  private appTables(sources: ReadonlyMap<string, dynamodb.ITable>, given: Readonly<Record<string, dynamodb.ITable>>, removalPolicy: RemovalPolicy): Map<string, dynamodb.ITable> {
+    const { app } = this;
+    const owned = app.tables.filter((definition) => !sources.has(definition.TableName as string));
+    const unknown = Object.keys(given).filter((name) => !owned.some((definition) => definition.TableName === name));
+    if (unknown.length > 0) throw optionsError(COMPONENT, `option "tables" names ${unknown.join(', ')}, which the app does not own`);
+    const tables = new Map<string, dynamodb.ITable>(sources);
+    for (const definition of owned) {
+      const name = definition.TableName as string;
+      // Marker and fault tables are found through the function's environment, so CloudFormation may name them.
+      const id = name === app.faultTable ? 'FaultTable' : name === app.markerTable ? 'MarkerTable' : undefined;
+      tables.set(
+        name,
+        given[name] ?? tableFromDefinition(this, id ?? `${name}Table`, COMPONENT, definition, { tableName: id === undefined ? name : undefined, removalPolicy }),
+      );
     }
+    return tables;
+  }
+
+  private grantSinkTables(): void {
+    const fn = this.lambdaFunction;
+    grantTableAccess(fn, this.faultTable, SinkTableAccess.Fault);
+    // With the default sinks the exactly-once sink writes the outputs; custom sinks get no grants they did not ask for.
+    if (this.markerTable === undefined) return;
+    grantTableAccess(fn, this.markerTable, SinkTableAccess.Marker);
+    for (const output of this.app.outputs) grantTableAccess(fn, this.tables.get(output.TableName as string) as dynamodb.ITable, SinkTableAccess.Output);
+  }
+
+  private createOnFailureQueue(removalPolicy: RemovalPolicy): sqs.Queue {
+    const queue = new sqs.Queue(this, 'OnFailureQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: ON_FAILURE_RETENTION,
+      removalPolicy,
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "This queue is the event source mappings' on-failure destination: a dead-letter queue itself, read by people, not redriven.",
+    });
+    return queue;
+  }
+
+  /** One event source mapping per source, all sending on-failure records to the queue. */
+  private mapSources(sources: ResolvedSources, options: MappingOptions): DeployedMapping[] {
+    const fn = this.lambdaFunction;
     const onFailure = new SqsDlq(this.onFailureQueue);
-    const mapping = props.mapping ?? {};
     const mappings: DeployedMapping[] = [];
-    for (const [name, table] of sources.tables) {
-      const source = new DynamoEventSource(table, streamEventSourceProps(app, name, mapping, onFailure));
+    const add = (name: string, source: DynamoEventSource | KinesisEventSource) => {
       fn.addEventSource(source);
       mappings.push({ source: name, eventSourceMappingId: source.eventSourceMappingId });
-    }
-    for (const [name, stream] of sources.kinesisStreams) {
-      const source = new KinesisEventSource(stream, streamEventSourceProps(app, name, mapping, onFailure));
-      fn.addEventSource(source);
-      mappings.push({ source: name, eventSourceMappingId: source.eventSourceMappingId });
-    }
-    this.mappings = mappings;
+    };
+    for (const [name, table] of sources.tables) add(name, new DynamoEventSource(table, streamEventSourceProps(this.app, name, options, onFailure)));
+    for (const [name, stream] of sources.kinesisStreams) add(name, new KinesisEventSource(stream, streamEventSourceProps(this.app, name, options, onFailure)));
     if (sources.tables.size > 0) {
       Validations.of(fn.role ?? fn).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'dynamodb:ListStreams has no resource-level permissions; CDK grants it on * with the stream read (DynamoEventSource).',
       });
     }
-
-    const deployed: DeployedApp = { service: app.name, function: fn, mappings };
-    this.alarms = appAlarms(this, deployed, this.onFailureQueue, props);
-    this.dashboard = props.dashboard === false ? undefined : appDashboard(this, 'Dashboard', deployed, props.dashboardName);
+    return mappings;
   }
 }
