@@ -44,5 +44,5 @@ export const app = defineApp({
   pipeline: { deadlineMarginMs: 2000 },
 });
 
-// The Lambda entry. Map it with FunctionResponseTypes: ["ReportBatchItemFailures"].
+// The Lambda entry. Map it with FunctionResponseTypes: ["ReportBatchItemFailures"] (shardflow/cdk's ShardflowApp does).
 export const handler = lambdaHandler(app);

@@ -85,7 +85,7 @@ export type { StreamEvent, StreamHandler } from './runtime/types';
 // Apps: what the CLI, the local runner and the deploy code read, and their Lambda entry points
 export { DEFAULT_FAULT_TABLE, DEFAULT_MARKER_TABLE, checkAppDefinition, defineApp } from './app/definition';
 export { StartingPosition } from './app/types';
-export type { AppDefinition, AppEnvironment, AppSpec, EventSourceSettings, HttpHandler, SinkContext, TableDefinition } from './app/types';
+export type { AppDefinition, AppEnvironment, AppSpec, EventSourceSettings, FilterPattern, HttpHandler, SinkContext, TableDefinition } from './app/types';
 export { LambdaEnvironment, lambdaHandler, lambdaHttpHandler } from './app/lambda';
 
 // Processors (pure: records in, effects out)

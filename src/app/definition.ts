@@ -10,6 +10,9 @@ import { faultTableDefinition } from '../sinks/dynamodb-faults';
 import { buildAppHandler } from './app-handler';
 import { StartingPosition, type AppDefinition, type AppSpec, type EventSourceSettings, type TableDefinition } from './types';
 
+/** Lambda takes at most this many filter patterns per event source mapping. */
+const MAX_FILTER_PATTERNS = 5;
+
 export const DEFAULT_MARKER_TABLE = 'ShardflowMarkers';
 export const DEFAULT_FAULT_TABLE = 'ShardflowFaults';
 
@@ -20,6 +23,7 @@ const EVENT_SOURCE_DEFAULTS: Required<EventSourceSettings> = {
   retryAttempts: 5,
   bisectBatchOnError: true,
   maxRecordAgeSeconds: 86_400,
+  filters: {},
 };
 
 const SPEC_DEFAULTS = {
@@ -90,7 +94,7 @@ export function defineApp<E extends EffectBase>(spec: AppSpec<E>): AppDefinition
   checkName(component, 'markerTable', settings.markerTable);
   checkName(component, 'faultTable', settings.faultTable);
   const eventSource = resolveOptions(`${component}, eventSource`, settings.eventSource, EVENT_SOURCE_DEFAULTS);
-  checkEventSource(`${component}, eventSource`, eventSource);
+  checkEventSource(`${component}, eventSource`, eventSource, [...sources.tables.map((table) => table.TableName as string), ...sources.kinesisStreams]);
 
   const markerTable = settings.outputs.length > 0 && settings.sinks === undefined ? settings.markerTable : undefined;
   const tables = uniqueTables(component, [
@@ -114,13 +118,29 @@ export function defineApp<E extends EffectBase>(spec: AppSpec<E>): AppDefinition
   return { ...definition, createHandler: (environment) => buildAppHandler<E>(definition, spec, environment) };
 }
 
-function checkEventSource(component: string, settings: Required<EventSourceSettings>): void {
+function checkEventSource(component: string, settings: Required<EventSourceSettings>, sourceNames: readonly string[]): void {
   checkInteger(component, 'batchSize', settings.batchSize, 1, 10_000);
   checkOneOf(component, 'startingPosition', settings.startingPosition, StartingPosition);
   checkInteger(component, 'maxBatchingWindowSeconds', settings.maxBatchingWindowSeconds, 0, 300);
   checkInteger(component, 'retryAttempts', settings.retryAttempts, 0, 10_000);
   if (typeof settings.bisectBatchOnError !== 'boolean') throw invalidOption(component, 'bisectBatchOnError', 'true or false', settings.bisectBatchOnError);
   checkInteger(component, 'maxRecordAgeSeconds', settings.maxRecordAgeSeconds, 60, 604_800);
+  checkFilters(component, settings.filters, sourceNames);
+}
+
+function checkFilters(component: string, filters: unknown, sourceNames: readonly string[]): void {
+  if (filters === null || typeof filters !== 'object' || Array.isArray(filters)) {
+    throw invalidOption(component, 'filters', 'an object of filter patterns by source name', filters);
+  }
+  for (const [source, patterns] of Object.entries(filters)) {
+    if (!sourceNames.includes(source)) {
+      throw optionsError(component, `option "filters" names ${shown(source)}, which is not one of the app's sources (${sourceNames.join(', ')})`);
+    }
+    const isPattern = (pattern: unknown) => pattern !== null && typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern).length > 0;
+    if (!Array.isArray(patterns) || patterns.length === 0 || patterns.length > MAX_FILTER_PATTERNS || !patterns.every(isPattern)) {
+      throw invalidOption(component, `filters.${source}`, `a list of 1 to ${MAX_FILTER_PATTERNS} non-empty pattern objects`, patterns);
+    }
+  }
 }
 
 /** Tables by name, first definition kept; two different definitions of one name are an error. */

@@ -49,7 +49,19 @@ export interface EventSourceSettings {
    * @default 86400 (one day)
    */
   readonly maxRecordAgeSeconds?: number;
+  /**
+   * Event filtering by the mapping, per source (a table or Kinesis stream name from `sources`): up to 5 patterns,
+   * OR'ed. Kinesis patterns match the record's JSON `data`, DynamoDB patterns the record (`eventName`,
+   * `dynamodb`). Lambda drops records that match none before the app sees them. The local runner does not
+   * filter.
+   * @default {} (no filtering: every record reaches the app)
+   * @example { Carts: [{ eventName: ['INSERT', 'MODIFY'] }], 'checkout-events': [{ data: { type: ['paid'] } }] }
+   */
+  readonly filters?: Readonly<Record<string, readonly FilterPattern[]>>;
 }
+
+/** One event filtering pattern, as Lambda's FilterCriteria takes it (JSON). */
+export type FilterPattern = Readonly<Record<string, unknown>>;
 
 /** Where the handler's AWS calls and faults go: Lambda's defaults, or the local runner's. */
 export interface AppEnvironment {

@@ -20,6 +20,7 @@ import { stdoutToStderr } from '../local/stdout';
 import { openDynamoDBStream, openKinesisStream, type StreamReader } from '../local/streams';
 import { unroutedWarning, type RunTotals } from '../local/totals';
 import { BUILTIN_APP_NAMES, runSeedDemo } from './builtin-apps';
+import { addDashboardCommand, captureReport, reportFromLogs, withReportOption } from './dashboard-command';
 import { loadApp, loadHandler } from './load';
 
 function integer(min: number, max: number) {
@@ -150,7 +151,7 @@ export function buildProgram(): Command {
     .description('Process Kinesis and DynamoDB Streams batches: replay recordings, run locally, record streams.')
     .showHelpAfterError();
 
-  withInvocationOptions(
+  const replayCommand = withInvocationOptions(
     withEndpointOptions(
       program
         .command('replay')
@@ -163,16 +164,18 @@ export function buildProgram(): Command {
         .option('--faults <file>', 'keep captured faults in this JSONL file')
         .option('--json', 'print one JSON document on stdout (logs go to stderr)'),
     ),
-  ).action(
+  );
+  withReportOption(replayCommand).action(
     async (
       recordings: string[],
-      flags: EndpointFlags & InvocationFlags & { app?: string; handler?: string; table?: string[]; dlq?: string; faults?: string; json?: boolean },
+      flags: EndpointFlags & InvocationFlags & { app?: string; handler?: string; table?: string[]; dlq?: string; faults?: string; json?: boolean; report?: string },
     ) => {
       if ((flags.app === undefined) === (flags.handler === undefined)) {
         throw new ShardflowError(ErrorCode.InvalidOptions, 'Give exactly one of --app and --handler.');
       }
       // Handlers log to stdout; with --json, stdout must carry the summary only.
       const diverted = flags.json === true ? stdoutToStderr() : undefined;
+      const report = flags.report === undefined ? undefined : captureReport(flags.report, `replay of ${recordings.join(', ')}`);
       try {
         if (flags.handler !== undefined) pointSdkAt(flags);
         const target: { app: AppDefinition } | { handler: StreamHandler; name: string; tables: string[] } =
@@ -203,16 +206,18 @@ export function buildProgram(): Command {
             const warning = unroutedWarning(summary.unrouted);
             if (warning !== undefined) log(warning);
           }
+          if (report !== undefined) log(`Dashboard: ${await report.finish()}`);
         } finally {
           await environment.close();
         }
       } finally {
+        report?.stop();
         diverted?.restore();
       }
     },
   );
 
-  withInvocationOptions(
+  const devCommand = withInvocationOptions(
     withEndpointOptions(
       program
         .command('dev')
@@ -226,7 +231,8 @@ export function buildProgram(): Command {
         .option('--dlq <file>', 'append on-failure records to this JSONL file')
         .option('--faults <file>', 'keep captured faults in this JSONL file instead of the ShardflowFaults table'),
     ),
-  ).action(
+  );
+  withReportOption(devCommand).action(
     async (
       flags: EndpointFlags &
         InvocationFlags & {
@@ -238,9 +244,11 @@ export function buildProgram(): Command {
           pollInterval: number;
           dlq?: string;
           faults?: string;
+          report?: string;
         },
     ) => {
       log('Starting...');
+      const report = flags.report === undefined ? undefined : captureReport(flags.report, `dev run of ${flags.app.join(', ')}`);
       const session = await startDev({
         ...endpointOptions(flags),
         apps: await Promise.all(flags.app.map(loadApp)),
@@ -269,6 +277,7 @@ export function buildProgram(): Command {
         const warning = unroutedWarning(collector.unrouted());
         if (warning !== undefined) log(`${app}: ${warning}`);
       }
+      if (report !== undefined) log(`Dashboard: ${await report.finish()}`);
     },
   );
 
@@ -357,10 +366,14 @@ export function buildProgram(): Command {
     .description('start embedded services, drive traffic through every app, process it with the local poller and check the results')
     .option('--scale <n>', 'multiply the traffic', integer(1, 100), 1)
     .option('--log-file <file>', "where the apps' log lines go", '.shardflow/demo.log')
-    .action(async (flags: { scale: number; logFile: string }) => {
+    .option('--report <file>', "where the run's dashboard goes (drawn from the log file's EMF lines)", '.shardflow/demo-report.html')
+    .action(async (flags: { scale: number; logFile: string; report: string }) => {
       const result = await runSeedDemo({ scale: flags.scale, logFile: flags.logFile });
+      process.stdout.write(`Dashboard of the run: ${await reportFromLogs([flags.logFile], flags.report)}\n`);
       process.exitCode = result.ok ? 0 : 1;
     });
+
+  addDashboardCommand(program);
 
   return program;
 }

@@ -18,7 +18,7 @@ import { createLogger, defaultLogger, resolveServiceName } from './logging';
 import { METRICS_NAMESPACE, MetricName, addBatchMetrics, addSinkMetrics, lastArrivalTime } from './metrics';
 import { localInvocationOf } from './local-invocation';
 import { resolveOptions } from './options';
-import type { Pipeline } from './pipeline';
+import { lendLogger, type Pipeline } from './pipeline';
 import type { StreamEvent, StreamHandler } from './types';
 
 /** A handler for a Kinesis event source mapping with ReportBatchItemFailures. */
@@ -35,7 +35,8 @@ export interface HandlerOptions {
    */
   readonly serviceName?: string;
   /**
-   * Structured logger; give the pipeline the same one so its record failures carry the Lambda context.
+   * Structured logger. A pipeline built without a logger logs through this one too, so its record failures carry
+   * the handler's service name and the Lambda context.
    * @default the shared logger of `defaultLogger()` (or a new one named `serviceName` when that is given)
    */
   readonly logger?: Logger;
@@ -84,6 +85,7 @@ export function createHandler(pipeline: Pipeline, options: HandlerOptions = {}):
   const serviceName = resolveServiceName(resolved.serviceName);
   const logger = resolved.logger ?? (resolved.serviceName === undefined ? defaultLogger() : createLogger({ serviceName }));
   const metrics = resolved.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+  lendLogger(pipeline, logger);
   const logBatchSummary = resolved.logBatchSummary;
 
   return async (event: StreamEvent, context: Context) => {

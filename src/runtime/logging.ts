@@ -51,3 +51,27 @@ export const sharedLogger: PipelineLogger = {
   warn: (message, attributes) => defaultLogger().warn(message, attributes),
   error: (message, attributes) => defaultLogger().error(message, attributes),
 };
+
+/**
+ * The logger of a pipeline built without one: `sharedLogger` until the handler that runs the pipeline lends it its
+ * own, so the pipeline's lines carry the handler's service name.
+ */
+export class LentLogger implements PipelineLogger {
+  target: PipelineLogger = sharedLogger;
+
+  debug(message: string, attributes: Record<string, unknown>): void {
+    this.target.debug(message, attributes);
+  }
+
+  info(message: string, attributes: Record<string, unknown>): void {
+    this.target.info(message, attributes);
+  }
+
+  warn(message: string, attributes: Record<string, unknown>): void {
+    this.target.warn(message, attributes);
+  }
+
+  error(message: string, attributes: Record<string, unknown>): void {
+    this.target.error(message, attributes);
+  }
+}

@@ -53,7 +53,8 @@ export interface PipelineOptions {
   readonly onPermanentError?: PermanentErrorPolicy;
   /**
    * Where per-record failures are logged. A Powertools `Logger` fits; give the handler the same one.
-   * @default the shared Powertools logger of `defaultLogger()` (service from POWERTOOLS_SERVICE_NAME)
+   * @default the logger of the handler that runs the pipeline (`createHandler` lends it), else the shared Powertools
+   * logger of `defaultLogger()` (service from POWERTOOLS_SERVICE_NAME)
    * @example { logger: new Logger({ serviceName: 'checkout' }) }
    */
   readonly logger?: PipelineLogger;

@@ -6,6 +6,7 @@
 import type { Context } from 'aws-lambda';
 import type { BatchOutcome } from './batch-outcome';
 import { BatchRun, type PipelineSetup } from './batch-run';
+import { LentLogger, type PipelineLogger } from './logging';
 import { checkOptionKeys, optionsError } from './options';
 import { PermanentErrorAction, resolvePipelineOptions, type PipelineOptions } from './pipeline-options';
 import { compileRouter } from './router';
@@ -52,6 +53,7 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
     throw optionsError(COMPONENT, 'option "faultSink" needs a capture() method');
   }
   const { deadlineMarginMs, onPermanentError, logger } = resolvePipelineOptions(config.options);
+  const lent = config.options?.logger === undefined ? new LentLogger() : undefined;
   const setup: PipelineSetup<E> = {
     router: compileRouter(config.processors),
     sinks: config.sinks,
@@ -73,11 +75,25 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
               return action;
             },
     deadlineMarginMs,
-    logger,
+    logger: lent ?? logger,
   };
-  return {
+  const pipeline: Pipeline = {
     async run(event, context) {
       return new BatchRun(setup, event, context).run();
     },
   };
+  if (lent !== undefined) lentLoggers.set(pipeline, lent);
+  return pipeline;
+}
+
+/** The loggers of pipelines built without one, which their handler may replace. */
+const lentLoggers = new WeakMap<Pipeline, LentLogger>();
+
+/**
+ * Makes a pipeline built without a logger log through `logger` from now on (a pipeline given a logger keeps it).
+ * `createHandler` calls it, so a plain `definePipeline` + `createHandler({ serviceName })` logs under one service name.
+ */
+export function lendLogger(pipeline: Pipeline, logger: PipelineLogger): void {
+  const lent = lentLoggers.get(pipeline);
+  if (lent !== undefined) lent.target = logger;
 }

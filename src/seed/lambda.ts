@@ -1,5 +1,6 @@
 /**
- * The seed apps' Lambda entry points, bundled to dist-lambda/index.js; each function's handler names its export.
+ * The seed apps' Lambda entry points, bundled by esbuild when infra/ synthesizes; each function's handler names its
+ * export.
  * Handlers are built on first use, so a function builds only its own app.
  */
 import { lambdaHandler, lambdaHttpHandler } from '../index';

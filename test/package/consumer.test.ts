@@ -114,7 +114,7 @@ describe('the checkout example, installed from the tarball', () => {
     project = join(scratch, 'checkout');
     cpSync(join(repo, 'examples', 'checkout'), project, {
       recursive: true,
-      filter: (source) => !/node_modules|package-lock\.json/.test(source),
+      filter: (source) => !/node_modules|package-lock\.json|cdk\.out/.test(source),
     });
     // The example depends on the repo (file:../..) for development; a user's project depends on a release.
     const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
@@ -145,6 +145,27 @@ describe('the checkout example, installed from the tarball', () => {
     expect(summary.totals.duplicatesSkipped).toBeGreaterThan(0);
     expect(summary.totals.unrouted).toBe(0);
   });
+
+  it('synthesizes its deployment through shardflow/cdk, mapping the existing sources to a handler its bundle exports', () => {
+    run(npm, ['run', 'synth'], project);
+    const template = JSON.parse(readFileSync(join(project, 'cdk.out', 'Checkout.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const resources = Object.values(template.Resources);
+    const mappings = resources.filter((resource) => resource.Type === 'AWS::Lambda::EventSourceMapping').map((resource) => resource.Properties);
+    expect(mappings.map((mapping) => mapping.EventSourceArn).sort()).toEqual([
+      'arn:aws:dynamodb:eu-west-1:111122223333:table/Carts/stream/2026-01-01T00:00:00.000',
+      'arn:aws:kinesis:eu-west-1:111122223333:stream/checkout-events',
+    ]);
+    for (const mapping of mappings) expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // The sources are referenced, not created.
+    expect(resources.filter((resource) => resource.Type === 'AWS::Kinesis::Stream')).toEqual([]);
+    const [fn] = resources.filter((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Handler === 'index.handler');
+    const asset = (fn?.Properties.Code as { S3Key?: string } | undefined)?.S3Key?.replace(/\.zip$/, '');
+    expect(asset).toBeDefined();
+    const bundle = join(project, 'cdk.out', `asset.${asset}`, 'index.js');
+    expect(run(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], scratch)).toBe('function');
+  }, 300_000);
 
   it('names what is missing when pointed at a module that is not an app', () => {
     expect(failing('npx', ['--no-install', 'shardflow', 'replay', 'recordings/checkout.jsonl', '--app', './src/tables.ts#cartsTable'], project)).toMatch(
