@@ -39,6 +39,7 @@ describe('defineApp', () => {
       retryAttempts: 5,
       bisectBatchOnError: true,
       maxRecordAgeSeconds: 86_400,
+      filters: {},
     });
     expect(app.tables.map((t) => t.TableName)).toEqual(['Carts', 'Clicks', 'ShardflowMarkers', 'ShardflowFaults']);
     expect(app.tables.find((t) => t.TableName === 'ShardflowMarkers')?.timeToLiveAttribute).toBe('expiresAt');
