@@ -59,3 +59,4 @@ export type { JsonItem } from './tables';
 export { divertStream, stdoutToStderr } from './stdout';
 export type { DivertedStream } from './stdout';
 export type { JsonValue } from '../processors/json';
+export type { BatchReport, LocalInvocation } from '../runtime/local-invocation';
