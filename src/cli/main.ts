@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { AppDefinition } from '../app/definition';
 import { ErrorCode, ShardflowError, errorMessage } from '../runtime/errors';
+import { jsonText } from '../runtime/json-text';
 import type { StreamHandler } from '../runtime/types';
 import { startDev } from '../local/dev';
 import { openEnvironment, type EndpointOptions } from '../local/environment';
@@ -196,7 +197,8 @@ export function buildProgram(): Command {
           });
           progress.finish();
           if (diverted !== undefined) {
-            await diverted.write(`${JSON.stringify(summary, null, 2)}\n`);
+            // Faults hold records as delivered, which may nest deeper than JSON.stringify can go.
+            await diverted.write(`${jsonText(summary)}\n`);
           } else {
             printSummary(summary);
             const warning = unroutedWarning(summary.unrouted);

@@ -71,8 +71,7 @@ function decodeForLog(
     }
     throw error;
   }
-  // Converted even with nothing to redact: JSON.parse turns 1e400 into Infinity, which toJsonValue keeps as a string.
-  return { encoding: PayloadEncoding.Json, data: toJsonValue(parsed, redact) };
+  return { encoding: PayloadEncoding.Json, data: toJsonValue(parsed, redact, { recordId: record.recordId, part: 'JSON payload' }) };
 }
 
 function kinesisFields(record: KinesisStreamRecord, redact: ReadonlySet<string>): Record<string, unknown> {
@@ -106,9 +105,9 @@ function dynamodbFields(record: DynamoDBStreamRecord, redact: ReadonlySet<string
     sequenceNumber: record.sequenceNumber,
     creationTime: new Date(record.arrivalTime).toISOString(),
     ...(record.isTtlDelete ? { ttlDelete: true } : {}),
-    keys: toJsonValue(record.keys, redact),
-    ...(newImage === undefined ? {} : { newImage: toJsonValue(newImage, redact) }),
-    ...(oldImage === undefined ? {} : { oldImage: toJsonValue(oldImage, redact) }),
+    keys: toJsonValue(record.keys, redact, { recordId: record.recordId, part: 'keys' }),
+    ...(newImage === undefined ? {} : { newImage: toJsonValue(newImage, redact, { recordId: record.recordId, part: 'new image' }) }),
+    ...(oldImage === undefined ? {} : { oldImage: toJsonValue(oldImage, redact, { recordId: record.recordId, part: 'old image' }) }),
   };
 }
 

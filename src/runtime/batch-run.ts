@@ -23,6 +23,20 @@ function errorSummary(error: unknown): Fault['error'] {
     : { code: ErrorCode.Unexpected, message: errorMessage(error), retryable: true };
 }
 
+/**
+ * A processor's error as the loop judges it. Processors are pure, so an error that is not a ShardflowError (a
+ * TypeError, a stack overflow) would come back on every delivery: it becomes a permanent `PROCESSOR_FAILED`, and
+ * the record is captured with its data. Only a retryable ShardflowError (`RetryableError`) asks for a retry.
+ */
+function processorFailure(error: unknown, processor: string, record: StreamRecord): ShardflowError {
+  if (isShardflowError(error)) return error;
+  return new ShardflowError(
+    ErrorCode.ProcessorFailed,
+    `Processor "${processor}" failed on record ${record.recordId}: ${errorMessage(error).replace(/\.$/, '')}.`,
+    { recordId: record.recordId, cause: error },
+  );
+}
+
 // Final states of records that ran through processors (kept per record for the sink stage).
 const APPLIED = 0;
 const FAILED = 1;
@@ -251,7 +265,7 @@ export class BatchRun<E extends EffectBase> {
   ): void {
     // Decoding checked provenance.sequenceNumber with the check of its event source, so it is usable as it is.
     const sequenceNumber = record !== undefined ? record.sequenceNumber : provenance.sequenceNumber;
-    const recordId = record?.recordId ?? provenance.eventID ?? `at position ${position}`;
+    const recordId = record?.recordId ?? provenance.eventID ?? `at batch position ${position}`;
     // A record that cannot be named in the response can only be kept as a fault, even when a retry could help.
     if (sequenceNumber !== undefined && this.retries(error, stage, record, provenance, position, raw)) {
       this.failed++;
@@ -345,7 +359,7 @@ export class BatchRun<E extends EffectBase> {
       const out: unknown = await result;
       if (!Array.isArray(out)) {
         throw new ShardflowError(
-          ErrorCode.Unexpected,
+          ErrorCode.ProcessorFailed,
           `Processor "${this.stage}" returned ${out === null ? 'null' : typeof out} instead of an array of effects for record ${record.recordId}.`,
           { recordId: record.recordId },
         );
@@ -375,7 +389,7 @@ export class BatchRun<E extends EffectBase> {
 
   private failRecord(record: StreamRecord, error: unknown): void {
     releaseRecord(record);
-    this.onFailure(error, this.stage, record, provenanceOf(record), record.raw, record.position, record.partitionKey);
+    this.onFailure(processorFailure(error, this.stage, record), this.stage, record, provenanceOf(record), record.raw, record.position, record.partitionKey);
   }
 
   /** Hands the record's effects to its sinks' stages; the record stays, what its processors decoded need not. */

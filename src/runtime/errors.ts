@@ -34,7 +34,14 @@ export const ErrorCode = {
   SinkTransient: 'SINK_TRANSIENT',
   /** A sink refused effects for a reason no retry can fix (validation, missing table, access). */
   SinkPermanent: 'SINK_PERMANENT',
-  /** A processor threw something that is not a ShardflowError; treated as retryable. */
+  /**
+   * A processor threw something that is not a ShardflowError, or returned something other than effects.
+   * Processors are pure, so it would fail the same way on every delivery: the record is captured as a fault.
+   */
+  ProcessorFailed: 'PROCESSOR_FAILED',
+  /** A value nests deeper than shardflow renders (`MAX_RENDERED_DEPTH` levels), e.g. a JSON payload to log. */
+  NestingTooDeep: 'NESTING_TOO_DEEP',
+  /** Something other than a processor threw an error that is not a ShardflowError (a sink, a bug); retryable. */
   Unexpected: 'UNEXPECTED',
   /** Options given to a shardflow constructor are invalid. */
   InvalidOptions: 'INVALID_OPTIONS',
@@ -61,6 +68,8 @@ const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.InvalidAttributeValue,
   ErrorCode.InvalidNumber,
   ErrorCode.ImageNotInView,
+  ErrorCode.ProcessorFailed,
+  ErrorCode.NestingTooDeep,
   ErrorCode.Validation,
   ErrorCode.SinkPermanent,
   ErrorCode.InvalidOptions,

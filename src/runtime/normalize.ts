@@ -4,6 +4,7 @@
  */
 import { canonicalKey, normalizeDynamoDBRecord, releaseDynamoDBRecord } from './dynamodb';
 import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
+import { nestsDeeperThan } from './json-text';
 import { decodeKinesisRecord, releaseKinesisRecord, shardIdFromEventId } from './kinesis';
 import { RecordSource, type Provenance, type StreamRecord } from './model';
 import { isDynamoDBSequenceNumber, isObject, isSequenceNumber, recordError } from './record-fields';
@@ -81,6 +82,9 @@ function describeSource(source: unknown): string {
   return `is ${source === null ? 'null' : `a ${typeof source}`}`;
 }
 
+/** Keys within DynamoDB's 32 levels: two JSON levels per AttributeValue level (`{"M": {...}}`), and a margin. */
+const MAX_KEY_JSON_DEPTH = 2 * 32 + 2;
+
 type MutableProvenance = { -readonly [K in keyof Provenance]?: Provenance[K] };
 
 function stringOrUndefined(value: unknown): string | undefined {
@@ -135,7 +139,8 @@ function readProvenance(raw: unknown): Partial<Provenance> {
     }
   } else if (raw.eventSource === RecordSource.DynamoDB) {
     provenance.source = RecordSource.DynamoDB;
-    if (isObject(raw.dynamodb) && isObject(raw.dynamodb.Keys)) {
+    // Keys that failed their check may nest deeper than the canonical key's JSON.stringify can go.
+    if (isObject(raw.dynamodb) && isObject(raw.dynamodb.Keys) && !nestsDeeperThan(raw.dynamodb.Keys, MAX_KEY_JSON_DEPTH)) {
       provenance.partitionKey = canonicalKey(raw.dynamodb.Keys);
     }
   }

@@ -4,6 +4,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { ErrorCode, decodeError, errorMessage } from './errors';
+import { jsonText } from './json-text';
 import type { Payload } from './model';
 
 // fatal: malformed UTF-8 must fail rather than turn into U+FFFD. A BOM is dropped (JSON.parse rejects it).
@@ -129,7 +130,8 @@ export class JsonValuePayload extends CachedPayload {
   }
 
   protected override decodeText(): string {
-    return JSON.stringify(this.value);
+    // Images are checked only when read: an unread one may nest deeper than JSON.stringify can go.
+    return jsonText(this.value);
   }
 
   override release(): void {

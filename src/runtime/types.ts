@@ -59,8 +59,14 @@ export interface ProcessContext {
 
 /**
  * A pure function of one normalized record to effects. It must not call AWS: that is what sinks are for, and
- * what makes processors property-testable. Throw a `ShardflowError` (e.g. `ValidationError`) to reject a record;
- * its `retryable` flag decides between retry and fault capture.
+ * what makes processors property-testable.
+ *
+ * Because it is pure, a processor that fails on a record fails the same way on every delivery, so a failure is
+ * permanent: the record is captured as a fault, with its data, and the rest of its partition key goes on. That
+ * holds for a `ValidationError`, for the decoding errors of the record's payload and images, and for any error
+ * that is not a `ShardflowError` (a TypeError, a stack overflow), which becomes `PROCESSOR_FAILED`. Throw a
+ * `RetryableError` (a `ShardflowError` whose `retryable` is true) only for a failure a later delivery can get
+ * past: the record is then reported for retry and blocks the later records of its partition key.
  */
 export interface Processor<E extends EffectBase = Effect> {
   readonly name: string;

@@ -16,6 +16,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
+import { jsonText } from '../runtime/json-text';
 import type { Provenance } from '../runtime/model';
 import { checkName, resolveOptions } from '../runtime/options';
 import type { Fault } from '../runtime/types';
@@ -110,7 +111,8 @@ export class DynamoDBFaultSink implements FaultStore {
     // One write per fault id: BatchWriteItem refuses two writes of one key, and the later capture is the newer.
     const latest = new Map(faults.map((fault) => [faultIdOf(fault), fault] as const));
     for (const [faultId, fault] of latest) {
-      const raw = gzipSync(Buffer.from(JSON.stringify(fault.raw ?? null), 'utf8'));
+      // Written without recursion: a record may nest deeper than JSON.stringify can go.
+      const raw = gzipSync(Buffer.from(jsonText(fault.raw), 'utf8'));
       const parts = Math.max(1, Math.ceil(raw.length / CHUNK_BYTES));
       for (let part = 1; part < parts; part++) {
         chunks.push({

@@ -4,6 +4,7 @@
  * with the same recordId, so duplicates can be told apart downstream.
  */
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
+import { MAX_RENDERED_DEPTH, nestsDeeperThan } from '../runtime/json-text';
 import { defaultLogger } from '../runtime/logging';
 import { checkName, resolveOptions } from '../runtime/options';
 import {
@@ -60,6 +61,20 @@ export class LogSink implements Sink<LogEffect> {
     const logger = this.logger ?? defaultLogger();
     const failed: RecordFailure[] = [];
     for (const { record, effects } of batch) {
+      const tooDeep = effects.find((effect) => nestsDeeperThan(effect.fields, MAX_RENDERED_DEPTH));
+      if (tooDeep !== undefined) {
+        // The logger's JSON.stringify would overflow the stack on every delivery: a permanent failure, not a retry.
+        failed.push({
+          recordId: record.recordId,
+          error: new ShardflowError(
+            ErrorCode.NestingTooDeep,
+            `Sink ${this.name} cannot log record ${record.recordId}: the fields of its log line "${tooDeep.message.slice(0, 80)}" ` +
+              `nest deeper than ${MAX_RENDERED_DEPTH} levels.`,
+            { recordId: record.recordId },
+          ),
+        });
+        continue;
+      }
       try {
         for (const effect of effects) {
           const { source, streamArn, shardId, partitionKey, sequenceNumber, subSequenceNumber } = effect.provenance;

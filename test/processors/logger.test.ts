@@ -5,6 +5,7 @@ import { ErrorCode } from '../../src/runtime/errors';
 import type { Effect, LogEffect } from '../../src/runtime/types';
 import { dynamodbRecord, kinesisRecord, kplAggregateRecord, rawDynamodbRecord } from '../helpers/factories';
 import { normalizeAll, normalizeDynamoDB, normalizeKinesis, run, selects } from './records';
+import { thrown } from '../helpers/errors';
 
 function onlyLog(effects: readonly Effect[]): LogEffect {
   expect(effects).toHaveLength(1);
@@ -57,6 +58,16 @@ describe('record logger: Kinesis (seed Lab-Stream)', () => {
   it('keeps a JSON number beyond a double readable, not null', () => {
     const log = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ data: '{"big":1e400,"n":-0}' }))));
     expect(JSON.parse(JSON.stringify(log.fields.data))).toEqual({ big: 'Infinity', n: 0 });
+  });
+
+  it('refuses a JSON payload too deep to render with a permanent error naming the record', () => {
+    const record = normalizeKinesis(kinesisRecord({ data: `${'['.repeat(10_000)}${']'.repeat(10_000)}` }));
+    const error = thrown(() => run(logger, record));
+    expect(error).toMatchObject({ code: ErrorCode.NestingTooDeep, retryable: false, recordId: record.recordId });
+    expect(error.message).toBe(`Record ${record.recordId} cannot be rendered: its JSON payload nests deeper than 128 levels, more than shardflow renders.`);
+    // The deepest payload it renders:
+    const deepest = normalizeKinesis(kinesisRecord({ data: `${'['.repeat(128)}${']'.repeat(128)}` }));
+    expect(onlyLog(run(logger, deepest)).fields.encoding).toBe(PayloadEncoding.Json);
   });
 
   it('logs gzip-compressed JSON decoded', () => {

@@ -208,6 +208,20 @@ describe('score aggregator: Kinesis score records', () => {
   });
 });
 
+describe('score aggregator: hostile payloads', () => {
+  const aggregator = createScoreAggregator({ ...SEED, kinesisStreams: ['GameScoreEvents'] });
+
+  it.each([
+    ['a payload nested 10,000 levels deep', `${'['.repeat(10_000)}${']'.repeat(10_000)}`, /its JSON payload is \[\[\[.*…, not an object/],
+    ['a Score nested 10,000 levels deep', `{"Username":"Jane Doe","Score":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, /Score is \{"a":\{"a":.*…, not a number/],
+  ])('rejects %s with a ValidationError that shows the start of it', (_name, data, reason) => {
+    const record = normalizeKinesis(kinesisRecord({ streamName: 'GameScoreEvents', data }));
+    const error = thrown(() => run(aggregator, record));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(reason);
+  });
+});
+
 describe('score aggregator options', () => {
   it('rejects unknown options and bad values when constructed', () => {
     expect(() => createScoreAggregator({ table: 'x' } as never)).toThrow(

@@ -1,11 +1,17 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import type { AttributeValue, KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamRecord } from 'aws-lambda';
 import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
 import { definePipeline } from '../../src/runtime/pipeline';
 import type { PermanentFailure, PipelineOptions } from '../../src/runtime/pipeline-options';
 import { RecordKind, RecordSource, type StreamRecord } from '../../src/runtime/model';
 import type { Effect, LogEffect, Processor } from '../../src/runtime/types';
-import { badInput } from '../helpers/bad-input';
+import { FileFaultSink } from '../../src/sinks/file-faults';
+import { jsonText } from '../../src/runtime/json-text';
+import { normalizeRecord } from '../../src/runtime/normalize';
+import { badInput, readStage } from '../helpers/bad-input';
 import {
   dynamodbEvent,
   dynamodbRecord,
@@ -13,7 +19,6 @@ import {
   kinesisRecord,
   kplAggregateRecord,
   rawDynamodbRecord,
-  type RawItem,
 } from '../helpers/factories';
 import {
   Behaviour,
@@ -135,8 +140,47 @@ describe('failures during processing', () => {
     expect(outcome.stats).toMatchObject({ processed: 3, failed: 1, skipped: 1 });
   });
 
-  it('treats an unknown thrown error as retryable', async () => {
+  it('captures a record on which a processor throws an error that is not a ShardflowError, and lets its key go on', async () => {
     const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a' ? Behaviour.Throw : Behaviour.Ok));
+    const faults = new MemoryFaultSink();
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: faults, options: quiet() });
+    const records = [rec('a', 'A'), rec('b', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([]);
+    expect(sink.applied).toEqual([records[1]!.eventID]);
+    expect(faults.faults).toEqual([
+      expect.objectContaining({
+        recordId: records[0]!.eventID,
+        stage: 'p',
+        raw: records[0],
+        error: { code: ErrorCode.ProcessorFailed, retryable: false, message: `Processor "p" failed on record ${records[0]!.eventID}: a test bug.` },
+      }),
+    ]);
+  });
+
+  it('captures a record whose processor overflows the stack, instead of retrying it for ever', async () => {
+    const recurse = (depth: number): number => (depth === 0 ? 0 : 1 + recurse(depth - 1));
+    const overflowing: Processor<Effect> = {
+      name: 'recursive',
+      select: {},
+      process: (record) => [addEffect(record, String(recurse(payloadId(record) === 'deep' ? 10_000_000 : 1)))],
+    };
+    const faults = new MemoryFaultSink();
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [overflowing], sinks: [sink], faultSink: faults, options: quiet() });
+    const records = [rec('deep', 'A'), rec('shallow', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([]);
+    expect(sink.applied).toEqual([records[1]!.eventID]);
+    expect(faults.faults.map((fault) => [fault.recordId, fault.error.code, fault.error.retryable])).toEqual([
+      [records[0]!.eventID, ErrorCode.ProcessorFailed, false],
+    ]);
+    expect(faults.faults[0]!.error.message).toMatch(/Maximum call stack size exceeded/);
+  });
+
+  it('reports a record for retry when its processor throws a RetryableError', async () => {
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a' ? Behaviour.Retryable : Behaviour.Ok));
     const faults = new MemoryFaultSink();
     const pipeline = definePipeline({ processors: [processor], sinks: [new MemorySink()], faultSink: faults, options: quiet() });
     const records = [rec('a', 'A'), rec('b', 'A')];
@@ -277,16 +321,18 @@ describe('failures during processing', () => {
     expect(faults.faults[0]!.error.message).toContain('"log" effect');
   });
 
-  it('treats a processor that returns something other than effects as a retryable failure', async () => {
+  it('captures a record whose processor returns something other than effects', async () => {
     const broken: Processor<Effect> = {
       name: 'broken',
       select: {},
       process: () => Promise.resolve(undefined as unknown as Effect[]),
     };
-    const pipeline = definePipeline({ processors: [broken], sinks: [new MemorySink()], options: quiet() });
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({ processors: [broken], sinks: [new MemorySink()], faultSink: faults, options: quiet() });
     const records = [rec('a', 'A')];
     const outcome = await pipeline.run(kinesisEvent(records));
-    expect(ids(outcome.response)).toEqual([seq(records[0]!)]);
+    expect(ids(outcome.response)).toEqual([]);
+    expect(faults.faults[0]!.error).toMatchObject({ code: ErrorCode.ProcessorFailed, message: expect.stringContaining('returned undefined instead of an array') });
   });
 });
 
@@ -527,60 +573,53 @@ describe('configuration errors', () => {
 });
 
 describe('bad input: each kind is captured with its full raw record and the rest of the batch is processed', () => {
-  const withData = (bytes: Buffer, partitionKey = 'bad') => kinesisRecord({ data: bytes, partitionKey });
-  const corpus = (name: string) => () => badInput[name]!.raw();
-  const insert = (newImage: RawItem, keys: RawItem = { RecordID: { N: '1' } }) =>
-    rawDynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys, newImage });
-  const goodInsert = (id: number) => insert({ RecordID: { N: String(id) }, Score: { N: '5' } }, { RecordID: { N: String(id) } });
-
-  const cases: [string, () => object, string, string][] = [
-    ['invalid base64', corpus('invalid base64 characters'), ErrorCode.InvalidBase64, 'normalize'],
-    ['bad gzip', corpus('gzip magic bytes over data that does not inflate'), ErrorCode.InvalidGzip, 'normalize'],
-    ['truncated KPL', corpus('truncated KPL aggregate'), ErrorCode.InvalidKplAggregate, 'normalize'],
-    ['wrong KPL MD5', corpus('KPL aggregate with a wrong MD5'), ErrorCode.KplChecksumMismatch, 'normalize'],
-    ['invalid UTF-8', () => withData(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), ErrorCode.InvalidUtf8, 'reader'],
-    ['not JSON', () => withData(Buffer.from('{"id": "half')), ErrorCode.InvalidJson, 'reader'],
-    ['unknown eventSource', () => ({ ...kinesisRecord({ json: { id: 'x' } }), eventSource: 'aws:sqs' }), ErrorCode.UnknownEventSource, 'normalize'],
-    ['missing field', () => {
-      const record = kinesisRecord({ json: { id: 'x' } }) as { kinesis: Partial<KinesisStreamRecord['kinesis']> };
-      delete record.kinesis.partitionKey;
-      return record as KinesisStreamRecord;
-    }, ErrorCode.MissingField, 'normalize'],
-    ['unknown attribute type', () => insert({ RecordID: { N: '1' }, Score: { X: '5' } as unknown as AttributeValue }), ErrorCode.UnknownAttributeType, 'reader'],
-    ['39-digit number', () => insert({ RecordID: { N: '1' }, Score: { N: '1'.repeat(39) } }), ErrorCode.InvalidNumber, 'reader'],
-  ];
-
-  // Reads what a real processor would read: Kinesis JSON, or the DynamoDB new image.
-  const reader: Processor<Effect> = {
-    name: 'reader',
-    select: {},
-    process: (record) => {
-      const value = record.source === RecordSource.Kinesis ? record.payload.json() : record.newImage;
-      return [addEffect(record, JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))];
-    },
+  let directory: string;
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'shardflow-bad-input-'));
+  });
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+  const goodInsert = (id: number) =>
+    rawDynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys: { RecordID: { N: String(id) } }, newImage: { RecordID: { N: String(id) }, Score: { N: '5' } } });
+  const userRecordsOf = (raw: Record<string, unknown>): number => {
+    const result = normalizeRecord(raw, 0);
+    return result.ok ? result.records.length : 1;
   };
 
-  it.each(cases)('%s', async (_name, make, code, stage) => {
-    const bad = make() as { eventSource?: unknown; kinesis?: { partitionKey?: unknown } };
-    const snapshot = structuredClone(bad);
-    const isKinesis = 'kinesis' in bad || bad.eventSource !== 'aws:dynamodb';
+  it.each(Object.keys(badInput))('%s', async (name) => {
+    const bad = badInput[name]!;
+    const raw = bad.raw();
+    // Reads what a real processor would read for this kind, and adds one per record.
+    const reader: Processor<Effect> = {
+      name: 'reader',
+      select: {},
+      process: (record) => {
+        readStage(record, bad.stage);
+        return [addEffect(record, record.recordId)];
+      },
+    };
+    const kinesis = raw.kinesis as { partitionKey?: unknown } | undefined;
     // The good records share the bad one's key: capturing it must not hold them back.
-    const key = typeof bad.kinesis?.partitionKey === 'string' ? bad.kinesis.partitionKey : 'bad';
-    const good = isKinesis ? [rec('g1', key), rec('g2', key)] : [goodInsert(2), goodInsert(3)];
-    const faults = new MemoryFaultSink();
+    const key = typeof kinesis?.partitionKey === 'string' ? kinesis.partitionKey : 'bad';
+    const good = raw.eventSource === 'aws:dynamodb' ? [goodInsert(2), goodInsert(3)] : [rec('g1', key), rec('g2', key)];
+    const faults = new FileFaultSink({ path: join(directory, `${name.replace(/\W+/g, '-')}.jsonl`) });
     const sink = new MemorySink();
     const pipeline = definePipeline({ processors: [reader], sinks: [sink], faultSink: faults, options: quiet() });
 
-    const outcome = await pipeline.run({ Records: [good[0]!, bad, good[1]!] } as never);
+    const outcome = await pipeline.run({ Records: [good[0]!, raw, good[1]!] } as never);
 
     expect(outcome.response).toEqual({ batchItemFailures: [] });
-    expect(sink.applied).toHaveLength(2);
-    expect(faults.faults).toHaveLength(1);
-    const [fault] = faults.faults;
-    expect(fault).toMatchObject({ position: 1, stage, error: { code, retryable: false } });
-    expect(fault!.raw).toEqual(snapshot);
+    const userRecords = userRecordsOf(raw);
+    expect(sink.applied).toHaveLength(2 + userRecords - 1);
+    const stored = await faults.listFaults();
+    expect(stored).toHaveLength(1);
+    const [fault] = stored;
+    expect(fault).toMatchObject({ position: 1, stage: bad.stage === 'normalize' ? 'normalize' : 'reader', error: { code: bad.code, retryable: false } });
+    // Compared as text: a deep record is deeper than a recursive comparison can go.
+    expect(jsonText(fault!.raw)).toBe(jsonText(raw));
     expect(fault!.error.message).toContain(fault!.recordId);
-    expect(outcome.stats).toMatchObject({ records: 3, processed: 2, faulted: 1 });
+    expect(outcome.stats).toMatchObject({ records: 2 + userRecords, processed: 2 + userRecords - 1, faulted: 1 });
   });
 });
 
@@ -760,7 +799,8 @@ describe('properties of the batch loop', () => {
             if (retryPermanent) blocked.add(unit.key);
           } else if (ran) {
             const b = unit.spec.processor;
-            if (b === Behaviour.Retryable || b === Behaviour.Throw || (b === Behaviour.Permanent && retryPermanent)) blocked.add(unit.key);
+            // A processor is pure: whatever it throws is permanent, except a RetryableError.
+            if (b === Behaviour.Retryable || ((b === Behaviour.Permanent || b === Behaviour.Throw) && retryPermanent)) blocked.add(unit.key);
           }
         }
 

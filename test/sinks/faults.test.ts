@@ -6,6 +6,7 @@ import { CreateTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/clien
 import type { DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
 import { localClientConfig } from '../../src/local/clients';
 import { ErrorCode } from '../../src/runtime/errors';
+import { jsonText } from '../../src/runtime/json-text';
 import type { PartialBatchResponse } from '../../src/runtime/model';
 import type { Fault } from '../../src/runtime/types';
 import { DynamoDBFaultSink, faultTableDefinition } from '../../src/sinks/dynamodb-faults';
@@ -134,6 +135,26 @@ describe('fault sinks', () => {
       await store.capture([kinesisFault(raw)]);
       const [listed] = await store.listFaults();
       expect(listed?.raw).toEqual(raw);
+    });
+
+    it('keeps a record nested deeper than JSON.stringify can go, and redrives it', async () => {
+      const store = await create();
+      const raw = dynamodbRecord({ eventName: 'INSERT', keys: { RecordID: 1 } }) as unknown as { dynamodb: Record<string, unknown> };
+      let deep: Record<string, unknown> = { S: 'bottom' };
+      for (let level = 0; level < 100_000; level++) deep = { M: { inner: deep } };
+      raw.dynamodb.NewImage = { RecordID: { N: '1' }, deep };
+      raw.dynamodb.Keys = { RecordID: deep };
+      await store.capture([dynamodbFault(raw as unknown as DynamoDBRecord)]);
+      const [listed] = await store.listFaults();
+      // Compared as text: recursive comparisons overflow at this depth too.
+      expect(jsonText(listed?.raw)).toBe(jsonText(raw));
+      const replayed: RedriveEvent[] = [];
+      const report = await redriveFaults(store, async (event) => {
+        replayed.push(event);
+        return { batchItemFailures: [] };
+      });
+      expect(report).toMatchObject({ events: 1, deleted: 1, kept: 0 });
+      expect(jsonText(replayed[0]?.Records)).toBe(jsonText([raw]));
     });
 
     it('deletes a fault only while it holds the listed capture', async () => {

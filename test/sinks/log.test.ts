@@ -78,6 +78,27 @@ describe('LogSink', () => {
     });
   });
 
+  it('fails a record whose fields nest too deep to log, permanently, and logs the others', async () => {
+    let deep: Record<string, unknown> = {};
+    for (let level = 0; level < 50_000; level++) deep = { deeper: deep };
+    const { lines } = await capturingOutput(async () => {
+      const sink = new LogSink({ logger: new Logger({ serviceName: 'orders' }) });
+      const a = kinesisRecord({ sequence: 1 });
+      const b = kinesisRecord({ sequence: 2 });
+      const result = await sink.apply([
+        { record: a, effects: [logEffect(a, 'INFO', 'Deep record', { data: deep })] },
+        { record: b, effects: [logEffect(b, 'INFO', 'Flat record', {})] },
+      ]);
+      expect(result.failed.map((failure) => failure.recordId)).toEqual([a.recordId]);
+      expect(result.failed[0]?.error).toMatchObject({
+        code: 'NESTING_TOO_DEEP',
+        retryable: false,
+        message: `Sink log cannot log record ${a.recordId}: the fields of its log line "Deep record" nest deeper than 128 levels.`,
+      });
+    });
+    expect(lines.map((line) => line.message)).toEqual(['Flat record']);
+  });
+
   it('writes structured JSON through a Powertools Logger', async () => {
     const { lines } = await capturingOutput(() => {
       const record = kinesisRecord({ sequence: 5 });
