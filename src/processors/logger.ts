@@ -55,7 +55,10 @@ const COMPONENT = 'createRecordLogger';
 export const PayloadEncoding = { Json: 'json', Text: 'text', Base64: 'base64' } as const;
 export type PayloadEncoding = (typeof PayloadEncoding)[keyof typeof PayloadEncoding];
 
-/** Decodes a payload for display: JSON when it parses, UTF-8 text when it is valid text, base64 otherwise. */
+/**
+ * Decodes a payload for display: JSON when it parses (with every number exact), UTF-8 text when it is valid text,
+ * base64 otherwise. JSON with a number a double cannot hold is logged as its text, which shows the number exactly.
+ */
 function decodeForLog(
   record: KinesisStreamRecord,
   redact: ReadonlySet<string>,
@@ -65,7 +68,9 @@ function decodeForLog(
     parsed = record.payload.json();
   } catch (error) {
     if (!isShardflowError(error)) throw error;
-    if (error.code === ErrorCode.InvalidJson) return { encoding: PayloadEncoding.Text, data: record.payload.text() };
+    if (error.code === ErrorCode.InvalidJson || error.code === ErrorCode.InvalidNumber) {
+      return { encoding: PayloadEncoding.Text, data: record.payload.text() };
+    }
     if (error.code === ErrorCode.InvalidUtf8) {
       return { encoding: PayloadEncoding.Base64, data: Buffer.from(record.payload.bytes).toString('base64') };
     }

@@ -24,7 +24,10 @@ export const ErrorCode = {
   UnknownAttributeType: 'UNKNOWN_ATTRIBUTE_TYPE',
   /** A DynamoDB AttributeValue is structurally impossible (e.g. nested deeper than DynamoDB's 32 levels). */
   InvalidAttributeValue: 'INVALID_ATTRIBUTE_VALUE',
-  /** A DynamoDB number is not a number DynamoDB can hold (more than 38 significant digits, bad syntax). */
+  /**
+   * A number cannot be held exactly: a DynamoDB number DynamoDB cannot hold (more than 38 significant digits, bad
+   * syntax), or a JSON number a double cannot hold (`2.9999999999999999`, `9007199254740993`, `1e400`).
+   */
   InvalidNumber: 'INVALID_NUMBER',
   /** A processor asked for an image that the stream's view type does not carry. */
   ImageNotInView: 'IMAGE_NOT_IN_VIEW',

@@ -4,6 +4,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { ErrorCode, decodeError, errorMessage } from './errors';
+import { inexactJsonNumber } from './json-numbers';
 import { jsonText } from './json-text';
 import type { Payload } from './model';
 
@@ -50,17 +51,31 @@ export abstract class CachedPayload implements Payload {
     this.cachedJson = NOT_DECODED;
   }
 
-  /** The parsed value is cached and shared by every caller: treat it as read-only. */
+  /**
+   * The parsed value is cached and shared by every caller: treat it as read-only. A number a double cannot hold
+   * exactly is refused with `INVALID_NUMBER` rather than rounded.
+   */
   json(): unknown {
     if (this.cachedJson === NOT_DECODED) {
       // The text is not kept once parsed: a batch would hold every payload twice.
       const text = this.cachedText === NOT_DECODED ? this.decodeText() : this.cachedText;
+      let parsed: unknown;
       try {
-        this.cachedJson = JSON.parse(text);
+        parsed = JSON.parse(text);
       } catch (error) {
         // The parser's message quotes the data; it stays in `cause`, out of the message that gets logged.
         throw decodeError(ErrorCode.InvalidJson, this.recordId, `its ${this.bytes.length}-byte payload is not valid JSON`, error);
       }
+      const inexact = inexactJsonNumber(text);
+      if (inexact !== undefined) {
+        const shown = inexact.text.length > 60 ? `${inexact.text.slice(0, 57)}...` : inexact.text;
+        throw decodeError(
+          ErrorCode.InvalidNumber,
+          this.recordId,
+          `its JSON payload has the number ${shown}, which a JavaScript number cannot hold exactly (it would read as ${inexact.readsAs})`,
+        );
+      }
+      this.cachedJson = parsed;
     }
     return this.cachedJson;
   }

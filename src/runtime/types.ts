@@ -2,6 +2,7 @@
  * Contracts between the runtime, processors and sinks.
  * Processors are pure: records in, effects out. Sinks apply effects; the batch loop connects them.
  */
+import type { NumberValue } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
 import type { PartialBatchResponse, Provenance, RecordKind, RecordSource, StreamRecord } from './model';
 
@@ -18,6 +19,13 @@ export interface EffectBase {
 }
 
 /**
+ * An exact number to add, in the runtime's number types (what images and payloads read as): a `number` stands
+ * for its shortest decimal representation (`0.1` is one tenth), a `bigint` for an integer beyond the safe range,
+ * a `NumberValue` for a decimal a double cannot hold. Sinks sum amounts as exact decimals.
+ */
+export type Amount = number | bigint | NumberValue;
+
+/**
  * Add numbers to attributes of one item (missing attributes start from 0). Negative values subtract.
  * Additive effects commute, so a sink can pre-aggregate them per target key.
  */
@@ -26,8 +34,8 @@ export interface AddEffect extends EffectBase {
   readonly table: string;
   /** The target item's primary key. */
   readonly key: Readonly<Record<string, string | number>>;
-  /** Attribute name to the amount added. */
-  readonly add: Readonly<Record<string, number>>;
+  /** Attribute name to the amount added, exact (see `Amount`). */
+  readonly add: Readonly<Record<string, Amount>>;
 }
 
 export const LogLevel = { Debug: 'DEBUG', Info: 'INFO', Warn: 'WARN' } as const;

@@ -21,7 +21,7 @@ import {
 import { ErrorCode, ShardflowError } from '../runtime/errors';
 import { checkInteger, checkName, checkNames, resolveOptions } from '../runtime/options';
 import type { AddEffect, EffectBase, RecordEffects, RecordFailure, Sink, SinkResult } from '../runtime/types';
-import { addDecimals, decimalOf, decimalToString, ZERO, type Decimal } from './decimal';
+import { addDecimals, decimalOf, decimalToString, ZERO, type Decimal } from '../runtime/decimal';
 import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sinkError, sleep, type BackoffOptions } from './retry';
 
 /** Partition key (S) of the marker table. */
@@ -431,12 +431,14 @@ function aggregate(effects: readonly AddEffect[], recordId: string, sink: string
     }
     const id = JSON.stringify([effect.table, keyNames.map((name) => [name, effect.key[name]])]);
     const amounts = Object.entries(effect.add).map(([attribute, amount]): [string, Decimal] => {
-      if (typeof amount !== 'number' || !Number.isFinite(amount)) {
+      const decimal = decimalOf(amount);
+      if (decimal === undefined) {
         throw invalid(
-          `attribute ${attribute} on table ${effect.table} would get ${String(amount)} added, which is not a finite number`,
+          `attribute ${attribute} on table ${effect.table} would get ${String(amount)} added, which is not an exact ` +
+            'number (a finite number, a bigint or a NumberValue)',
         );
       }
-      return [attribute, decimalOf(amount)];
+      return [attribute, decimal];
     });
     mergeAdds(targets, id, effect.table, key, amounts);
   }

@@ -128,6 +128,12 @@ export const badInput: Record<string, BadInputCase> = {
     reason: /payload is not valid JSON/,
     stage: 'json',
   },
+  'a JSON number a double cannot hold exactly': {
+    raw: () => asRecord(kinesisRecord({ data: '{"Username":"Jane Doe","Score":2.9999999999999999}' })),
+    code: ErrorCode.InvalidNumber,
+    reason: /JSON payload has the number 2\.9999999999999999, which a JavaScript number cannot hold exactly \(it would read as 3\)/,
+    stage: 'json',
+  },
   'invalid JSON in a KPL user record': {
     raw: () => asRecord(kplAggregateRecord([{ partitionKey: 'a', data: '{}' }, { partitionKey: 'b', data: '{"unclosed"' }])),
     code: ErrorCode.InvalidJson,

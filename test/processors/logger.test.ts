@@ -55,9 +55,13 @@ describe('record logger: Kinesis (seed Lab-Stream)', () => {
     expect(binary.fields).toMatchObject({ encoding: PayloadEncoding.Base64, data: Buffer.from(bytes).toString('base64') });
   });
 
-  it('keeps a JSON number beyond a double readable, not null', () => {
-    const log = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ data: '{"big":1e400,"n":-0}' }))));
-    expect(JSON.parse(JSON.stringify(log.fields.data))).toEqual({ big: 'Infinity', n: 0 });
+  it('logs JSON with a number beyond a double as its text, so the number shows exactly', () => {
+    for (const data of ['{"big":1e400,"n":-0}', '{"Score":2.9999999999999999}', '[9007199254740993]']) {
+      const log = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ data }))));
+      expect(log.fields).toMatchObject({ encoding: PayloadEncoding.Text, data });
+    }
+    const exact = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ data: '{"n":-1.5,"big":9007199254740991,"e":1e300}' }))));
+    expect(exact.fields).toMatchObject({ encoding: PayloadEncoding.Json, data: { n: -1.5, big: 9007199254740991, e: 1e300 } });
   });
 
   it('refuses a JSON payload too deep to render with a permanent error naming the record', () => {

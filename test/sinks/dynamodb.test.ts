@@ -1,10 +1,10 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { NumberValueImpl as NumberValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import { localClientConfig } from '../../src/local/clients';
 import { ErrorCode, isShardflowError, ShardflowError } from '../../src/runtime/errors';
 import type { StreamRecord } from '../../src/runtime/model';
-import type { AddEffect, LogEffect, RecordEffects, SinkResult } from '../../src/runtime/types';
-import { decimalOf, decimalToString, addDecimals } from '../../src/sinks/decimal';
+import type { AddEffect, Amount, LogEffect, RecordEffects, SinkResult } from '../../src/runtime/types';
+import { decimalOf, decimalToString, addDecimals } from '../../src/runtime/decimal';
 import { DynamoDBSink, markerTableDefinition, type DynamoDBSinkOptions } from '../../src/sinks/dynamodb';
 import { useDynamoDBLocal } from '../helpers/services';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
@@ -62,7 +62,8 @@ describe('DynamoDBSink', () => {
     for (const { effects } of seen.values()) {
       for (const effect of effects) {
         const user = String(effect.key.Username);
-        totals[user] = (totals[user] ?? 0) + (effect.add.Score ?? 0);
+        // The batches here add small integers.
+        totals[user] = (totals[user] ?? 0) + Number(effect.add.Score ?? 0);
       }
     }
     return totals;
@@ -188,8 +189,20 @@ describe('DynamoDBSink', () => {
     );
     ok(await sink().apply(batch));
     expect(await scores()).toEqual({ [`${ns}d`]: 0 });
-    expect(decimalToString(addDecimals(decimalOf(0.1), decimalOf(0.2)))).toBe('0.3');
-    expect(decimalToString(addDecimals(decimalOf(1e21), decimalOf(-2.5e-7)))).toBe('999999999999999999999.99999975');
+    const exact = (value: unknown) => decimalOf(value)!;
+    expect(decimalToString(addDecimals(exact(0.1), exact(0.2)))).toBe('0.3');
+    expect(decimalToString(addDecimals(exact(1e21), exact(-2.5e-7)))).toBe('999999999999999999999.99999975');
+  });
+
+  it('adds bigint and NumberValue amounts exactly, beyond what a double holds', async () => {
+    const records = [0, 1, 2, 3].map((sequence) => kinesisRecord({ stream: `${ns}exact`, sequence }));
+    const amounts: Amount[] = [2n ** 70n, Number.MAX_SAFE_INTEGER, new NumberValue('0.1000000000000001'), -(2n ** 70n)];
+    const batch = records.map((record, index) =>
+      effectsOf(record, { ...add(record, SCORES, { Username: `${ns}x` }, {}), add: { Score: amounts[index]! } }),
+    );
+    ok(await sink({ maxTransactionItems: 3 }).apply(batch));
+    const { Item } = await client.send(new GetItemCommand({ TableName: SCORES, Key: { Username: { S: `${ns}x` } } }));
+    expect(Item?.Score).toEqual({ N: '9007199254740991.1000000000000001' });
   });
 
   it('splits a batch at 100 actions per transaction', async () => {
@@ -341,12 +354,12 @@ describe('DynamoDBSink', () => {
     expect({ ...(await scores()), [`${ns}bad`]: undefined }).toEqual({ ...expected(good), [`${ns}bad`]: undefined });
   });
 
-  it('fails a record with a non-finite amount without sending it', async () => {
+  it('fails a record with an amount that is not an exact number without sending it', async () => {
     const target = sink();
     const record = kinesisRecord({ stream: `${ns}nan`, sequence: 1 });
     const result = await target.apply([effectsOf(record, add(record, SCORES, { Username: `${ns}n` }, { Score: Number.NaN }))]);
     expect(result.failed).toHaveLength(1);
-    expect(String(result.failed[0]?.error)).toMatch(/attribute Score on table SinkScores would get NaN added/);
+    expect(String(result.failed[0]?.error)).toMatch(/attribute Score on table SinkScores would get NaN added, which is not an exact number/);
     expect(target.metrics().requests).toBe(0);
   });
 
