@@ -4,7 +4,8 @@
  * applied (or unrouted, i.e. acknowledged), reported for retry (failed, or skipped behind a failed record with the
  * same partition key, or not started before the deadline), or captured as a fault. Nothing is dropped: when a
  * fault cannot be captured it is reported for retry, and when it cannot be reported either (no usable sequence
- * number) the whole batch fails.
+ * number) the whole batch fails. A sink or fault sink that cannot reach its tables at all (`DEPLOYMENT_ERROR`)
+ * fails the whole batch too: that is the deployment's problem, and no record may become a fault for it.
  */
 import type { Context } from 'aws-lambda';
 import type { BatchOutcome } from './batch-outcome';
@@ -35,6 +36,10 @@ function processorFailure(error: unknown, processor: string, record: StreamRecor
     `Processor "${processor}" failed on record ${record.recordId}: ${errorMessage(error).replace(/\.$/, '')}.`,
     { recordId: record.recordId, cause: error },
   );
+}
+
+function isDeploymentError(error: unknown): boolean {
+  return isShardflowError(error) && error.code === ErrorCode.DeploymentError;
 }
 
 // Final states of records that ran through processors (kept per record for the sink stage).
@@ -420,6 +425,10 @@ export class BatchRun<E extends EffectBase> {
 
   /** Turns the sinks' failures into retries (reported, blocking their key) or faults (captured next). */
   private judgeSinkFailures(results: readonly SinkResult[]): void {
+    for (const { failed } of results) {
+      const deployment = failed.find((failure) => isDeploymentError(failure.error));
+      if (deployment !== undefined) throw deployment.error;
+    }
     const { sinks, logger } = this.setup;
     const ranCount = this.ranPositions.length;
     let ranIndexById: Map<string, number[]> | undefined;
@@ -496,6 +505,7 @@ export class BatchRun<E extends EffectBase> {
         captureError = error;
       }
     }
+    if (isDeploymentError(captureError)) throw captureError;
     if (captureError === undefined) {
       for (const fault of faults) {
         logger.error('Record captured as a fault', { recordId: fault.recordId, stage: fault.stage, position: fault.position, error: fault.error });

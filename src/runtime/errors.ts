@@ -50,6 +50,12 @@ export const ErrorCode = {
   InvalidOptions: 'INVALID_OPTIONS',
   /** A processor produced an effect that no configured sink accepts (a wiring mistake; the record is kept). */
   NoSinkForEffect: 'NO_SINK_FOR_EFFECT',
+  /**
+   * A sink or the fault sink cannot reach what it writes to, for a reason of the deployment rather than the
+   * records: a missing table, a missing permission, an unknown endpoint, invalid credentials. Retryable: the whole
+   * batch fails (no record becomes a fault) until the deployment is fixed.
+   */
+  DeploymentError: 'DEPLOYMENT_ERROR',
   /** Faults could not be captured (no fault sink, or it failed); the records are retried instead. */
   FaultCaptureFailed: 'FAULT_CAPTURE_FAILED',
   /** An optional package a feature needs is not installed (the message names it and how to install it). */

@@ -30,6 +30,12 @@ export const MetricName = {
   BatchItemFailures: 'BatchItemFailures',
   /** Batches that failed as a whole (the handler threw; Lambda retries all of it). */
   BatchErrors: 'BatchErrors',
+  /**
+   * Batches that failed as a whole because a sink or the fault sink cannot reach its tables: a missing table, a
+   * missing permission, an unknown endpoint, invalid credentials (`DEPLOYMENT_ERROR`). Alarm on it: no record is
+   * faulted for it, so nothing else shows a broken deployment but the iterator age.
+   */
+  DeploymentErrors: 'DeploymentErrors',
   /** Time the pipeline took for the batch. */
   BatchDuration: 'BatchDuration',
   /** Age of the batch's last record when the batch finished (now minus its arrival time). */

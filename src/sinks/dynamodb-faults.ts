@@ -21,7 +21,7 @@ import type { Provenance } from '../runtime/model';
 import { checkName, resolveOptions } from '../runtime/options';
 import type { Fault } from '../runtime/types';
 import { compareStored, faultIdOf, type DeleteFaultOptions, type FaultStore, type ListFaultsOptions, type StoredFault } from './fault-store';
-import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sleep, type BackoffOptions } from './retry';
+import { awsErrorName, backoffDelay, deploymentError, isDeploymentAwsError, isRetryableAwsError, resolveBackoff, sleep, type BackoffOptions } from './retry';
 
 const FAULT_KEY = 'faultId';
 const PART_KEY = 'part';
@@ -103,7 +103,8 @@ export class DynamoDBFaultSink implements FaultStore {
    * Stores the faults. Chunks of large records are written before the items that point at them, so a listed fault
    * is always complete. Throws a retryable `FAULT_CAPTURE_FAILED` when a fault could not be stored, so the batch
    * loop reports the records for retry instead of losing them: naming the records when the table kept throttling
-   * or left items unprocessed, and only the table when DynamoDB refused the write itself (e.g. no such table).
+   * or left items unprocessed, and only the table when DynamoDB refused the write itself. A missing table, a
+   * missing permission, a wrong endpoint or bad credentials throw `DEPLOYMENT_ERROR`, which fails the batch.
    */
   async capture(faults: readonly Fault[]): Promise<void> {
     const chunks: WriteRequest[] = [];
@@ -280,6 +281,7 @@ export class DynamoDBFaultSink implements FaultStore {
           );
           pending = UnprocessedItems?.[this.table] ?? [];
         } catch (error) {
+          if (isDeploymentAwsError(error)) throw deploymentError(`Fault sink ${this.name}`, `table ${this.table}`, error);
           if (!isRetryableAwsError(error)) {
             throw new ShardflowError(
               ErrorCode.FaultCaptureFailed,

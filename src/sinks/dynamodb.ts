@@ -22,7 +22,17 @@ import { ErrorCode, ShardflowError } from '../runtime/errors';
 import { checkInteger, checkName, checkNames, resolveOptions } from '../runtime/options';
 import type { AddEffect, EffectBase, RecordEffects, RecordFailure, Sink, SinkResult } from '../runtime/types';
 import { addDecimals, decimalOf, decimalToString, ZERO, type Decimal } from '../runtime/decimal';
-import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sinkError, sleep, type BackoffOptions } from './retry';
+import {
+  awsErrorName,
+  backoffDelay,
+  deploymentError,
+  isDeploymentAwsError,
+  isRetryableAwsError,
+  resolveBackoff,
+  sinkError,
+  sleep,
+  type BackoffOptions,
+} from './retry';
 
 /** Partition key (S) of the marker table. */
 const MARKER_KEY_ATTRIBUTE = 'pk';
@@ -311,6 +321,8 @@ export class DynamoDBSink implements Sink<AddEffect> {
         for (const unit of sent) state.committed.add(unit.record);
         return;
       } catch (error) {
+        // Not the records' fault: failing each of them would drain the stream into the fault table.
+        if (isDeploymentAwsError(error)) throw deploymentError(`Sink ${this.name}`, `DynamoDB tables ${tablesOf(input)}`, error);
         const reasons = cancellationReasons(error, input.TransactItems.length);
         let retryable: boolean;
         if (reasons === undefined) {
@@ -514,6 +526,12 @@ function pack(units: readonly Unit[], maxItems: number): Unit[][] {
   }
   if (current.length > 0) transactions.push(current);
   return transactions;
+}
+
+/** The tables a transaction writes, for messages. */
+function tablesOf(input: TransactionInput): string {
+  const tables = new Set(input.TransactItems.map((item) => item.Put?.TableName ?? item.Update?.TableName));
+  return [...tables].join(', ');
 }
 
 /** The per-action reasons of a TransactionCanceledException, when they line up with the actions sent. */

@@ -431,6 +431,28 @@ describe.each(sinkKinds)('sinks: %s', (_kind, SinkClass) => {
   });
 });
 
+describe('a broken deployment', () => {
+  const deployment = new ShardflowError(ErrorCode.DeploymentError, 'Sink totals cannot write to table Totals (ResourceNotFoundException).');
+
+  it.each(sinkKinds)('fails the whole batch when %s reports a deployment error, and captures nothing', async (_kind, SinkClass) => {
+    const sink = new SinkClass('totals');
+    sink.throwOnApply = deployment;
+    const faults = new MemoryFaultSink();
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'bad' ? Behaviour.Permanent : Behaviour.Ok));
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: faults, options: quiet() });
+    await expect(pipeline.run(kinesisEvent([rec('a', 'A'), rec('bad', 'B')]))).rejects.toBe(deployment);
+    expect(faults.faults).toEqual([]);
+  });
+
+  it('fails the whole batch when the fault sink reports a deployment error', async () => {
+    const faults = new MemoryFaultSink();
+    faults.failWith = deployment;
+    const processor = new ScriptedProcessor('p', {}, () => Behaviour.Permanent);
+    const pipeline = definePipeline({ processors: [processor], sinks: [new MemorySink()], faultSink: faults, options: quiet() });
+    await expect(pipeline.run(kinesisEvent([rec('a', 'A')]))).rejects.toBe(deployment);
+  });
+});
+
 describe('sink sessions', () => {
   it('opens one session per batch when the first record for the sink arrives, and flushes it once', async () => {
     const sink = new SessionMemorySink();

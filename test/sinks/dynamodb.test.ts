@@ -1,11 +1,22 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { NumberValueImpl as NumberValue, unmarshall } from '@aws-sdk/util-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localClientConfig } from '../../src/local/clients';
+import { createHandler } from '../../src/runtime/handler';
+import { MetricName } from '../../src/runtime/metrics';
+import { provenanceOf } from '../../src/runtime/model';
+import { definePipeline } from '../../src/runtime/pipeline';
+import type { Processor } from '../../src/runtime/types';
+import { DynamoDBFaultSink, faultTableDefinition } from '../../src/sinks/dynamodb-faults';
+import { kinesisEvent, kinesisRecord as rawKinesisRecord } from '../helpers/factories';
+import { capturingOutput } from '../helpers/output';
 import { ErrorCode, isShardflowError, ShardflowError } from '../../src/runtime/errors';
 import type { StreamRecord } from '../../src/runtime/model';
 import type { AddEffect, Amount, LogEffect, RecordEffects, SinkResult } from '../../src/runtime/types';
 import { decimalOf, decimalToString, addDecimals } from '../../src/runtime/decimal';
 import { DynamoDBSink, markerTableDefinition, type DynamoDBSinkOptions } from '../../src/sinks/dynamodb';
+import { isDeploymentAwsError } from '../../src/sinks/retry';
 import { useDynamoDBLocal } from '../helpers/services';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { add, dynamodbRecord, effectsOf, kinesisRecord } from '../helpers/records';
@@ -13,6 +24,16 @@ import { add, dynamodbRecord, effectsOf, kinesisRecord } from '../helpers/record
 const MARKERS = 'SinkMarkers';
 const SCORES = 'SinkScores';
 const TRANSACT = 'TransactWriteItems';
+
+/**
+ * DNS failing for the endpoint's host, as Node reports it. (A real lookup fails the same way, but under Jest the SDK
+ * wraps errors from Node's own realm into plain Errors without their code.)
+ */
+class UnknownHost extends NodeHttpHandler {
+  override async handle(): Promise<never> {
+    throw Object.assign(new Error('getaddrinfo ENOTFOUND dynamodb.nowhere.invalid'), { code: 'ENOTFOUND', syscall: 'getaddrinfo' });
+  }
+}
 
 describe('DynamoDBSink', () => {
   const ddb = useDynamoDBLocal();
@@ -361,6 +382,71 @@ describe('DynamoDBSink', () => {
     expect(result.failed).toHaveLength(1);
     expect(String(result.failed[0]?.error)).toMatch(/attribute Score on table SinkScores would get NaN added, which is not an exact number/);
     expect(target.metrics().requests).toBe(0);
+  });
+
+  describe('a broken deployment is not a poison record', () => {
+    const batchOn = (table: string) => {
+      const records = [1, 2, 3].map((sequence) => kinesisRecord({ stream: `${ns}broken`, sequence }));
+      return records.map((record) => effectsOf(record, add(record, table, { Username: `${ns}u` }, { Score: 1 })));
+    };
+
+    it.each([
+      ['a missing target table', () => sink(), 'MissingScores', /ResourceNotFoundException/],
+      ['a missing marker table', () => sink({ markerTable: 'MissingMarkers' }), SCORES, /ResourceNotFoundException/],
+      ['an endpoint whose host does not resolve', () => sink({ client: new DynamoDBClient({ ...localClientConfig(ddb.endpoint()), requestHandler: new UnknownHost() }) }), SCORES, /ENOTFOUND/],
+    ])('throws one DEPLOYMENT_ERROR for %s instead of failing every record', async (_name, make, table, reason) => {
+      const error = await make().apply(batchOn(table)).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toMatchObject({ code: ErrorCode.DeploymentError, retryable: true });
+      expect((error as ShardflowError).message).toMatch(reason);
+      expect((error as ShardflowError).message).toContain('The whole batch fails and is retried.');
+    });
+
+    it('tells deployment errors from errors a record causes', () => {
+      const named = (name: string, extra: object = {}) => Object.assign(new Error(name), { name, ...extra });
+      for (const error of [
+        named('ResourceNotFoundException'),
+        named('AccessDeniedException'),
+        named('UnrecognizedClientException'),
+        named('InvalidSignatureException'),
+        named('ExpiredTokenException'),
+        named('CredentialsProviderError'),
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+      ]) {
+        expect([error.name, isDeploymentAwsError(error)]).toEqual([error.name, true]);
+      }
+      for (const error of [named('ValidationException'), named('TransactionCanceledException'), named('ThrottlingException'), new Error('socket hang up')]) {
+        expect([error.name, isDeploymentAwsError(error)]).toEqual([error.name, false]);
+      }
+    });
+
+    it('fails the whole batch through the handler, captures no fault and publishes DeploymentErrors', async () => {
+      const faultTable = `${ns}Faults`;
+      await client.send(new CreateTableCommand(faultTableDefinition(faultTable)));
+      const processor: Processor<AddEffect> = {
+        name: 'scores',
+        select: {},
+        process: (record) => [{ type: 'add', provenance: provenanceOf(record), table: 'MissingScores', key: { Username: 'u' }, add: { Score: 1 } }],
+      };
+      const logger = new Logger({ serviceName: 'scores' });
+      const handler = createHandler(
+        definePipeline({ processors: [processor], sinks: [sink()], faultSink: new DynamoDBFaultSink({ client, table: faultTable }), options: { logger } }),
+        { serviceName: 'scores', logger },
+      );
+      const { lines } = await capturingOutput(async () => {
+        await expect(handler(kinesisEvent([rawKinesisRecord(), rawKinesisRecord()]), {} as never)).rejects.toMatchObject({
+          code: ErrorCode.DeploymentError,
+        });
+      });
+      expect(lines.find((line) => '_aws' in line)).toMatchObject({ [MetricName.DeploymentErrors]: 1, [MetricName.BatchErrors]: 1 });
+      expect(lines.find((line) => line.level === 'ERROR')).toMatchObject({
+        message: 'Batch failed as a whole; Lambda will retry all of it',
+        error: { code: ErrorCode.DeploymentError, message: expect.stringContaining('MissingScores') },
+      });
+      expect((await client.send(new ScanCommand({ TableName: faultTable }))).Items).toEqual([]);
+    });
   });
 
   it('acknowledges records without effects without writing', async () => {

@@ -273,9 +273,14 @@ describe('fault sinks', () => {
     expect(listed && strip(listed)).toEqual({ ...fault, error: { ...fault.error, message: stored } });
   });
 
-  it('rejects a fault table that does not exist with a clear error', async () => {
+  it('throws DEPLOYMENT_ERROR for a fault table that does not exist, so the batch fails instead of its records', async () => {
     const store = new DynamoDBFaultSink({ client, table: 'NoSuchFaultTable' });
-    await expect(store.capture([malformedFault()])).rejects.toThrow(/cannot write to table NoSuchFaultTable \(ResourceNotFoundException/);
+    const error = await store.capture([malformedFault()]).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: ErrorCode.DeploymentError, retryable: true });
+    expect(String(error)).toMatch(/Fault sink dynamodb-faults cannot write to table NoSuchFaultTable \(ResourceNotFoundException/);
   });
 
   it('names the line of a fault file that is not JSON', async () => {
