@@ -12,16 +12,25 @@ import type { BatchOutcome } from './batch-outcome';
 import { ErrorCode, ShardflowError, errorMessage, isRetryable, isShardflowError } from './errors';
 import type { PipelineLogger } from './logging';
 import { provenanceOf, type BatchItemFailure, type Provenance, type StreamRecord } from './model';
-import { decodeRecord, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
+import { decodeRecord, faultRaw, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
+import { InflationBudget } from './payload';
 import { NORMALIZE_STAGE, PermanentErrorAction, type PermanentFailure } from './pipeline-options';
 import type { Route, Router } from './router';
 import { SinkStage, noSink, routeEffects } from './sink-stage';
 import type { EffectBase, Fault, FaultSink, ProcessContext, Processor, Sink, SinkCounts, SinkResult, StreamEvent } from './types';
 
+/** Longer error messages are cut in faults: a fault's size must not depend on what a processor put in a message. */
+const MAX_FAULT_MESSAGE_LENGTH = 4096;
+
 function errorSummary(error: unknown): Fault['error'] {
-  return isShardflowError(error)
+  const summary = isShardflowError(error)
     ? { code: error.code, message: error.message, retryable: error.retryable }
     : { code: ErrorCode.Unexpected, message: errorMessage(error), retryable: true };
+  const { message } = summary;
+  if (message.length <= MAX_FAULT_MESSAGE_LENGTH) return summary;
+  // A cut inside a surrogate pair would keep half a character.
+  const end = /[\uD800-\uDBFF]/.test(message.charAt(MAX_FAULT_MESSAGE_LENGTH - 1)) ? MAX_FAULT_MESSAGE_LENGTH - 1 : MAX_FAULT_MESSAGE_LENGTH;
+  return { ...summary, message: `${message.slice(0, end)}… [cut: the message had ${message.length} characters]` };
 }
 
 /**
@@ -74,6 +83,8 @@ export interface PipelineSetup<E extends EffectBase> {
   /** `capture` or `retry` when it cannot depend on the failure, else the user's callback (checked). */
   readonly permanentAction: PermanentErrorAction | ((failure: PermanentFailure) => PermanentErrorAction);
   readonly deadlineMarginMs: number;
+  /** What the batch's gzip payloads may inflate to in total. */
+  readonly inflationBudgetBytes: number;
   readonly logger: PipelineLogger;
 }
 
@@ -97,6 +108,7 @@ export class BatchRun<E extends EffectBase> {
   private readonly clock: InvocationClock;
   private readonly context: Pick<Context, 'getRemainingTimeInMillis'> | undefined;
   private readonly stages: SinkStage<E>[];
+  private readonly inflation: InflationBudget;
 
   /** Reported sequence numbers by raw position, so the response comes out in batch order; made on first use. */
   private reportedAt: (string | undefined)[] | undefined;
@@ -147,6 +159,7 @@ export class BatchRun<E extends EffectBase> {
     this.context = context !== undefined && typeof context.getRemainingTimeInMillis === 'function' ? context : undefined;
     this.clock = new InvocationClock(this.context);
     this.stages = setup.sinks.map((sink) => new SinkStage(sink));
+    this.inflation = new InflationBudget(setup.inflationBudgetBytes);
   }
 
   async run(): Promise<BatchOutcome> {
@@ -159,7 +172,7 @@ export class BatchRun<E extends EffectBase> {
       }
       let decoded: StreamRecord | StreamRecord[];
       try {
-        decoded = decodeRecord(raw, position);
+        decoded = decodeRecord(raw, position, this.inflation);
       } catch (caught) {
         const failure = normalizeFailure(caught, raw, position);
         this.failUndecodable(failure.error, failure.provenance, raw, position);
@@ -215,7 +228,7 @@ export class BatchRun<E extends EffectBase> {
     this.redecoded ??= new Map();
     let decoded = this.redecoded.get(position);
     if (decoded === undefined) {
-      decoded = decodeRecord(this.rawRecords[position], position);
+      decoded = decodeRecord(this.rawRecords[position], position, this.inflation);
       this.redecoded.set(position, decoded);
     }
     return Array.isArray(decoded) ? decoded[this.ranUserRecords[i]] : decoded;
@@ -280,7 +293,7 @@ export class BatchRun<E extends EffectBase> {
       return;
     }
     this.pending.push({
-      fault: { recordId, provenance, position, error: errorSummary(error), stage, raw, capturedAt: 0 },
+      fault: { recordId, provenance, position, error: errorSummary(error), stage, raw: record === undefined ? raw : faultRaw(record), capturedAt: 0 },
       sequenceNumber,
       partitionKey,
       ranIndex: -1,
@@ -477,7 +490,7 @@ export class BatchRun<E extends EffectBase> {
           position: record.position,
           error: errorSummary(error),
           stage,
-          raw: record.raw,
+          raw: faultRaw(record),
           capturedAt: 0,
         },
         sequenceNumber: record.sequenceNumber,

@@ -8,6 +8,11 @@ export const ErrorCode = {
   InvalidBase64: 'INVALID_BASE64',
   /** The payload starts with the gzip magic bytes but does not inflate. */
   InvalidGzip: 'INVALID_GZIP',
+  /**
+   * The record's gzip payload would take the batch beyond its inflation budget (`inflationBudgetBytes`): the
+   * record that crosses it is captured, so a batch of gzip bombs cannot take the function's memory.
+   */
+  InflationBudgetExceeded: 'INFLATION_BUDGET_EXCEEDED',
   /** The payload starts with the KPL magic bytes but the aggregate is truncated or malformed. */
   InvalidKplAggregate: 'INVALID_KPL_AGGREGATE',
   /** The KPL aggregate's trailing MD5 does not match its protobuf bytes. */
@@ -67,6 +72,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.InvalidBase64,
   ErrorCode.InvalidGzip,
+  ErrorCode.InflationBudgetExceeded,
   ErrorCode.InvalidKplAggregate,
   ErrorCode.KplChecksumMismatch,
   ErrorCode.InvalidUtf8,

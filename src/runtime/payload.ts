@@ -3,7 +3,7 @@
  * prototype (no closures per record) and each decodes at most once.
  */
 import { gunzipSync } from 'node:zlib';
-import { ErrorCode, decodeError, errorMessage } from './errors';
+import { ErrorCode, decodeError, errorMessage, type ShardflowError } from './errors';
 import { inexactJsonNumber } from './json-numbers';
 import { jsonText } from './json-text';
 import type { Payload } from './model';
@@ -81,15 +81,15 @@ export abstract class CachedPayload implements Payload {
   }
 }
 
-/** A payload over bytes already decoded from the wire (Kinesis data, a KPL user record's data). */
+/** A payload over bytes already decoded from the wire (a KPL user record's data). */
 export class BytesPayload extends CachedPayload {
   declare readonly bytes: Uint8Array;
-  declare readonly gzipped: boolean;
+  declare readonly gzipped: false;
 
-  constructor(bytes: Uint8Array, gzipped: boolean, recordId: string) {
+  constructor(bytes: Uint8Array, recordId: string) {
     super(recordId);
     this.bytes = bytes;
-    this.gzipped = gzipped;
+    this.gzipped = false;
   }
 }
 
@@ -202,27 +202,113 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
- * The most a gzip payload may inflate to. A record holds at most 1 MiB (10 MiB with raised Kinesis limits) on the
+ * The most one gzip payload may inflate to. A record holds at most 1 MiB (10 MiB with raised Kinesis limits) on the
  * wire; this keeps a gzip bomb from taking the function's memory while leaving room for very compressible data.
  */
 export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
 
-/** A payload over wire bytes: inflated first when they start with the gzip magic (`INVALID_GZIP` otherwise). */
-export function bytesPayload(bytes: Uint8Array, recordId: string): BytesPayload {
-  if (!isGzip(bytes)) return new BytesPayload(bytes, false, recordId);
-  let inflated: Buffer;
+/**
+ * What the gzip payloads of one batch may inflate to in total, unless the pipeline says otherwise. A batch is at
+ * most 6 MB on the wire, but gzip multiplies it by up to ~1,000: without a budget, a batch of gzip bombs (each
+ * within `MAX_INFLATED_BYTES`) takes gigabytes. The budget, with payloads inflated only when read and dropped
+ * once their record's processors are done, keeps a batch within a 384 MB heap whatever it holds.
+ */
+export const DEFAULT_INFLATION_BUDGET_BYTES = 128 * 1024 * 1024;
+
+/** The bytes gzip payloads of one batch may still inflate to. Each payload is charged once, when first inflated. */
+export class InflationBudget {
+  private remaining: number;
+
+  constructor(readonly limit: number) {
+    this.remaining = limit;
+  }
+
+  /** Inflates `compressed` within what is left of the budget and charges for it; `INVALID_GZIP` or `INFLATION_BUDGET_EXCEEDED` otherwise. */
+  inflate(compressed: Uint8Array, recordId: string): Buffer {
+    const allowed = Math.min(MAX_INFLATED_BYTES, this.remaining);
+    const inflated = inflate(compressed, recordId, allowed, (tooLarge) =>
+      tooLarge && allowed < MAX_INFLATED_BYTES
+        ? decodeError(
+            ErrorCode.InflationBudgetExceeded,
+            recordId,
+            `its gzip payload inflates to more than the ${allowed} bytes left of this batch's inflation budget ` +
+              `(${this.limit} bytes for all gzip payloads of a batch)`,
+          )
+        : undefined,
+    );
+    this.remaining -= inflated.length;
+    return inflated;
+  }
+}
+
+/** No budget beyond `MAX_INFLATED_BYTES` per payload: for records decoded outside a batch. */
+export const UNLIMITED_INFLATION = new InflationBudget(Infinity);
+
+function inflate(
+  compressed: Uint8Array,
+  recordId: string,
+  maxOutputLength: number,
+  overBudget: (tooLarge: boolean) => ShardflowError | undefined = () => undefined,
+): Buffer {
   try {
-    inflated = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_BYTES });
+    // maxOutputLength must be at least 1; an empty gzip still inflates to nothing.
+    return gunzipSync(compressed, { maxOutputLength: Math.max(1, maxOutputLength) });
   } catch (error) {
     const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw decodeError(
-      ErrorCode.InvalidGzip,
-      recordId,
-      tooLarge
-        ? `its gzip payload inflates to more than ${MAX_INFLATED_BYTES} bytes, the most shardflow accepts`
-        : `its payload starts with the gzip magic bytes but does not inflate (${errorMessage(error)})`,
-      error,
+    throw (
+      overBudget(tooLarge) ??
+      decodeError(
+        ErrorCode.InvalidGzip,
+        recordId,
+        tooLarge
+          ? `its gzip payload inflates to more than ${MAX_INFLATED_BYTES} bytes, the most shardflow accepts`
+          : `its payload starts with the gzip magic bytes but does not inflate (${errorMessage(error)})`,
+        error,
+      )
     );
   }
-  return new BytesPayload(inflated, true, recordId);
+}
+
+/**
+ * A gzip payload, inflated when first read: charged to its batch's budget then, and dropped by `release()`. Read
+ * again after that, it inflates again without a second charge (the budget admitted its size once).
+ */
+export class GzipPayload extends CachedPayload {
+  declare readonly gzipped: true;
+  declare private readonly compressed: Uint8Array;
+  declare private readonly budget: InflationBudget;
+  declare private inflated: Buffer | undefined;
+  /** The inflated size once charged, -1 before. */
+  declare private admitted: number;
+
+  constructor(compressed: Uint8Array, recordId: string, budget: InflationBudget) {
+    super(recordId);
+    this.gzipped = true;
+    this.compressed = compressed;
+    this.budget = budget;
+    this.inflated = undefined;
+    this.admitted = -1;
+  }
+
+  get bytes(): Uint8Array {
+    if (this.inflated === undefined) {
+      if (this.admitted === -1) {
+        this.inflated = this.budget.inflate(this.compressed, this.recordId);
+        this.admitted = this.inflated.length;
+      } else {
+        this.inflated = inflate(this.compressed, this.recordId, this.admitted);
+      }
+    }
+    return this.inflated;
+  }
+
+  override release(): void {
+    super.release();
+    this.inflated = undefined;
+  }
+}
+
+/** A payload over wire bytes: a lazily inflated `GzipPayload` when they start with the gzip magic. */
+export function bytesPayload(bytes: Uint8Array, recordId: string, budget: InflationBudget): CachedPayload {
+  return isGzip(bytes) ? new GzipPayload(bytes, recordId, budget) : new BytesPayload(bytes, recordId);
 }

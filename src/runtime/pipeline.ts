@@ -51,7 +51,7 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
   if (faultSink !== undefined && (faultSink === null || typeof faultSink.capture !== 'function')) {
     throw optionsError(COMPONENT, 'option "faultSink" needs a capture() method');
   }
-  const { deadlineMarginMs, onPermanentError, logger } = resolvePipelineOptions(config.options);
+  const { deadlineMarginMs, onPermanentError, inflationBudgetBytes, logger } = resolvePipelineOptions(config.options);
   const setup: PipelineSetup<E> = {
     router: compileRouter(config.processors),
     sinks: config.sinks,
@@ -73,6 +73,7 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
               return action;
             },
     deadlineMarginMs,
+    inflationBudgetBytes,
     logger,
   };
   return {

@@ -159,7 +159,11 @@ export interface Fault {
   readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean };
   /** Which processor or sink rejected it; `normalize` when the record could not be decoded. */
   readonly stage: string;
-  /** The record exactly as Lambda delivered it, data included. */
+  /**
+   * The record exactly as Lambda delivered it, data included. A KPL user record is kept on its own: the parent
+   * record (every identifier as delivered) whose `kinesis.data` is an aggregate of that one user record, with
+   * `kinesis.subSequenceNumber` naming it, so it decodes and redrives as that user record.
+   */
   readonly raw: unknown;
   /** Epoch milliseconds. */
   readonly capturedAt: number;

@@ -134,8 +134,8 @@ export class DynamoDBFaultSink implements FaultStore {
               [FAULT_KEY]: { S: faultId },
               [PART_KEY]: { N: '0' },
               captureId: { S: randomUUID() },
-              recordId: { S: fault.recordId },
-              streamArn: { S: fault.provenance.streamArn ?? '' },
+              recordId: { S: bounded(fault.recordId) },
+              streamArn: { S: bounded(fault.provenance.streamArn ?? '') },
               stage: { S: fault.stage },
               errorCode: { S: fault.error.code },
               capturedAt: { N: String(fault.capturedAt) },
@@ -308,15 +308,26 @@ function groupWrites(requests: readonly WriteRequest[]): WriteRequest[][] {
   return groups;
 }
 
+/** Identifiers AWS keeps short, which a forged record (or a KPL user record's key) need not. */
+const MAX_IDENTIFIER_LENGTH = 2048;
+
+/** An identifier cut to MAX_IDENTIFIER_LENGTH characters for the metadata; the raw record keeps it whole. */
+function bounded(text: string): string {
+  return text.length <= MAX_IDENTIFIER_LENGTH ? text : `${text.slice(0, MAX_IDENTIFIER_LENGTH)}… [cut: ${text.length} characters]`;
+}
+
 /**
- * The fault's metadata as JSON of at most MAX_METADATA_BYTES. Only the error message is unbounded (the other fields
- * are ids and names AWS limits to a few KB), so a longer message is cut, with a note saying so: refusing the fault
- * instead would fail the same way on every retry.
+ * The fault's metadata as JSON of at most MAX_METADATA_BYTES: identifiers are cut to MAX_IDENTIFIER_LENGTH
+ * characters, and a longer error message is cut to fit, with a note saying so. Refusing the fault instead would fail
+ * the same way on every retry; the raw record keeps everything whole.
  */
 function metadataJsonOf(fault: Fault): string {
+  const provenance = Object.fromEntries(
+    Object.entries(fault.provenance).map(([key, value]) => [key, typeof value === 'string' ? bounded(value) : value]),
+  ) as Partial<Provenance>;
   const metadata: Metadata = {
-    recordId: fault.recordId,
-    provenance: fault.provenance,
+    recordId: bounded(fault.recordId),
+    provenance,
     position: fault.position,
     error: fault.error,
     stage: fault.stage,

@@ -10,8 +10,8 @@ import { MAX_INFLATED_BYTES } from '../../src/runtime/payload';
 import { dynamodbRecord, kinesisRecord, kplAggregateRecord, rawDynamodbRecord } from './factories';
 
 /**
- * Where the failure shows: when normalizing, when a processor reads the payload or an image, or when the record
- * logger renders the record (`log`).
+ * Where the failure shows: when normalizing, when a processor reads the payload (gzip inflates then) or an image,
+ * or when the record logger renders the record (`log`).
  */
 export type BadInputStage = 'normalize' | 'text' | 'json' | 'newImage' | 'log';
 
@@ -86,19 +86,19 @@ export const badInput: Record<string, BadInputCase> = {
     raw: () => asRecord(kinesisRecord({ data: Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not deflate data')]) })),
     code: ErrorCode.InvalidGzip,
     reason: /gzip magic bytes but does not inflate/,
-    stage: 'normalize',
+    stage: 'text',
   },
   'gzip that inflates beyond the limit (a gzip bomb)': {
     raw: () => asRecord(kinesisRecord({ data: gzipSync(Buffer.alloc(MAX_INFLATED_BYTES + 1)) })),
     code: ErrorCode.InvalidGzip,
     reason: /inflates to more than 67108864 bytes/,
-    stage: 'normalize',
+    stage: 'text',
   },
   'truncated gzip': {
     raw: () => asRecord(kinesisRecord({ data: gzipSync(Buffer.from('{"a":1}'.repeat(50))).subarray(0, 20) })),
     code: ErrorCode.InvalidGzip,
     reason: /does not inflate/,
-    stage: 'normalize',
+    stage: 'text',
   },
   'truncated KPL aggregate': {
     raw: () => asRecord(kinesisRecord({ data: kplBytes().subarray(0, 120) })),
@@ -114,6 +114,18 @@ export const badInput: Record<string, BadInputCase> = {
     },
     code: ErrorCode.KplChecksumMismatch,
     reason: /trailing MD5 .* does not match/,
+    stage: 'normalize',
+  },
+  'a KPL user record on its own whose data holds two': {
+    raw: () => withKinesis(asRecord(kinesisRecord({ data: kplBytes() })), (k) => (k.subSequenceNumber = 3)),
+    code: ErrorCode.InvalidKplAggregate,
+    reason: /kinesis\.subSequenceNumber says it is one KPL user record, so its data must be a KPL aggregate of exactly one, not 2/,
+    stage: 'normalize',
+  },
+  'a KPL sub-sequence number that is not an integer': {
+    raw: () => withKinesis(asRecord(kinesisRecord({ data: kplBytes() })), (k) => (k.subSequenceNumber = '3')),
+    code: ErrorCode.MissingField,
+    reason: /field kinesis\.subSequenceNumber is a string, expected a KPL sub-sequence number/,
     stage: 'normalize',
   },
   'invalid UTF-8': {
@@ -261,7 +273,7 @@ export const badInput: Record<string, BadInputCase> = {
     stage: 'newImage',
   },
   'JSON nested 10,000 levels deep (valid, but deeper than any recursive walk can go)': {
-    raw: () => asRecord(kinesisRecord({ data: `${'{"a":['.repeat(10_000)}1${']}'.repeat(10_000)}` })),
+    raw: () => asRecord(kinesisRecord({ data: `${'['.repeat(10_000)}1${']'.repeat(10_000)}` })),
     code: ErrorCode.NestingTooDeep,
     reason: /JSON payload nests deeper than 128 levels/,
     stage: 'log',

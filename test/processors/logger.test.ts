@@ -74,6 +74,18 @@ describe('record logger: Kinesis (seed Lab-Stream)', () => {
     expect(onlyLog(run(logger, deepest)).fields.encoding).toBe(PayloadEncoding.Json);
   });
 
+  it('shows only the first maxDataBytes bytes of a larger payload, with its size', () => {
+    const small = createRecordLogger({ maxDataBytes: 8 });
+    const line = (data: Uint8Array | string, gzip = false) => onlyLog(run(small, normalizeKinesis(kinesisRecord({ data, gzip })))).fields;
+    expect(line('{"a":"bcdefghij"}')).toMatchObject({ encoding: PayloadEncoding.Text, data: '{"a":"bc', truncated: true, size: 17 });
+    // A character cut at the end is left out, not broken.
+    expect(line('abcdefgé')).toMatchObject({ encoding: PayloadEncoding.Text, data: 'abcdefg', truncated: true, size: 9 });
+    expect(line(Buffer.from([0xff, 0xfe, 1, 2, 3, 4, 5, 6, 7]))).toMatchObject({ encoding: PayloadEncoding.Base64, data: Buffer.from([0xff, 0xfe, 1, 2, 3, 4, 5, 6]).toString('base64'), truncated: true });
+    // A gzip bomb's line holds 8 bytes of it, not 16 MiB.
+    expect(line(Buffer.alloc(16 * 1024 * 1024, 0x61), true)).toEqual(expect.objectContaining({ data: 'aaaaaaaa', truncated: true, size: 16 * 1024 * 1024, gzipped: true }));
+    expect(line('12345678')).not.toHaveProperty('truncated');
+  });
+
   it('logs gzip-compressed JSON decoded', () => {
     const log = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ json: { event: 'login' }, gzip: true }))));
     expect(log.fields).toMatchObject({ encoding: PayloadEncoding.Json, data: { event: 'login' }, gzipped: true });

@@ -1,16 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
 import { definePipeline } from '../../src/runtime/pipeline';
 import type { PermanentFailure, PipelineOptions } from '../../src/runtime/pipeline-options';
 import { RecordKind, RecordSource, type StreamRecord } from '../../src/runtime/model';
-import type { Effect, LogEffect, Processor } from '../../src/runtime/types';
+import type { Effect, Fault, LogEffect, Processor } from '../../src/runtime/types';
+import { normalizeAll } from '../helpers/normalize';
 import { FileFaultSink } from '../../src/sinks/file-faults';
 import { jsonText } from '../../src/runtime/json-text';
-import { normalizeRecord } from '../../src/runtime/normalize';
+import { normalizeRecord, releaseRecord } from '../../src/runtime/normalize';
 import { badInput, readStage } from '../helpers/bad-input';
 import {
   dynamodbEvent,
@@ -46,6 +48,32 @@ function seq(record: KinesisStreamRecord): string {
 
 function ids(response: { batchItemFailures: { itemIdentifier: string }[] }): string[] {
   return response.batchItemFailures.map((f) => f.itemIdentifier);
+}
+
+/**
+ * A fault keeps its record as delivered, or, for a KPL user record, that user record on its own with its parent's
+ * identifiers: it decodes to the same record id, key and data.
+ */
+function expectKeepsRecord(fault: Fault, raw: unknown): void {
+  const sub = fault.provenance.subSequenceNumber;
+  if (sub === undefined) {
+    // Compared as text: a deep record is deeper than a recursive comparison can go.
+    expect(jsonText(fault.raw)).toBe(jsonText(raw));
+    return;
+  }
+  const kept = normalizeAll(fault.raw);
+  const original = normalizeAll(raw)[sub]!;
+  expect(kept).toHaveLength(1);
+  const [alone] = kept as [StreamRecord];
+  expect([alone.recordId, alone.partitionKey, alone.sequenceNumber, alone.streamArn]).toEqual([
+    fault.recordId,
+    original.partitionKey,
+    original.sequenceNumber,
+    original.streamArn,
+  ]);
+  expect(alone.recordId).toBe(original.recordId);
+  expect(Buffer.from(alone.payload.bytes)).toEqual(Buffer.from(original.payload.bytes));
+  expect(jsonText(fault.raw).length).toBeLessThan(jsonText(raw).length + 200);
 }
 
 describe('definePipeline: a batch that goes well', () => {
@@ -431,6 +459,55 @@ describe.each(sinkKinds)('sinks: %s', (_kind, SinkClass) => {
   });
 });
 
+describe('the inflation budget of a batch', () => {
+  // 1,000 bytes of JSON each, gzipped to a few dozen.
+  const zipped = (id: string, partitionKey: string) => kinesisRecord({ json: { id, pad: 'x'.repeat(1000 - 18 - id.length) }, partitionKey, gzip: true });
+
+  it('captures the gzip record that would go beyond it, permanently, and lets the rest of the batch go on', async () => {
+    const sink = new MemorySink();
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({
+      processors: [new ScriptedProcessor('p')],
+      sinks: [sink],
+      faultSink: faults,
+      options: quiet({ inflationBudgetBytes: 2500 }),
+    });
+    const records = [zipped('z1', 'A'), zipped('z2', 'A'), rec('plain', 'A'), zipped('z3', 'A'), zipped('z4', 'B')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([]);
+    expect(sink.applied).toEqual([records[0]!.eventID, records[1]!.eventID, records[2]!.eventID]);
+    expect(faults.faults.map((fault) => [fault.recordId, fault.error.code, fault.error.retryable])).toEqual([
+      [records[3]!.eventID, ErrorCode.InflationBudgetExceeded, false],
+      [records[4]!.eventID, ErrorCode.InflationBudgetExceeded, false],
+    ]);
+    expect(faults.faults[0]!.error.message).toBe(
+      `Record ${records[3]!.eventID} cannot be decoded: its gzip payload inflates to more than the 500 bytes left of this ` +
+        "batch's inflation budget (2500 bytes for all gzip payloads of a batch).",
+    );
+    expect(faults.faults[0]!.raw).toBe(records[3]);
+  });
+
+  it('charges a payload once, however often it is read, and not at all when no processor reads it', async () => {
+    let reads = 0;
+    const twice: Processor<Effect> = {
+      name: 'twice',
+      select: { where: (record) => record.partitionKey !== 'unread' },
+      process: (record) => {
+        record.payload.json();
+        releaseRecord(record);
+        reads += 1;
+        return [addEffect(record, payloadId(record))];
+      },
+    };
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [twice], sinks: [sink], options: quiet({ inflationBudgetBytes: 2000 }) });
+    const records = [zipped('u1', 'unread'), zipped('u2', 'unread'), zipped('r1', 'A'), zipped('r2', 'B')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect([ids(outcome.response), reads, outcome.stats.unrouted]).toEqual([[], 2, 2]);
+    expect(sink.applied).toEqual([records[2]!.eventID, records[3]!.eventID]);
+  });
+});
+
 describe('a broken deployment', () => {
   const deployment = new ShardflowError(ErrorCode.DeploymentError, 'Sink totals cannot write to table Totals (ResourceNotFoundException).');
 
@@ -561,7 +638,7 @@ describe('configuration errors', () => {
   const base = { processors: [new ScriptedProcessor('p')], sinks: [new MemorySink()] };
 
   it.each([
-    [{ ...base, options: { deadlineMargin: 5 } as unknown as PipelineOptions }, /definePipeline: unknown option "deadlineMargin" \(known: deadlineMarginMs, onPermanentError, logger\)/],
+    [{ ...base, options: { deadlineMargin: 5 } as unknown as PipelineOptions }, /definePipeline: unknown option "deadlineMargin" \(known: deadlineMarginMs, onPermanentError, inflationBudgetBytes, logger\)/],
     [{ ...base, options: { deadlineMarginMs: -1 } }, /option "deadlineMarginMs" must be a finite number of milliseconds >= 0, got -1/],
     [{ ...base, options: { onPermanentError: 'drop' } as unknown as PipelineOptions }, /option "onPermanentError" must be "capture", "retry" or a function, got "drop"/],
     [{ ...base, sink: [] } as unknown as typeof base, /definePipeline: unknown option "sink"/],
@@ -638,8 +715,7 @@ describe('bad input: each kind is captured with its full raw record and the rest
     expect(stored).toHaveLength(1);
     const [fault] = stored;
     expect(fault).toMatchObject({ position: 1, stage: bad.stage === 'normalize' ? 'normalize' : 'reader', error: { code: bad.code, retryable: false } });
-    // Compared as text: a deep record is deeper than a recursive comparison can go.
-    expect(jsonText(fault!.raw)).toBe(jsonText(raw));
+    expectKeepsRecord(fault!, raw);
     expect(fault!.error.message).toContain(fault!.recordId);
     expect(outcome.stats).toMatchObject({ records: 2 + userRecords, processed: 2 + userRecords - 1, faulted: 1 });
   });
@@ -651,6 +727,8 @@ describe('properties of the batch loop', () => {
     readonly key: string;
     readonly processor: Behaviour;
     readonly sink: SinkBehaviour;
+    /** Kinesis data gzipped (inflated when read, within the batch's inflation budget). */
+    readonly gzip: boolean;
   }
   type RawSpec =
     | { readonly kind: 'plain'; readonly user: UserSpec }
@@ -665,6 +743,10 @@ describe('properties of the batch loop', () => {
     readonly deadlineAfter: number | null;
     /** Whether the sink takes records through a session (`open`) or one `apply`. */
     readonly sessions: boolean;
+    /** The pipeline's inflation budget; the default when undefined. */
+    readonly inflationBudgetBytes: number | undefined;
+    /** Whether the sink cannot reach its table at all (a broken deployment). */
+    readonly deployment: boolean;
   }
 
   const userArb: fc.Arbitrary<UserSpec> = fc.record({
@@ -678,6 +760,7 @@ describe('properties of the batch loop', () => {
       { weight: 10, arbitrary: fc.constant(SinkBehaviour.Ok) },
       { weight: 1, arbitrary: fc.constantFrom(SinkBehaviour.Retryable, SinkBehaviour.Permanent) },
     ),
+    gzip: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   });
   const rawArb = (source: Scenario['source']): fc.Arbitrary<RawSpec> =>
     fc.oneof(
@@ -697,8 +780,15 @@ describe('properties of the batch loop', () => {
       faultSink: fc.constantFrom('none' as const, 'ok' as const, 'failing' as const),
       deadlineAfter: fc.option(fc.nat({ max: 30 }), { freq: 3 }),
       sessions: fc.boolean(),
+      inflationBudgetBytes: fc.option(fc.nat({ max: 2000 }), { nil: undefined }),
+      deployment: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     }),
   );
+  // About 300 bytes of JSON: a few records exhaust a small inflation budget.
+  const userData = (id: string, user: UserSpec): Uint8Array => {
+    const json = Buffer.from(JSON.stringify({ id, pad: 'x'.repeat(280) }));
+    return user.gzip ? gzipSync(json) : json;
+  };
 
   interface Unit {
     readonly id: string | undefined; // undefined for undecodable records
@@ -718,7 +808,7 @@ describe('properties of the batch loop', () => {
       if (spec.kind === 'plain') {
         const id = `u${next++}`;
         if (scenario.source === 'kinesis') {
-          raws.push(kinesisRecord({ json: { id }, partitionKey: spec.user.key }));
+          raws.push(kinesisRecord({ data: userData(id, spec.user), partitionKey: spec.user.key }));
           units.push({ id, key: spec.user.key, spec: spec.user, position });
         } else {
           raws.push(dynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys: { pk: spec.user.key }, newImage: { pk: spec.user.key, id } }));
@@ -726,7 +816,7 @@ describe('properties of the batch loop', () => {
         }
       } else if (spec.kind === 'kpl') {
         const users = spec.users.map((user) => ({ user, id: `u${next++}` }));
-        raws.push(kplAggregateRecord(users.map(({ user, id }) => ({ partitionKey: user.key, data: JSON.stringify({ id }) }))));
+        raws.push(kplAggregateRecord(users.map(({ user, id }) => ({ partitionKey: user.key, data: userData(id, user) }))));
         for (const { user, id } of users) units.push({ id, key: user.key, spec: user, position });
       } else if (spec.kind === 'bad') {
         if (scenario.source === 'kinesis') {
@@ -768,25 +858,34 @@ describe('properties of the batch loop', () => {
         });
         const SinkClass = scenario.sessions ? SessionMemorySink : MemorySink;
         const sink = new SinkClass('totals', (record) => specById.get(idOf(record))!.sink);
+        if (scenario.deployment) sink.throwOnApply = new ShardflowError(ErrorCode.DeploymentError, 'The totals table does not exist.');
         const faultSink = scenario.faultSink === 'none' ? undefined : new MemoryFaultSink();
         if (scenario.faultSink === 'failing') faultSink!.failWith = new Error('fault table unavailable');
         const pipeline = definePipeline({
           processors: [processor],
           sinks: [sink],
           ...(faultSink === undefined ? {} : { faultSink }),
-          options: quiet({ onPermanentError: scenario.policy }),
+          options: quiet({ onPermanentError: scenario.policy, inflationBudgetBytes: scenario.inflationBudgetBytes }),
         });
 
         let outcome;
         try {
           outcome = await pipeline.run({ Records: raws } as never, context);
         } catch (error) {
-          // The only acceptable throw: a fault that can be neither captured nor reported; Lambda retries it all.
+          // Acceptable throws, after which Lambda retries the whole batch:
+          if ((error as ShardflowError).code === ErrorCode.DeploymentError) {
+            // the sink cannot reach its table: nothing is applied, and no record becomes a fault for it;
+            expect(scenario.deployment).toBe(true);
+            expect([sink.applied, faultSink?.faults ?? []]).toEqual([[], []]);
+            return;
+          }
+          // a fault that can be neither captured nor reported.
           expect((error as ShardflowError).code).toBe(ErrorCode.FaultCaptureFailed);
           expect(scenario.raws.some((r) => r.kind === 'noSequence') && scenario.faultSink !== 'ok').toBe(true);
           return;
         }
         expect(scenario.raws.some((r) => r.kind === 'noSequence') && scenario.faultSink !== 'ok').toBe(false);
+        if (scenario.deployment) expect(sink.batches).toEqual([]);
 
         // Identifiers: distinct, non-empty, from this batch.
         const batchSequences = new Set(raws.map(sequenceOf).filter((s): s is string => s !== undefined));
@@ -829,7 +928,7 @@ describe('properties of the batch loop', () => {
         // Every record is applied, reported or captured; unreported ones were processed exactly once.
         const capturedAt = new Map<string, number>();
         for (const fault of captured) capturedAt.set(`${fault.position}/${fault.recordId}`, (capturedAt.get(`${fault.position}/${fault.recordId}`) ?? 0) + 1);
-        for (const fault of captured) expect(fault.raw).toBe(raws[fault.position]);
+        for (const fault of captured) expectKeepsRecord(fault, raws[fault.position]);
         const recordIdsOf = (position: number): string[] => {
           const raw = raws[position] as { eventID: string };
           const aggregate = scenario.raws[position]!;

@@ -13,7 +13,11 @@ import { DynamoDBFaultSink, faultTableDefinition } from '../../src/sinks/dynamod
 import { faultIdOf, type FaultStore } from '../../src/sinks/fault-store';
 import { FileFaultSink } from '../../src/sinks/file-faults';
 import { redriveEvents, redriveFaults, type RedriveEvent } from '../../src/sinks/redrive';
-import { dynamodbRecord, kinesisRecord, kinesisStreamArn } from '../helpers/factories';
+import { ValidationError } from '../../src/runtime/errors';
+import { provenanceOf } from '../../src/runtime/model';
+import { definePipeline } from '../../src/runtime/pipeline';
+import type { AddEffect, Processor, Sink, StreamEvent } from '../../src/runtime/types';
+import { dynamodbRecord, kinesisRecord, kinesisStreamArn, kplAggregateRecord } from '../helpers/factories';
 import { useDynamoDBLocal } from '../helpers/services';
 import { Fault as Injected, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 
@@ -68,6 +72,8 @@ function malformedFault(capturedAt = 3_000): Fault {
     capturedAt,
   };
 }
+
+const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const strip = ({ faultId: _id, captureId: _capture, ...fault }: Fault & { faultId: string; captureId: string }) => fault;
 
@@ -195,6 +201,45 @@ describe('fault sinks', () => {
       expect(report).toEqual({ events: 2, deleted: 2, kept: 2, errors: [] });
       const left = await store.listFaults();
       expect(left.map((fault) => fault.recordId).sort()).toEqual([shard0[1]!.eventID, shard1.eventID, other.recordId].sort());
+    });
+
+    it('keeps a failing KPL user record on its own, and redrives it as that user record', async () => {
+      const store = await create();
+      const aggregate = kplAggregateRecord(
+        ['ok', 'bad', 'ok', 'bad'].map((kind, index) => ({ partitionKey: `k${index}`, data: JSON.stringify({ kind, pad: 'x'.repeat(10_000) }) })),
+      );
+      let fixed = false;
+      const processor: Processor<AddEffect> = {
+        name: 'kinds',
+        select: {},
+        process(record) {
+          const { kind } = record.payload.json() as { kind: string };
+          if (kind === 'bad' && !fixed) throw new ValidationError(`Record ${record.recordId} is bad.`);
+          return [{ type: 'add', provenance: provenanceOf(record), table: 'T', key: { k: record.partitionKey }, add: { n: 1 } }];
+        },
+      };
+      const applied: string[] = [];
+      const sink: Sink<AddEffect> = {
+        name: 'memory',
+        accepts: (effect): effect is AddEffect => effect.type === 'add',
+        apply: async (batch) => {
+          applied.push(...batch.map(({ record }) => record.recordId));
+          return { failed: [] };
+        },
+      };
+      const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: store, options: { logger: silent } });
+      await pipeline.run({ Records: [aggregate] });
+      const faults = await store.listFaults();
+      expect(faults.map((fault) => fault.recordId)).toEqual([`${aggregate.eventID}#1`, `${aggregate.eventID}#3`]);
+      // Each keeps its own user record (10 KB), not the 40 KB aggregate.
+      for (const fault of faults) expect(jsonText(fault.raw).length).toBeLessThan(16_000);
+
+      fixed = true;
+      applied.length = 0;
+      const report = await redriveFaults(store, async (event) => (await pipeline.run(event as StreamEvent)).response);
+      expect(report).toMatchObject({ deleted: 2, kept: 0 });
+      // Redriven under their own ids, so the exactly-once markers of the other user records are never touched.
+      expect(applied).toEqual([`${aggregate.eventID}#1`, `${aggregate.eventID}#3`]);
     });
 
     it('keeps every fault of an event whose replay throws', async () => {
