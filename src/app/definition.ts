@@ -6,7 +6,7 @@
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { checkFunction, checkInteger, checkName, checkNames, checkOneOf, invalidOption, optionsError, resolveOptions, shown } from '../runtime/options';
-import type { PipelineOptions } from '../runtime/pipeline-options';
+import { resolvePipelineOptions, type PipelineOptions } from '../runtime/pipeline-options';
 import type { Effect, EffectBase, Processor, Sink, StreamHandler } from '../runtime/types';
 import { MARKER_TTL_ATTRIBUTE, markerTableDefinition } from '../sinks/dynamodb';
 import { buildAppHandler } from './app-handler';
@@ -134,6 +134,8 @@ export interface AppDefinition {
   readonly faultTable: string;
   /** The app's HTTP routes, if it has any. */
   readonly http: ((environment: AppEnvironment) => HttpHandler) | undefined;
+  /** The pipeline's deadline margin: a function timeout must leave more than this for records to start. */
+  readonly deadlineMarginMs: number;
   /** Builds the app's Lambda handler: its pipeline, sinks, logger and metrics. */
   createHandler(environment: AppEnvironment): StreamHandler;
 }
@@ -235,6 +237,7 @@ export function defineApp<E extends EffectBase = Effect>(spec: AppSpec<E>): AppD
     markerTable,
     faultTable: settings.faultTable,
     http: settings.http,
+    deadlineMarginMs: resolvePipelineOptions(settings.pipeline).deadlineMarginMs,
   };
   return { ...definition, createHandler: (environment) => buildAppHandler<E>(definition, spec, environment) };
 }
@@ -271,6 +274,7 @@ const DEFINITION_FIELDS: Readonly<Record<keyof AppDefinition, string>> = {
   markerTable: 'string|undefined',
   faultTable: 'string',
   http: 'function|undefined',
+  deadlineMarginMs: 'number',
   createHandler: 'function',
 };
 

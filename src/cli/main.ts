@@ -204,6 +204,12 @@ export function buildProgram(): Command {
             const warning = unroutedWarning(summary.unrouted);
             if (warning !== undefined) log(warning);
           }
+          if (summary.totals.notStarted > 0) {
+            log(
+              `Warning: ${summary.totals.notStarted} records were not started before the deadline; the function timeout ` +
+                "(--timeout) leaves too little time beyond the handler's deadline margin.",
+            );
+          }
         } finally {
           await environment.close();
         }

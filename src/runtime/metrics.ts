@@ -51,6 +51,8 @@ export const SinkMetricName = {
   ConsumedWriteCapacity: 'SinkConsumedWriteCapacity',
   /** Records skipped because an earlier delivery had applied them. */
   DuplicatesSkipped: 'SinkDuplicatesSkipped',
+  /** Of those, records whose effects differed from the first application's: the same eventID with other content. */
+  ConflictingDuplicates: 'SinkConflictingDuplicates',
   /** Requests re-sent after throttling, conflicts, 5xx or lost responses. */
   Retries: 'SinkRetries',
   /** Records whose effects a sink could not apply. */
@@ -61,6 +63,7 @@ const SINK_METRIC_OF = {
   requests: SinkMetricName.Requests,
   consumedWriteCapacity: SinkMetricName.ConsumedWriteCapacity,
   duplicatesSkipped: SinkMetricName.DuplicatesSkipped,
+  conflictingDuplicates: SinkMetricName.ConflictingDuplicates,
   retries: SinkMetricName.Retries,
   recordsFailed: SinkMetricName.RecordsFailed,
 } as const satisfies Record<keyof Required<SinkCounts>, SinkMetricName>;

@@ -105,6 +105,8 @@ export interface SinkCounts {
   readonly consumedWriteCapacity?: number;
   /** Records skipped because an earlier delivery had applied them. */
   readonly duplicatesSkipped?: number;
+  /** Of those, records whose effects differed from what was applied under their id (same eventID, other content). */
+  readonly conflictingDuplicates?: number;
   /** Requests re-sent after throttling, conflicts, 5xx or lost responses. */
   readonly retries?: number;
   /** Records whose effects could not be applied. */

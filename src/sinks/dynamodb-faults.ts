@@ -110,10 +110,14 @@ export class DynamoDBFaultSink implements FaultStore {
     const chunks: WriteRequest[] = [];
     const heads: { request: WriteRequest; recordId: string }[] = [];
     // One write per fault id: BatchWriteItem refuses two writes of one key, and the later capture is the newer.
-    const latest = new Map(faults.map((fault) => [faultIdOf(fault), fault] as const));
-    for (const [faultId, fault] of latest) {
+    const latest = new Map<string, { fault: Fault; rawText: string }>();
+    for (const fault of faults) {
       // Written without recursion: a record may nest deeper than JSON.stringify can go.
-      const raw = gzipSync(Buffer.from(jsonText(fault.raw), 'utf8'));
+      const rawText = jsonText(fault.raw);
+      latest.set(faultIdOf(fault, rawText), { fault, rawText });
+    }
+    for (const [faultId, { fault, rawText }] of latest) {
+      const raw = gzipSync(Buffer.from(rawText, 'utf8'));
       const parts = Math.max(1, Math.ceil(raw.length / CHUNK_BYTES));
       for (let part = 1; part < parts; part++) {
         chunks.push({

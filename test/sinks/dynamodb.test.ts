@@ -187,6 +187,30 @@ describe('DynamoDBSink', () => {
     expect(await scores()).toEqual(expected(batch));
   });
 
+  it('warns and counts when a record id comes again with other effects, and keeps the first application', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_m: string, attributes: Record<string, unknown>) => warnings.push(attributes) };
+    const target = sink({ logger });
+    const record = kinesisRecord({ stream: `${ns}forged`, sequence: 1 });
+    const scored = (score: number) => effectsOf(record, add(record, SCORES, { Username: `${ns}f` }, { Score: score }));
+    ok(await target.apply([scored(1)]));
+    // The same delivery again: a plain duplicate.
+    const again = await target.apply([scored(1)]);
+    expect(again.counts).toMatchObject({ duplicatesSkipped: 1, conflictingDuplicates: 0 });
+    // The same eventID with other content, in another delivery and twice within one.
+    const forged = await target.apply([scored(5)]);
+    expect(forged.counts).toMatchObject({ duplicatesSkipped: 1, conflictingDuplicates: 1 });
+    const other = kinesisRecord({ stream: `${ns}forged`, sequence: 2 });
+    const twice = await target.apply([
+      effectsOf(other, add(other, SCORES, { Username: `${ns}f` }, { Score: 10 })),
+      effectsOf(other, add(other, SCORES, { Username: `${ns}f` }, { Score: 20 })),
+    ]);
+    expect(twice.counts).toMatchObject({ duplicatesSkipped: 1, conflictingDuplicates: 1 });
+    expect(warnings.map((warning) => warning.recordId)).toEqual([record.recordId, other.recordId]);
+    expect(await scores()).toEqual({ [`${ns}f`]: 11 });
+    expect(target.metrics()).toMatchObject({ duplicatesSkipped: 3, conflictingDuplicates: 2 });
+  });
+
   it('keeps sub-records, streams and scopes apart', async () => {
     const parent = kinesisRecord({ sequence: 7 });
     const subs = [0, 1, 2].map((sub) => kinesisRecord({ sequence: 7, sub }));

@@ -114,9 +114,30 @@ describe('fault sinks', () => {
       await store.capture([table]);
       const listed = await store.listFaults();
       expect(listed.map(strip)).toEqual([kinesis, table, malformed]);
-      expect(listed.map((fault) => fault.faultId)).toEqual([kinesis, table, malformed].map(faultIdOf));
+      expect(listed.map((fault) => fault.faultId)).toEqual([kinesis, table, malformed].map((fault) => faultIdOf(fault)));
       expect(await store.listFaults({ streamArn: kinesis.provenance.streamArn })).toHaveLength(1);
       expect((await store.listFaults({ limit: 2 })).map(strip)).toEqual([kinesis, table]);
+    });
+
+    it('keeps a fault per record: malformed records at one batch position, and one eventID with other content', async () => {
+      const store = await create();
+      // Two deliveries, each with a record without an eventID at position 7: both are named "at batch position 7".
+      await store.capture([{ ...malformedFault(1_000), raw: { garbage: 'first delivery' } }]);
+      await store.capture([{ ...malformedFault(2_000), raw: { garbage: 'second delivery' } }]);
+      const raw = kinesisRecord({ json: { Score: 'x' } });
+      const forged = { ...raw, kinesis: { ...raw.kinesis, data: Buffer.from('{"Score":"y"}').toString('base64') } };
+      await store.capture([kinesisFault(raw, 3_000), kinesisFault(forged, 3_000)]);
+      const listed = await store.listFaults();
+      expect(listed).toHaveLength(4);
+      expect(listed.map((fault) => [fault.recordId, fault.raw])).toEqual(
+        expect.arrayContaining([
+          ['position-7', { garbage: 'first delivery' }],
+          ['position-7', { garbage: 'second delivery' }],
+          [raw.eventID, raw],
+          [raw.eventID, forged],
+        ]),
+      );
+      expect(new Set(listed.map((fault) => fault.faultId)).size).toBe(4);
     });
 
     it('keeps one fault per record and stage when the same record is captured again', async () => {
