@@ -53,6 +53,9 @@ function batch(scenario: Scenario): KinesisStreamRecord[] {
       }));
       records.push(kplAggregateRecord(users, { streamName: STREAM }));
     }
+  } else if (scenario === Scenario.JsonExpansion) {
+    const arrays = gzipSync(`{"Username":"u","Score":1,"a":[${'[],'.repeat(21_830)}[]]}`);
+    for (let i = 0; i < 8_700; i++) records.push(kinesisRecord({ streamName: STREAM, partitionKey: `pk-${i % 5}`, data: arrays }));
   } else {
     // 1,000 user records of 1.2 KB each: about 1.2 MB per aggregate, every one invalid (no Username).
     for (let a = 0; a < 3; a++) {

@@ -7,6 +7,8 @@ export const Scenario = {
   KplGzip: 'kpl-gzip',
   /** KPL aggregates whose thousand user records all fail. */
   KplAllFail: 'kpl-all-fail',
+  /** Gzip records of 64 KiB of JSON each that parses into as many objects as JSON can make of its bytes. */
+  JsonExpansion: 'json-expansion',
 } as const;
 export type Scenario = (typeof Scenario)[keyof typeof Scenario];
 

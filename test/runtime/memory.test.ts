@@ -62,6 +62,13 @@ describe('memory bounded by the batch', () => {
     expect(result.processed).toBeGreaterThanOrEqual(8);
   });
 
+  it('runs 8,700 gzip records of JSON that parses into an object for every few bytes', () => {
+    const result = run(Scenario.JsonExpansion);
+    expect(result.records).toBe(8_700);
+    // The inflation budget admits 2,048 of them; their log lines wait for the flush as text, not as objects.
+    expect(result.faultCodes[ErrorCode.InflationBudgetExceeded]).toBe(8_700 - 2_048);
+  });
+
   it('captures 3,000 failing KPL user records with their own data, in bytes and requests proportional to the batch', () => {
     const result = run(Scenario.KplAllFail);
     expect(result).toMatchObject({ records: 3000, faulted: 3000, faultCodes: { [ErrorCode.Validation]: 3000 } });
