@@ -137,9 +137,14 @@ function problem(statusCode: number, format: ResponseFormat, message: string): A
   return respond(statusCode, format, { error: message }, page('Error', `<h1>Error</h1>\n<p>${escapeHtml(message)}</p>`));
 }
 
-/** A stored number as a JavaScript number (counts are integers far below 2^53). */
-function numberOf(value: { N?: string } | undefined): number {
-  return value?.N === undefined ? 0 : Number(value.N);
+/**
+ * A stored count, exact: a JSON number while a double holds it, else its decimal string (the totals are exact
+ * beyond 2^53, and a rounded number would show a count that never was).
+ */
+function countOf(value: { N?: string } | undefined): number | string {
+  if (value?.N === undefined) return 0;
+  const number = Number(value.N);
+  return Number.isSafeInteger(number) ? number : value.N;
 }
 
 /**
@@ -201,7 +206,7 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
     const admitted = admit(event, 'tag', format);
     if (!('tag' in admitted)) return admitted;
     const { tag } = admitted;
-    let count: number;
+    let count: number | string;
     try {
       const { Attributes } = await dynamodb.send(
         new UpdateItemCommand({
@@ -213,7 +218,7 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      count = numberOf(Attributes?.Count);
+      count = countOf(Attributes?.Count);
     } catch (error) {
       return failure(format, `count a visit of tag ${JSON.stringify(tag)}`, error);
     }
@@ -235,8 +240,8 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
     const admitted = admit(event, 'counts', format);
     if (!('tag' in admitted)) return admitted;
     const { tag } = admitted;
-    let count: number;
-    let totalViews: number;
+    let count: number | string;
+    let totalViews: number | string;
     try {
       const [tagItem, counterItem] = await Promise.all([
         dynamodb.send(new GetItemCommand({ TableName: table, Key: { ID: { S: tag } }, ProjectionExpression: '#count', ExpressionAttributeNames: { '#count': 'Count' } })),
@@ -244,8 +249,8 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
           new GetItemCommand({ TableName: table, Key: { ID: { S: counterId } }, ProjectionExpression: 'TotalViews' }),
         ),
       ]);
-      count = numberOf(tagItem.Item?.Count);
-      totalViews = numberOf(counterItem.Item?.TotalViews);
+      count = countOf(tagItem.Item?.Count);
+      totalViews = countOf(counterItem.Item?.TotalViews);
     } catch (error) {
       return failure(format, `read the counts of tag ${JSON.stringify(tag)}`, error);
     }

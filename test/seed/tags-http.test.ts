@@ -129,6 +129,13 @@ describe('GET /counts/{tag}', () => {
     expect(json(await counts(request('/counts/never-seen', { format: 'json' })))).toEqual({ tag: 'never-seen', count: 0, totalViews: 9 });
   });
 
+  it('shows counts beyond a double exactly', async () => {
+    await client.send(new PutItemCommand({ TableName: 'PageViews', Item: { ID: { S: 'huge' }, Count: { N: '9007199254740993' } } }));
+    const { counts } = createTagsHttpHandlers({ dynamodb: client });
+    expect(json(await counts(request('/counts/huge', { format: 'json' })))).toMatchObject({ tag: 'huge', count: '9007199254740993' });
+    expect((await counts(request('/counts/huge'))).body).toContain('Tag huge: 9007199254740993 views.');
+  });
+
   it('routes both paths from one handler and answers 404 otherwise', async () => {
     const { route } = createTagsHttpHandlers({ dynamodb: client });
     expect(json(await route(request('/prod/tag/birds', { format: 'json' })))).toEqual({ tag: 'birds', count: 1 });
