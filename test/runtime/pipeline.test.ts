@@ -168,8 +168,16 @@ describe('failures during processing', () => {
     expect(outcome.stats).toMatchObject({ processed: 3, failed: 1, skipped: 1 });
   });
 
-  it('captures a record on which a processor throws an error that is not a ShardflowError, and lets its key go on', async () => {
-    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a' ? Behaviour.Throw : Behaviour.Ok));
+  const recurse = (depth: number): number => (depth === 0 ? 0 : 1 + recurse(depth - 1));
+  const overflowing: Processor<Effect> = {
+    name: 'p',
+    select: {},
+    process: (record) => [addEffect(record, String(recurse(payloadId(record) === 'a' ? 10_000_000 : 1)))],
+  };
+  it.each([
+    ['a TypeError', new ScriptedProcessor('p', {}, (id) => (id === 'a' ? Behaviour.Throw : Behaviour.Ok)), /: a test bug\.$/],
+    ['a stack overflow', overflowing, /: Maximum call stack size exceeded\.$/],
+  ])('captures a record on which a processor throws %s, instead of retrying it for ever, and lets its key go on', async (_name, processor, reason) => {
     const faults = new MemoryFaultSink();
     const sink = new MemorySink();
     const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: faults, options: quiet() });
@@ -178,33 +186,10 @@ describe('failures during processing', () => {
     expect(ids(outcome.response)).toEqual([]);
     expect(sink.applied).toEqual([records[1]!.eventID]);
     expect(faults.faults).toEqual([
-      expect.objectContaining({
-        recordId: records[0]!.eventID,
-        stage: 'p',
-        raw: records[0],
-        error: { code: ErrorCode.ProcessorFailed, retryable: false, message: `Processor "p" failed on record ${records[0]!.eventID}: a test bug.` },
-      }),
+      expect.objectContaining({ recordId: records[0]!.eventID, stage: 'p', raw: records[0], error: expect.objectContaining({ code: ErrorCode.ProcessorFailed, retryable: false }) }),
     ]);
-  });
-
-  it('captures a record whose processor overflows the stack, instead of retrying it for ever', async () => {
-    const recurse = (depth: number): number => (depth === 0 ? 0 : 1 + recurse(depth - 1));
-    const overflowing: Processor<Effect> = {
-      name: 'recursive',
-      select: {},
-      process: (record) => [addEffect(record, String(recurse(payloadId(record) === 'deep' ? 10_000_000 : 1)))],
-    };
-    const faults = new MemoryFaultSink();
-    const sink = new MemorySink();
-    const pipeline = definePipeline({ processors: [overflowing], sinks: [sink], faultSink: faults, options: quiet() });
-    const records = [rec('deep', 'A'), rec('shallow', 'A')];
-    const outcome = await pipeline.run(kinesisEvent(records));
-    expect(ids(outcome.response)).toEqual([]);
-    expect(sink.applied).toEqual([records[1]!.eventID]);
-    expect(faults.faults.map((fault) => [fault.recordId, fault.error.code, fault.error.retryable])).toEqual([
-      [records[0]!.eventID, ErrorCode.ProcessorFailed, false],
-    ]);
-    expect(faults.faults[0]!.error.message).toMatch(/Maximum call stack size exceeded/);
+    expect(faults.faults[0]!.error.message).toMatch(new RegExp(`^Processor "p" failed on record ${records[0]!.eventID}`));
+    expect(faults.faults[0]!.error.message).toMatch(reason);
   });
 
   it('reports a record for retry when its processor throws a RetryableError', async () => {
