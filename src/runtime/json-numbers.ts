@@ -5,9 +5,11 @@
  * exact when the double's shortest representation (what `String` prints, and what sinks add) is the same decimal.
  */
 
-// Only a number with more than 15 digits or an exponent can be inexact: any decimal of at most 15 significant
-// digits survives a double. Text without such a run (nearly all JSON) needs no scan.
-const MAYBE_INEXACT = /\d[eE]|\d[\d.]{15}/;
+// Any decimal of at most 15 significant digits survives a double, unless its exponent takes it beyond a double's
+// range. So an inexact number has 16 significant digits (one side of its point has 8 in a row), at least 309 digits,
+// or an exponent of three digits. Text without either (nearly all JSON) needs no scan; this test is about a third
+// of what JSON.parse costs on small payloads, a finer one (digits before an `e`) about two thirds.
+const MAYBE_INEXACT = /\d{8}|[eE][+-]?\d{3}/;
 const NUMBER_TOKEN = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const QUOTE = 34;
 const BACKSLASH = 92;

@@ -49,6 +49,9 @@ describe('inexactJsonNumber', () => {
     expect(inexactJsonNumber('{"Score":2.9999999999999999}')).toEqual({ text: '2.9999999999999999', readsAs: 3 });
     expect(inexactJsonNumber('[9007199254740991.4]')).toEqual({ text: '9007199254740991.4', readsAs: 9007199254740991 });
     expect(inexactJsonNumber('[1e400]')).toEqual({ text: '1e400', readsAs: Infinity });
+    // No run of 16 digits, and no exponent of a double's range: found all the same.
+    expect(inexactJsonNumber('[12345678.123456789]')).toEqual({ text: '12345678.123456789', readsAs: 12345678.123456789 });
+    expect(inexactJsonNumber('[1E-400]')).toEqual({ text: '1E-400', readsAs: 0 });
     expect(inexactJsonNumber('[0.1, 1.0, 1E2, -0, 0.30000000000000004, 123450000000000000000e-5]')).toBeUndefined();
   });
 });
