@@ -143,7 +143,10 @@ export class RetryableError extends ShardflowError {
   }
 }
 
-/** Whether an arbitrary thrown value is worth a retry. Unknown errors are retried: losing a record is worse. */
+/**
+ * Whether an arbitrary thrown value is worth a retry. Unknown errors are retried: losing a record is worse. (The
+ * batch loop judges what a processor throws apart: processors are pure, so only a retryable ShardflowError is.)
+ */
 export function isRetryable(error: unknown): boolean {
   return isShardflowError(error) ? error.retryable : true;
 }

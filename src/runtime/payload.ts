@@ -226,16 +226,19 @@ export class InflationBudget {
   /** Inflates `compressed` within what is left of the budget and charges for it; `INVALID_GZIP` or `INFLATION_BUDGET_EXCEEDED` otherwise. */
   inflate(compressed: Uint8Array, recordId: string): Buffer {
     const allowed = Math.min(MAX_INFLATED_BYTES, this.remaining);
-    const inflated = inflate(compressed, recordId, allowed, (tooLarge) =>
-      tooLarge && allowed < MAX_INFLATED_BYTES
-        ? decodeError(
-            ErrorCode.InflationBudgetExceeded,
-            recordId,
-            `its gzip payload inflates to more than the ${allowed} bytes left of this batch's inflation budget ` +
-              `(${this.limit} bytes for all gzip payloads of a batch)`,
-          )
-        : undefined,
-    );
+    let inflated: Buffer;
+    try {
+      inflated = gunzipWithin(compressed, allowed);
+    } catch (error) {
+      if (!isTooLarge(error) || allowed === MAX_INFLATED_BYTES) throw gzipError(error, recordId);
+      throw decodeError(
+        ErrorCode.InflationBudgetExceeded,
+        recordId,
+        `its gzip payload inflates to more than the ${allowed} bytes left of this batch's inflation budget ` +
+          `(${this.limit} bytes for all gzip payloads of a batch)`,
+        error,
+      );
+    }
     this.remaining -= inflated.length;
     return inflated;
   }
@@ -244,29 +247,25 @@ export class InflationBudget {
 /** No budget beyond `MAX_INFLATED_BYTES` per payload: for records decoded outside a batch. */
 export const UNLIMITED_INFLATION = new InflationBudget(Infinity);
 
-function inflate(
-  compressed: Uint8Array,
-  recordId: string,
-  maxOutputLength: number,
-  overBudget: (tooLarge: boolean) => ShardflowError | undefined = () => undefined,
-): Buffer {
-  try {
-    // maxOutputLength must be at least 1; an empty gzip still inflates to nothing.
-    return gunzipSync(compressed, { maxOutputLength: Math.max(1, maxOutputLength) });
-  } catch (error) {
-    const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw (
-      overBudget(tooLarge) ??
-      decodeError(
-        ErrorCode.InvalidGzip,
-        recordId,
-        tooLarge
-          ? `its gzip payload inflates to more than ${MAX_INFLATED_BYTES} bytes, the most shardflow accepts`
-          : `its payload starts with the gzip magic bytes but does not inflate (${errorMessage(error)})`,
-        error,
-      )
-    );
-  }
+/** Inflates gzip to at most `maxOutputLength` bytes; throws zlib's error otherwise. */
+function gunzipWithin(compressed: Uint8Array, maxOutputLength: number): Buffer {
+  // maxOutputLength must be at least 1; an empty gzip still inflates to nothing.
+  return gunzipSync(compressed, { maxOutputLength: Math.max(1, maxOutputLength) });
+}
+
+function isTooLarge(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+}
+
+function gzipError(error: unknown, recordId: string): ShardflowError {
+  return decodeError(
+    ErrorCode.InvalidGzip,
+    recordId,
+    isTooLarge(error)
+      ? `its gzip payload inflates to more than ${MAX_INFLATED_BYTES} bytes, the most shardflow accepts`
+      : `its payload starts with the gzip magic bytes but does not inflate (${errorMessage(error)})`,
+    error,
+  );
 }
 
 /**
@@ -296,7 +295,11 @@ export class GzipPayload extends CachedPayload {
         this.inflated = this.budget.inflate(this.compressed, this.recordId);
         this.admitted = this.inflated.length;
       } else {
-        this.inflated = inflate(this.compressed, this.recordId, this.admitted);
+        try {
+          this.inflated = gunzipWithin(this.compressed, this.admitted);
+        } catch (error) {
+          throw gzipError(error, this.recordId);
+        }
       }
     }
     return this.inflated;
