@@ -4,9 +4,9 @@
  */
 import { ValidationError, defineApp, lambdaHandler, provenanceOf, type AddEffect, type Processor } from '../src';
 
-// Pure: a record in, effects out. A ValidationError, or any other non-retryable ShardflowError (such as
-// the INVALID_JSON that payload.json() throws), is captured as a fault; other errors (or a RetryableError)
-// are reported for retry.
+// Pure: a record in, effects out. So whatever it throws would be thrown again on every delivery: the record is
+// captured as a fault with its data (a ValidationError, the INVALID_JSON that payload.json() throws, a TypeError
+// alike). Only a RetryableError reports the record for retry.
 export const ordersPerCustomer: Processor<AddEffect> = {
   name: 'orders-per-customer',
   select: { sources: ['aws:kinesis'], streams: ['orders'] },

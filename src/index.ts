@@ -40,6 +40,7 @@ export type { ShardflowErrorOptions } from './runtime/errors';
 export { LogLevel } from './runtime/types';
 export type {
   AddEffect,
+  Amount,
   Effect,
   EffectBase,
   Fault,

@@ -31,6 +31,7 @@ function defaultSinks(app: Pick<AppDefinition, 'name' | 'outputs' | 'markerTable
         // The name is also the marker scope: apps sharing the marker table never skip each other's records.
         name: `${app.name}-dynamodb`,
         tables: app.outputs.map((table) => table.TableName as string),
+        logger,
       }) as Sink<EffectBase>,
     );
   }

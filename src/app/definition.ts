@@ -4,6 +4,7 @@
  * the tables it writes, its event source settings) plus a factory of its Lambda handler.
  */
 import { checkFunction, checkInteger, checkName, checkNames, checkOneOf, invalidOption, optionsError, resolveOptions, shown } from '../runtime/options';
+import { resolvePipelineOptions } from '../runtime/pipeline-options';
 import type { Effect, EffectBase } from '../runtime/types';
 import { MARKER_TTL_ATTRIBUTE, markerTableDefinition } from '../sinks/dynamodb';
 import { faultTableDefinition } from '../sinks/dynamodb-faults';
@@ -114,6 +115,7 @@ export function defineApp<E extends EffectBase>(spec: AppSpec<E>): AppDefinition
     markerTable,
     faultTable: settings.faultTable,
     http: settings.http,
+    deadlineMarginMs: resolvePipelineOptions(settings.pipeline).deadlineMarginMs,
   };
   return { ...definition, createHandler: (environment) => buildAppHandler<E>(definition, spec, environment) };
 }
@@ -166,6 +168,7 @@ const DEFINITION_FIELDS: Readonly<Record<keyof AppDefinition, string>> = {
   markerTable: 'string|undefined',
   faultTable: 'string',
   http: 'function|undefined',
+  deadlineMarginMs: 'number',
   createHandler: 'function',
 };
 

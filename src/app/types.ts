@@ -141,6 +141,8 @@ export interface AppDefinition {
   readonly faultTable: string;
   /** The app's HTTP routes, if it has any. */
   readonly http: ((environment: AppEnvironment) => HttpHandler) | undefined;
+  /** The pipeline's deadline margin: a function timeout must leave more than this for records to start. */
+  readonly deadlineMarginMs: number;
   /** Builds the app's Lambda handler: its pipeline, sinks, logger and metrics. */
   createHandler(environment: AppEnvironment): StreamHandler;
 }

@@ -33,6 +33,7 @@ export interface AppAlarms {
   readonly recordsFaulted: cloudwatch.Alarm;
   readonly errors: cloudwatch.Alarm;
   readonly sinkFailures: cloudwatch.Alarm;
+  readonly deploymentErrors: cloudwatch.Alarm;
 }
 
 /** Minutes of high iterator age before it alarms: one slow batch is not a blocked shard. */
@@ -82,6 +83,11 @@ export function appAlarms(scope: Construct, app: DeployedApp, onFailureQueue: sq
       'SinkFailures',
       handlerMetric(app, SinkMetricName.RecordsFailed, sum),
       'sinks could not apply some records (throttling past the retries, or refused writes); they are retried or captured as faults.',
+    ),
+    deploymentErrors: countAboveZero(
+      'DeploymentErrors',
+      handlerMetric(app, MetricName.DeploymentErrors, sum),
+      'batches failed because of the deployment (a missing table, no permission, an unknown endpoint); the records are retried, none is faulted: fix the deployment.',
     ),
   };
   if (options.alarmTopic !== undefined) {

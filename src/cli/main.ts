@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { AppDefinition } from '../app/types';
 import { ErrorCode, ShardflowError, errorMessage } from '../runtime/errors';
+import { jsonText } from '../runtime/json-text';
 import type { StreamHandler } from '../runtime/types';
 import { startDev } from '../local/dev';
 import { openEnvironment, type EndpointOptions } from '../local/environment';
@@ -200,13 +201,20 @@ export function buildProgram(): Command {
           });
           progress.finish();
           if (diverted !== undefined) {
-            await diverted.write(`${JSON.stringify(summary, null, 2)}\n`);
+            // Faults hold records as delivered, which may nest deeper than JSON.stringify can go.
+            await diverted.write(`${jsonText(summary)}\n`);
           } else {
             printSummary(summary);
             const warning = unroutedWarning(summary.unrouted);
             if (warning !== undefined) log(warning);
           }
           if (report !== undefined) log(`Dashboard: ${await report.finish()}`);
+          if (summary.totals.notStarted > 0) {
+            log(
+              `Warning: ${summary.totals.notStarted} records were not started before the deadline; the function timeout ` +
+                "(--timeout) leaves too little time beyond the handler's deadline margin.",
+            );
+          }
         } finally {
           await environment.close();
         }

@@ -83,7 +83,11 @@ export const DASHBOARD_WIDGETS: readonly DashboardWidget[] = [
   {
     title: 'Faults and failed batches',
     unit: 'Count',
-    metrics: [shardflow(MetricName.RecordsFaulted, 'records captured as faults'), shardflow(MetricName.BatchErrors, 'batches failed as a whole')],
+    metrics: [
+      shardflow(MetricName.RecordsFaulted, 'records captured as faults'),
+      shardflow(MetricName.BatchErrors, 'batches failed as a whole'),
+      shardflow(MetricName.DeploymentErrors, 'batches failed by the deployment (missing table, no permission)'),
+    ],
   },
   {
     title: 'Iterator age (handler)',
@@ -112,7 +116,11 @@ export const DASHBOARD_WIDGETS: readonly DashboardWidget[] = [
   {
     title: 'Sink outcomes',
     unit: 'Count',
-    metrics: [shardflow(SinkMetricName.DuplicatesSkipped, 'duplicates skipped'), shardflow(SinkMetricName.RecordsFailed, 'records failed')],
+    metrics: [
+      shardflow(SinkMetricName.DuplicatesSkipped, 'duplicates skipped'),
+      shardflow(SinkMetricName.ConflictingDuplicates, 'duplicates whose content differs'),
+      shardflow(SinkMetricName.RecordsFailed, 'records failed'),
+    ],
   },
   {
     title: 'Lambda invocations',

@@ -4,7 +4,7 @@
  * records do not name their shard, and the on-failure record needs it. It is not passed to the handler.
  */
 import { createReadStream } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { StreamEvent } from '../runtime/types';
 
@@ -29,8 +29,17 @@ function toDelivery(value: unknown, origin: string): Delivery {
   return { event: { Records } as StreamEvent, shardId: typeof shardId === 'string' ? shardId : undefined, origin };
 }
 
+/**
+ * Fails, naming the path, unless it is a file: reading a directory fails with an EISDIR that names nothing. (A
+ * missing file fails in `stat` with an ENOENT that names it.)
+ */
+async function requireFile(path: string): Promise<void> {
+  if (!(await stat(path)).isFile()) throw new Error(`Recording ${path} is not a file (a directory?): give a JSONL file or a .json file.`);
+}
+
 /** Reads the deliveries of one recording, in order. */
 export async function* readRecording(path: string): AsyncGenerator<Delivery> {
+  await requireFile(path);
   if (path.endsWith('.json')) {
     let value: unknown;
     try {
@@ -61,6 +70,7 @@ export async function* readRecording(path: string): AsyncGenerator<Delivery> {
 export async function countDeliveries(paths: readonly string[]): Promise<number> {
   let count = 0;
   for (const path of paths) {
+    await requireFile(path);
     if (path.endsWith('.json')) {
       count += 1;
       continue;

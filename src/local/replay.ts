@@ -108,6 +108,15 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   if (app === undefined && ('handler' in options ? typeof options.handler !== 'function' : true)) {
     throw optionsError('replay', 'give "app" (an app definition) or "handler" (a Lambda handler)');
   }
+  const timeoutMs = options.invocation?.timeoutMs;
+  if (app !== undefined && timeoutMs !== undefined && timeoutMs <= app.deadlineMarginMs) {
+    // Every invocation would start with less time left than the margin: no record would ever run.
+    throw optionsError(
+      'replay',
+      `the function timeout of ${timeoutMs} ms is not above app ${app.name}'s deadline margin of ${app.deadlineMarginMs} ms, ` +
+        'so no record would start and every delivery would end in the on-failure records; give a longer timeout',
+    );
+  }
   if (app !== undefined) await ensureTables(dynamodb, app.tables);
   const scratch = await mkdtemp(join(tmpdir(), 'shardflow-replay-'));
   const faultFile = app !== undefined ? ((options as AppReplayOptions).faultsFile ?? join(scratch, 'faults.jsonl')) : undefined;

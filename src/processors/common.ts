@@ -1,5 +1,5 @@
 /** Pieces the processors share: the delta rule over a change's images, exact number reading, option checks. */
-import { NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
+import { decimalOf, isWholeDecimal } from '../runtime/decimal';
 import { carriesNewImage, carriesOldImage } from '../runtime/dynamodb';
 import { ErrorCode, ShardflowError, ValidationError } from '../runtime/errors';
 import {
@@ -9,7 +9,7 @@ import {
   type DynamoDBStreamRecord,
   type Item,
 } from '../runtime/model';
-import { LogLevel, type Effect } from '../runtime/types';
+import { LogLevel, type Amount, type Effect } from '../runtime/types';
 import { describeValue, toJsonValue } from './json';
 
 /**
@@ -36,34 +36,31 @@ function requireImagesForDelta(record: DynamoDBStreamRecord, processorName: stri
 export type Reading<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 /**
- * Reads a number that takes part in a sum. Only safe integers are accepted: effects carry JavaScript numbers and
- * sinks pre-aggregate them, so decimals and integers beyond ±(2^53 − 1) (which normalization delivers as
- * `NumberValue` or `bigint`) would be summed inexactly. Anything else is a reason, never a crash.
+ * Reads a number that takes part in a sum: an integer of any size, exactly, as a bigint. Numbers come in the
+ * runtime's number types (a `number`, a `bigint` beyond the safe range, a `NumberValue` for a long decimal), so
+ * sums and deltas stay exact however large they get. Anything else is a reason, never a crash.
  */
-export function readSafeInteger(value: unknown, attribute: string): Reading<number> {
+export function readInteger(value: unknown, attribute: string): Reading<bigint> {
   if (value === undefined) return { ok: false, reason: `${attribute} is missing` };
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return { ok: false, reason: `${attribute} is ${value}, not a finite number` };
-    if (!Number.isInteger(value)) {
-      return { ok: false, reason: `${attribute} is ${value}, not an integer (totals are kept as exact integers)` };
-    }
-    if (!Number.isSafeInteger(value)) return { ok: false, reason: unsafe(attribute, String(value)) };
-    return { ok: true, value };
+  const decimal = decimalOf(value);
+  if (decimal === undefined) {
+    if (typeof value === 'number') return { ok: false, reason: `${attribute} is ${value}, not a finite number` };
+    if (typeof value === 'string') return { ok: false, reason: `${attribute} is the string ${describeValue(value, 60)}, not a number` };
+    return { ok: false, reason: `${attribute} is ${describeValue(value, 60)}, not a number` };
   }
-  if (typeof value === 'bigint') return { ok: false, reason: unsafe(attribute, value.toString()) };
-  if (value instanceof NumberValue) {
-    return {
-      ok: false,
-      reason: `${attribute} is ${value.toString()}, which a JavaScript number cannot hold exactly (totals are kept as exact integers)`,
-    };
+  if (!isWholeDecimal(decimal)) {
+    return { ok: false, reason: `${attribute} is ${String(value)}, not an integer (totals are kept as exact integers)` };
   }
-  if (typeof value === 'string') return { ok: false, reason: `${attribute} is the string ${describeValue(value, 60)}, not a number` };
-  return { ok: false, reason: `${attribute} is ${describeValue(value, 60)}, not a number` };
+  return { ok: true, value: decimal.coefficient / 10n ** BigInt(decimal.scale) };
 }
 
-function unsafe(attribute: string, digits: string): string {
-  return `${attribute} is ${digits}, beyond the safe integer range ±(2^53 − 1) where sums stay exact`;
+/** An exact integer as an `AddEffect` amount: a number while a double holds it, a bigint beyond. */
+export function integerAmount(value: bigint): Amount {
+  return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
 
 /** What a delta processor counts and how it names things, for `deltaEffects`. */
 export interface DeltaRules<T> {
@@ -75,8 +72,8 @@ export interface DeltaRules<T> {
   readonly counted: string;
   /** Reads what an image counts as; `what` ("old image") goes into the reason. */
   read(image: Item | undefined, what: string): Reading<T>;
-  /** The add effects of a change between two counted values (undefined counts nothing); `reject` fails the record. */
-  adds(before: T | undefined, after: T | undefined, reject: (reason: string) => ValidationError): Effect[];
+  /** The add effects of a change between two counted values (undefined counts nothing). */
+  adds(before: T | undefined, after: T | undefined): Effect[];
   /** Where a counted old value went, for the warning: "its old Score 5 was subtracted from Jane's total". */
   subtracted(before: T): string;
 }
@@ -98,7 +95,7 @@ export function deltaEffects<T>(record: DynamoDBStreamRecord, rules: DeltaRules<
   const before = record.kind === RecordKind.Insert ? undefined : rules.read(record.oldImage, 'old image');
   const after = record.kind === RecordKind.Remove ? undefined : rules.read(record.newImage, 'new image');
   if (after?.ok === false && before?.ok !== true) throw reject(after.reason);
-  const effects = rules.adds(before?.ok === true ? before.value : undefined, after?.ok === true ? after.value : undefined, reject);
+  const effects = rules.adds(before?.ok === true ? before.value : undefined, after?.ok === true ? after.value : undefined);
   if (after?.ok === false && before?.ok === true) {
     effects.push({
       type: 'log',

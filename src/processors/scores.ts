@@ -32,7 +32,7 @@ import {
 } from '../runtime/model';
 import type { AddEffect, Effect, Processor } from '../runtime/types';
 import { checkName, checkNames, checkOneOf, optionsError, resolveOptions } from '../runtime/options';
-import { deltaEffects, readKeyString, readSafeInteger, type Reading } from './common';
+import { deltaEffects, integerAmount, readInteger, readKeyString, type Reading } from './common';
 import { describeValue } from './json';
 
 /** What a TTL delete of a score record does to the user's total. */
@@ -96,7 +96,7 @@ const COMPONENT = 'createScoreAggregator';
 
 interface ScoreEntry {
   readonly username: string;
-  readonly score: number;
+  readonly score: bigint;
 }
 
 /**
@@ -127,17 +127,17 @@ export function createScoreAggregator(options: ScoreAggregatorOptions): Processo
     if (source === undefined) return { ok: false, reason: `the ${what} is missing` };
     const username = readKeyString(source[userAttribute], userAttribute);
     if (!username.ok) return { ok: false, reason: `in the ${what}, ${username.reason}` };
-    const score = readSafeInteger(source[scoreAttribute], scoreAttribute);
+    const score = readInteger(source[scoreAttribute], scoreAttribute);
     if (!score.ok) return { ok: false, reason: `in the ${what}, ${score.reason}` };
     return { ok: true, value: { username: username.value, score: score.value } };
   }
 
-  const effect = (record: StreamRecord, username: string, delta: number): AddEffect => ({
+  const effect = (record: StreamRecord, username: string, delta: bigint): AddEffect => ({
     type: 'add',
     provenance: provenanceOf(record),
     table: targetTable,
     key: { [userAttribute]: username },
-    add: { [scoreAttribute]: delta },
+    add: { [scoreAttribute]: integerAmount(delta) },
   });
 
   function fromKinesis(record: KinesisStreamRecord): AddEffect[] {
@@ -162,21 +162,18 @@ export function createScoreAggregator(options: ScoreAggregatorOptions): Processo
       target: targetTable,
       counted: 'score record',
       read: readScoreEntry,
-      adds(before, after, reject) {
+      adds(before, after) {
         // Per-user deltas in first-seen order: the old user first, so a Username change subtracts before it adds.
-        const deltas = new Map<string, number>();
-        const addDelta = (username: string, amount: number): void => {
-          deltas.set(username, (deltas.get(username) ?? 0) + amount);
+        const deltas = new Map<string, bigint>();
+        const addDelta = (username: string, amount: bigint): void => {
+          deltas.set(username, (deltas.get(username) ?? 0n) + amount);
         };
         if (before !== undefined) addDelta(before.username, -before.score);
         if (after !== undefined) addDelta(after.username, after.score);
         const effects: Effect[] = [];
         for (const [username, delta] of deltas) {
-          if (!Number.isSafeInteger(delta)) {
-            throw reject(`the change of ${username}'s ${scoreAttribute} is beyond the safe integer range ±(2^53 − 1)`);
-          }
           // An INSERT of Score 0 still creates the user's total, as the seed's ADD did; other zero deltas change nothing.
-          if (delta !== 0 || record.kind === RecordKind.Insert) effects.push(effect(record, username, delta));
+          if (delta !== 0n || record.kind === RecordKind.Insert) effects.push(effect(record, username, delta));
         }
         return effects;
       },

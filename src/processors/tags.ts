@@ -15,7 +15,7 @@ import { ValidationError } from '../runtime/errors';
 import { RecordSource, provenanceOf, type DynamoDBStreamRecord, type Item } from '../runtime/model';
 import { checkName, resolveOptions } from '../runtime/options';
 import type { Effect, Processor } from '../runtime/types';
-import { deltaEffects, readSafeInteger, type Reading } from './common';
+import { deltaEffects, integerAmount, readInteger, type Reading } from './common';
 
 export interface TagTotalOptions {
   /**
@@ -62,24 +62,25 @@ export function createTagTotal(options: TagTotalOptions): Processor<Effect> {
   }
   const { name, table, keyAttribute, counterId, countAttribute, totalAttribute } = settings;
 
-  function readCount(image: Item | undefined, what: string): Reading<number> {
+  function readCount(image: Item | undefined, what: string): Reading<bigint> {
     if (image === undefined) return { ok: false, reason: `the ${what} is missing` };
-    if (image[countAttribute] === undefined) return { ok: true, value: 0 };
-    const count = readSafeInteger(image[countAttribute], countAttribute);
+    if (image[countAttribute] === undefined) return { ok: true, value: 0n };
+    const count = readInteger(image[countAttribute], countAttribute);
     return count.ok ? count : { ok: false, reason: `in the ${what}, ${count.reason}` };
   }
 
   function process(record: DynamoDBStreamRecord): Effect[] {
     if (record.keys[keyAttribute] === counterId) return [];
-    return deltaEffects<number>(record, {
+    return deltaEffects<bigint>(record, {
       processor: `the ${name} processor`,
       target: `${counterId}.${totalAttribute}`,
       counted: 'item',
       read: readCount,
-      adds(before = 0, after = 0, reject) {
+      adds(before = 0n, after = 0n) {
         const delta = after - before;
-        if (!Number.isSafeInteger(delta)) throw reject(`the change of ${countAttribute} is beyond the safe integer range ±(2^53 − 1)`);
-        return delta === 0 ? [] : [{ type: 'add', provenance: provenanceOf(record), table, key: { [keyAttribute]: counterId }, add: { [totalAttribute]: delta } }];
+        return delta === 0n
+          ? []
+          : [{ type: 'add', provenance: provenanceOf(record), table, key: { [keyAttribute]: counterId }, add: { [totalAttribute]: integerAmount(delta) } }];
       },
       subtracted: (before) => `its old ${countAttribute} ${before} was subtracted from ${counterId}.${totalAttribute}`,
     });

@@ -4,23 +4,51 @@
  * applied (or unrouted, i.e. acknowledged), reported for retry (failed, or skipped behind a failed record with the
  * same partition key, or not started before the deadline), or captured as a fault. Nothing is dropped: when a
  * fault cannot be captured it is reported for retry, and when it cannot be reported either (no usable sequence
- * number) the whole batch fails.
+ * number) the whole batch fails. A sink or fault sink that cannot reach its tables at all (`DEPLOYMENT_ERROR`)
+ * fails the whole batch too: that is the deployment's problem, and no record may become a fault for it.
  */
 import type { Context } from 'aws-lambda';
 import type { BatchOutcome } from './batch-outcome';
 import { ErrorCode, ShardflowError, errorMessage, isRetryable, isShardflowError } from './errors';
 import type { PipelineLogger } from './logging';
 import { provenanceOf, type BatchItemFailure, type Provenance, type StreamRecord } from './model';
-import { decodeRecord, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
+import { decodeRecord, faultRaw, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
+import { InflationBudget } from './payload';
 import { NORMALIZE_STAGE, PermanentErrorAction, type PermanentFailure } from './pipeline-options';
 import type { Route, Router } from './router';
 import { SinkStage, noSink, routeEffects } from './sink-stage';
 import type { EffectBase, Fault, FaultSink, ProcessContext, Processor, Sink, SinkCounts, SinkResult, StreamEvent } from './types';
 
+/** Longer error messages are cut in faults: a fault's size must not depend on what a processor put in a message. */
+const MAX_FAULT_MESSAGE_LENGTH = 4096;
+
 function errorSummary(error: unknown): Fault['error'] {
-  return isShardflowError(error)
+  const summary = isShardflowError(error)
     ? { code: error.code, message: error.message, retryable: error.retryable }
     : { code: ErrorCode.Unexpected, message: errorMessage(error), retryable: true };
+  const { message } = summary;
+  if (message.length <= MAX_FAULT_MESSAGE_LENGTH) return summary;
+  // A cut inside a surrogate pair would keep half a character.
+  const end = /[\uD800-\uDBFF]/.test(message.charAt(MAX_FAULT_MESSAGE_LENGTH - 1)) ? MAX_FAULT_MESSAGE_LENGTH - 1 : MAX_FAULT_MESSAGE_LENGTH;
+  return { ...summary, message: `${message.slice(0, end)}… [cut: the message had ${message.length} characters]` };
+}
+
+/**
+ * A processor's error as the loop judges it. Processors are pure, so an error that is not a ShardflowError (a
+ * TypeError, a stack overflow) would come back on every delivery: it becomes a permanent `PROCESSOR_FAILED`, and
+ * the record is captured with its data. Only a retryable ShardflowError (`RetryableError`) asks for a retry.
+ */
+function processorFailure(error: unknown, processor: string, record: StreamRecord): ShardflowError {
+  if (isShardflowError(error)) return error;
+  return new ShardflowError(
+    ErrorCode.ProcessorFailed,
+    `Processor "${processor}" failed on record ${record.recordId}: ${errorMessage(error).replace(/\.$/, '')}.`,
+    { recordId: record.recordId, cause: error },
+  );
+}
+
+function isDeploymentError(error: unknown): boolean {
+  return isShardflowError(error) && error.code === ErrorCode.DeploymentError;
 }
 
 // Final states of records that ran through processors (kept per record for the sink stage).
@@ -55,6 +83,8 @@ export interface PipelineSetup<E extends EffectBase> {
   /** `capture` or `retry` when it cannot depend on the failure, else the user's callback (checked). */
   readonly permanentAction: PermanentErrorAction | ((failure: PermanentFailure) => PermanentErrorAction);
   readonly deadlineMarginMs: number;
+  /** What the batch's gzip payloads may inflate to in total. */
+  readonly inflationBudgetBytes: number;
   readonly logger: PipelineLogger;
 }
 
@@ -78,6 +108,7 @@ export class BatchRun<E extends EffectBase> {
   private readonly clock: InvocationClock;
   private readonly context: Pick<Context, 'getRemainingTimeInMillis'> | undefined;
   private readonly stages: SinkStage<E>[];
+  private readonly inflation: InflationBudget;
 
   /** Reported sequence numbers by raw position, so the response comes out in batch order; made on first use. */
   private reportedAt: (string | undefined)[] | undefined;
@@ -128,6 +159,7 @@ export class BatchRun<E extends EffectBase> {
     this.context = context !== undefined && typeof context.getRemainingTimeInMillis === 'function' ? context : undefined;
     this.clock = new InvocationClock(this.context);
     this.stages = setup.sinks.map((sink) => new SinkStage(sink));
+    this.inflation = new InflationBudget(setup.inflationBudgetBytes);
   }
 
   async run(): Promise<BatchOutcome> {
@@ -140,7 +172,7 @@ export class BatchRun<E extends EffectBase> {
       }
       let decoded: StreamRecord | StreamRecord[];
       try {
-        decoded = decodeRecord(raw, position);
+        decoded = decodeRecord(raw, position, this.inflation);
       } catch (caught) {
         const failure = normalizeFailure(caught, raw, position);
         this.failUndecodable(failure.error, failure.provenance, raw, position);
@@ -196,7 +228,7 @@ export class BatchRun<E extends EffectBase> {
     this.redecoded ??= new Map();
     let decoded = this.redecoded.get(position);
     if (decoded === undefined) {
-      decoded = decodeRecord(this.rawRecords[position], position);
+      decoded = decodeRecord(this.rawRecords[position], position, this.inflation);
       this.redecoded.set(position, decoded);
     }
     return Array.isArray(decoded) ? decoded[this.ranUserRecords[i]] : decoded;
@@ -251,7 +283,7 @@ export class BatchRun<E extends EffectBase> {
   ): void {
     // Decoding checked provenance.sequenceNumber with the check of its event source, so it is usable as it is.
     const sequenceNumber = record !== undefined ? record.sequenceNumber : provenance.sequenceNumber;
-    const recordId = record?.recordId ?? provenance.eventID ?? `at position ${position}`;
+    const recordId = record?.recordId ?? provenance.eventID ?? `at batch position ${position}`;
     // A record that cannot be named in the response can only be kept as a fault, even when a retry could help.
     if (sequenceNumber !== undefined && this.retries(error, stage, record, provenance, position, raw)) {
       this.failed++;
@@ -261,7 +293,7 @@ export class BatchRun<E extends EffectBase> {
       return;
     }
     this.pending.push({
-      fault: { recordId, provenance, position, error: errorSummary(error), stage, raw, capturedAt: 0 },
+      fault: { recordId, provenance, position, error: errorSummary(error), stage, raw: record === undefined ? raw : faultRaw(record), capturedAt: 0 },
       sequenceNumber,
       partitionKey,
       ranIndex: -1,
@@ -345,7 +377,7 @@ export class BatchRun<E extends EffectBase> {
       const out: unknown = await result;
       if (!Array.isArray(out)) {
         throw new ShardflowError(
-          ErrorCode.Unexpected,
+          ErrorCode.ProcessorFailed,
           `Processor "${this.stage}" returned ${out === null ? 'null' : typeof out} instead of an array of effects for record ${record.recordId}.`,
           { recordId: record.recordId },
         );
@@ -375,7 +407,7 @@ export class BatchRun<E extends EffectBase> {
 
   private failRecord(record: StreamRecord, error: unknown): void {
     releaseRecord(record);
-    this.onFailure(error, this.stage, record, provenanceOf(record), record.raw, record.position, record.partitionKey);
+    this.onFailure(processorFailure(error, this.stage, record), this.stage, record, provenanceOf(record), record.raw, record.position, record.partitionKey);
   }
 
   /** Hands the record's effects to its sinks' stages; the record stays, what its processors decoded need not. */
@@ -406,6 +438,10 @@ export class BatchRun<E extends EffectBase> {
 
   /** Turns the sinks' failures into retries (reported, blocking their key) or faults (captured next). */
   private judgeSinkFailures(results: readonly SinkResult[]): void {
+    for (const { failed } of results) {
+      const deployment = failed.find((failure) => isDeploymentError(failure.error));
+      if (deployment !== undefined) throw deployment.error;
+    }
     const { sinks, logger } = this.setup;
     const ranCount = this.ranPositions.length;
     let ranIndexById: Map<string, number[]> | undefined;
@@ -454,7 +490,7 @@ export class BatchRun<E extends EffectBase> {
           position: record.position,
           error: errorSummary(error),
           stage,
-          raw: record.raw,
+          raw: faultRaw(record),
           capturedAt: 0,
         },
         sequenceNumber: record.sequenceNumber,
@@ -482,6 +518,7 @@ export class BatchRun<E extends EffectBase> {
         captureError = error;
       }
     }
+    if (isDeploymentError(captureError)) throw captureError;
     if (captureError === undefined) {
       for (const fault of faults) {
         logger.error('Record captured as a fault', { recordId: fault.recordId, stage: fault.stage, position: fault.position, error: fault.error });

@@ -8,6 +8,11 @@ export const ErrorCode = {
   InvalidBase64: 'INVALID_BASE64',
   /** The payload starts with the gzip magic bytes but does not inflate. */
   InvalidGzip: 'INVALID_GZIP',
+  /**
+   * The record's gzip payload would take the batch beyond its inflation budget (`inflationBudgetBytes`): the
+   * record that crosses it is captured, so a batch of gzip bombs cannot take the function's memory.
+   */
+  InflationBudgetExceeded: 'INFLATION_BUDGET_EXCEEDED',
   /** The payload starts with the KPL magic bytes but the aggregate is truncated or malformed. */
   InvalidKplAggregate: 'INVALID_KPL_AGGREGATE',
   /** The KPL aggregate's trailing MD5 does not match its protobuf bytes. */
@@ -24,7 +29,10 @@ export const ErrorCode = {
   UnknownAttributeType: 'UNKNOWN_ATTRIBUTE_TYPE',
   /** A DynamoDB AttributeValue is structurally impossible (e.g. nested deeper than DynamoDB's 32 levels). */
   InvalidAttributeValue: 'INVALID_ATTRIBUTE_VALUE',
-  /** A DynamoDB number is not a number DynamoDB can hold (more than 38 significant digits, bad syntax). */
+  /**
+   * A number cannot be held exactly: a DynamoDB number DynamoDB cannot hold (more than 38 significant digits, bad
+   * syntax), or a JSON number a double cannot hold (`2.9999999999999999`, `9007199254740993`, `1e400`).
+   */
   InvalidNumber: 'INVALID_NUMBER',
   /** A processor asked for an image that the stream's view type does not carry. */
   ImageNotInView: 'IMAGE_NOT_IN_VIEW',
@@ -34,12 +42,25 @@ export const ErrorCode = {
   SinkTransient: 'SINK_TRANSIENT',
   /** A sink refused effects for a reason no retry can fix (validation, missing table, access). */
   SinkPermanent: 'SINK_PERMANENT',
-  /** A processor threw something that is not a ShardflowError; treated as retryable. */
+  /**
+   * A processor threw something that is not a ShardflowError, or returned something other than effects.
+   * Processors are pure, so it would fail the same way on every delivery: the record is captured as a fault.
+   */
+  ProcessorFailed: 'PROCESSOR_FAILED',
+  /** A value nests deeper than shardflow renders (`MAX_RENDERED_DEPTH` levels), e.g. a JSON payload to log. */
+  NestingTooDeep: 'NESTING_TOO_DEEP',
+  /** Something other than a processor threw an error that is not a ShardflowError (a sink, a bug); retryable. */
   Unexpected: 'UNEXPECTED',
   /** Options given to a shardflow constructor are invalid. */
   InvalidOptions: 'INVALID_OPTIONS',
   /** A processor produced an effect that no configured sink accepts (a wiring mistake; the record is kept). */
   NoSinkForEffect: 'NO_SINK_FOR_EFFECT',
+  /**
+   * A sink or the fault sink cannot reach what it writes to, for a reason of the deployment rather than the
+   * records: a missing table, a missing permission, an unknown endpoint, invalid credentials. Retryable: the whole
+   * batch fails (no record becomes a fault) until the deployment is fixed.
+   */
+  DeploymentError: 'DEPLOYMENT_ERROR',
   /** Faults could not be captured (no fault sink, or it failed); the records are retried instead. */
   FaultCaptureFailed: 'FAULT_CAPTURE_FAILED',
   /** An optional package a feature needs is not installed (the message names it and how to install it). */
@@ -51,6 +72,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.InvalidBase64,
   ErrorCode.InvalidGzip,
+  ErrorCode.InflationBudgetExceeded,
   ErrorCode.InvalidKplAggregate,
   ErrorCode.KplChecksumMismatch,
   ErrorCode.InvalidUtf8,
@@ -61,6 +83,8 @@ const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.InvalidAttributeValue,
   ErrorCode.InvalidNumber,
   ErrorCode.ImageNotInView,
+  ErrorCode.ProcessorFailed,
+  ErrorCode.NestingTooDeep,
   ErrorCode.Validation,
   ErrorCode.SinkPermanent,
   ErrorCode.InvalidOptions,
@@ -119,7 +143,10 @@ export class RetryableError extends ShardflowError {
   }
 }
 
-/** Whether an arbitrary thrown value is worth a retry. Unknown errors are retried: losing a record is worse. */
+/**
+ * Whether an arbitrary thrown value is worth a retry. Unknown errors are retried: losing a record is worse. (The
+ * batch loop judges what a processor throws apart: processors are pure, so only a retryable ShardflowError is.)
+ */
 export function isRetryable(error: unknown): boolean {
   return isShardflowError(error) ? error.retryable : true;
 }

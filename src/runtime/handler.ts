@@ -103,6 +103,7 @@ export function createHandler(pipeline: Pipeline, options: HandlerOptions = {}):
     } catch (error) {
       const records: unknown = (event as { Records?: unknown } | null)?.Records;
       metrics.addMetric(MetricName.BatchErrors, MetricUnit.Count, 1);
+      if (isShardflowError(error) && error.code === ErrorCode.DeploymentError) metrics.addMetric(MetricName.DeploymentErrors, MetricUnit.Count, 1);
       metrics.addMetric(MetricName.RecordsIn, MetricUnit.Count, Array.isArray(records) ? records.length : 0);
       logger.error('Batch failed as a whole; Lambda will retry all of it', {
         error: { code: isShardflowError(error) ? error.code : ErrorCode.Unexpected, message: errorMessage(error) },

@@ -3,8 +3,17 @@
  */
 import { ErrorCode } from './errors';
 import { MAGIC as KPL_MAGIC, deaggregate, isKplAggregate, type KplUserRecord } from './kpl';
+import { aggregate } from './kpl-writer';
 import { RecordKind, RecordSource, type KinesisStreamRecord, type Payload } from './model';
-import { BinaryPayload, GZIP_MAGIC_0, bytesPayload, decodeBase64Binary, type CachedPayload } from './payload';
+import {
+  BinaryPayload,
+  GZIP_MAGIC_0,
+  UNLIMITED_INFLATION,
+  bytesPayload,
+  decodeBase64Binary,
+  type CachedPayload,
+  type InflationBudget,
+} from './payload';
 import {
   RecordFields,
   isSequenceNumber,
@@ -23,6 +32,12 @@ interface RawKinesisRecord {
 }
 
 /**
+ * A KPL user record on its own, as a fault keeps it (`userRecordRaw`): the parent record with its data replaced
+ * by an aggregate of that one user record, and this field saying which user record of the parent it was.
+ */
+const SUB_SEQUENCE_FIELD = 'subSequenceNumber';
+
+/**
  * A record keeps only what it cannot cheaply derive again: a sink's `apply` batch keeps every record alive until
  * the sinks ran, so each field costs memory the garbage collector has to copy. Constants, and what follows from
  * the raw record checked at normalization (stream ARN and name, shard id, region, arrival time), are getters.
@@ -32,10 +47,10 @@ abstract class KinesisRecordBase extends RecordFields implements KinesisStreamRe
   abstract readonly recordId: string;
   abstract readonly explicitHashKey: string | undefined;
   abstract readonly subSequenceNumber: number | undefined;
-  /** Undefined after `release()` when the payload can be decoded again from the raw record's base64. */
-  declare private cachedPayload: CachedPayload | undefined;
+  /** Made on first read; undefined again after `release()` when it can be decoded again from the raw record. */
+  declare protected cachedPayload: CachedPayload | undefined;
 
-  constructor(eventID: string, partitionKey: string, sequenceNumber: string, position: number, raw: unknown, payload: CachedPayload) {
+  constructor(eventID: string, partitionKey: string, sequenceNumber: string, position: number, raw: unknown, payload: CachedPayload | undefined) {
     super(eventID, sequenceNumber, position, raw);
     this.partitionKey = partitionKey;
     this.cachedPayload = payload;
@@ -67,14 +82,17 @@ abstract class KinesisRecordBase extends RecordFields implements KinesisStreamRe
   }
 
   get payload(): Payload {
-    // Only a plain record's payload is ever dropped: it is the raw data, already checked as base64.
-    this.cachedPayload ??= new BinaryPayload(atob(this.rawRecord().kinesis.data), this.recordId);
+    this.cachedPayload ??= this.decodePayload();
     return this.cachedPayload;
   }
 
+  /** The payload when it is read for the first time, or again after `release()` dropped it. */
+  protected abstract decodePayload(): CachedPayload;
+
   /**
    * Drops what the record's processors decoded. A plain record drops its payload (the base64 data in the raw
-   * record is decoded again if it is read later); a gzip or KPL record keeps its bytes and drops text and JSON.
+   * record is decoded again if it is read later); a gzip payload drops its inflated bytes, text and JSON but stays,
+   * remembering that its batch's inflation budget admitted it; a KPL user record's payload drops text and JSON.
    */
   release(): void {
     const payload = this.cachedPayload;
@@ -83,7 +101,7 @@ abstract class KinesisRecordBase extends RecordFields implements KinesisStreamRe
     else this.cachedPayload = undefined;
   }
 
-  private rawRecord(): RawKinesisRecord {
+  protected rawRecord(): RawKinesisRecord {
     return this.raw as RawKinesisRecord;
   }
 }
@@ -101,13 +119,25 @@ class KinesisRecord extends KinesisRecordBase {
   get subSequenceNumber(): undefined {
     return undefined;
   }
+
+  protected decodePayload(): CachedPayload {
+    // Only a plain record's payload is ever dropped (a gzip one is made at decoding and kept): it is the raw data,
+    // already checked as base64.
+    return new BinaryPayload(atob(this.rawRecord().kinesis.data), this.recordId);
+  }
 }
 
-/** One user record of a KPL aggregate. */
+/**
+ * One user record of a KPL aggregate. Its payload is made (and inflated, for gzip data) only when read, so an
+ * aggregate of a thousand gzip records holds one inflated payload at a time, not a thousand.
+ */
 class KplSubRecord extends KinesisRecordBase {
   declare readonly recordId: string;
   declare readonly explicitHashKey: string | undefined;
   declare readonly subSequenceNumber: number;
+  /** The user record's data: a view into the aggregate's bytes. */
+  declare readonly data: Uint8Array;
+  declare private readonly budget: InflationBudget;
 
   constructor(
     eventID: string,
@@ -116,12 +146,18 @@ class KplSubRecord extends KinesisRecordBase {
     subSequenceNumber: number,
     position: number,
     raw: unknown,
+    budget: InflationBudget,
   ) {
-    const recordId = `${eventID}#${subSequenceNumber}`;
-    super(eventID, user.partitionKey, sequenceNumber, position, raw, bytesPayload(user.data, recordId));
-    this.recordId = recordId;
+    super(eventID, user.partitionKey, sequenceNumber, position, raw, undefined);
+    this.recordId = `${eventID}#${subSequenceNumber}`;
     this.explicitHashKey = user.explicitHashKey;
     this.subSequenceNumber = subSequenceNumber;
+    this.data = user.data;
+    this.budget = budget;
+  }
+
+  protected decodePayload(): CachedPayload {
+    return bytesPayload(this.data, this.recordId, this.budget);
   }
 }
 
@@ -170,9 +206,13 @@ let lastShardId = 'shardId-000000000000';
 /**
  * Normalizes one Kinesis record: the record itself, or one per user record when the data is a KPL aggregate
  * (sharing the parent's sequence number, told apart by `subSequenceNumber`). Throws a permanent `ShardflowError`
- * naming the record when it cannot be decoded.
+ * naming the record when it cannot be decoded. Gzip payloads inflate when read, within `budget`.
  */
-export function decodeKinesisRecord(raw: unknown, position: number): KinesisStreamRecord | KinesisStreamRecord[] {
+export function decodeKinesisRecord(
+  raw: unknown,
+  position: number,
+  budget: InflationBudget = UNLIMITED_INFLATION,
+): KinesisStreamRecord | KinesisStreamRecord[] {
   // Hot path: every check inline; any failure goes to `rejectKinesisRecord`, which finds and names it.
   if (typeof raw !== 'object' || raw === null) return rejectKinesisRecord(raw, position);
   const record = raw as RawObject;
@@ -189,7 +229,7 @@ export function decodeKinesisRecord(raw: unknown, position: number): KinesisStre
   ) {
     return rejectKinesisRecord(raw, position);
   }
-  const { partitionKey, sequenceNumber, data, approximateArrivalTimestamp } = kinesis as RawObject;
+  const { partitionKey, sequenceNumber, data, approximateArrivalTimestamp, [SUB_SEQUENCE_FIELD]: subSequenceNumber } = kinesis as RawObject;
   if (
     typeof partitionKey !== 'string' ||
     partitionKey.length === 0 ||
@@ -200,21 +240,64 @@ export function decodeKinesisRecord(raw: unknown, position: number): KinesisStre
     typeof data !== 'string' ||
     streamNameFromArn(streamArn) === undefined ||
     // What `shardIdFromEventId` needs, without making the shard id (the getter does, when it is read).
-    eventID.indexOf(':') <= 0
+    eventID.indexOf(':') <= 0 ||
+    (subSequenceNumber !== undefined && !isSubSequenceNumber(subSequenceNumber))
   ) {
     return rejectKinesisRecord(raw, position);
   }
   const binary = decodeBase64Binary(data);
   if (binary === undefined) return rejectKinesisRecord(raw, position);
+  if (subSequenceNumber !== undefined) return decodeUserRecordAlone(raw, eventID, sequenceNumber, binary, subSequenceNumber as number, position, budget);
   // Neither a KPL aggregate nor gzip can start otherwise: a plain payload needs no bytes.
   const first = binary.charCodeAt(0);
   if (first !== KPL_MAGIC[0] && first !== GZIP_MAGIC_0) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, new BinaryPayload(binary, eventID));
   const bytes = Buffer.from(binary, 'latin1');
-  if (!isKplAggregate(bytes)) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, bytesPayload(bytes, eventID));
+  if (!isKplAggregate(bytes)) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, bytesPayload(bytes, eventID, budget));
   const userRecords = deaggregate(bytes, eventID);
   const records = new Array<KinesisStreamRecord>(userRecords.length);
-  for (let i = 0; i < userRecords.length; i++) records[i] = new KplSubRecord(eventID, userRecords[i]!, sequenceNumber, i, position, raw);
+  for (let i = 0; i < userRecords.length; i++) records[i] = new KplSubRecord(eventID, userRecords[i]!, sequenceNumber, i, position, raw, budget);
   return records;
+}
+
+function isSubSequenceNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** A KPL user record on its own (see `userRecordRaw`): its data is an aggregate of exactly that user record. */
+function decodeUserRecordAlone(
+  raw: unknown,
+  eventID: string,
+  sequenceNumber: string,
+  binary: string,
+  subSequenceNumber: number,
+  position: number,
+  budget: InflationBudget,
+): KinesisStreamRecord[] {
+  const bytes = Buffer.from(binary, 'latin1');
+  const reason = `its kinesis.${SUB_SEQUENCE_FIELD} says it is one KPL user record, so its data must be a KPL aggregate of exactly one`;
+  if (!isKplAggregate(bytes)) throw recordError(ErrorCode.InvalidKplAggregate, eventID, position, reason);
+  const userRecords = deaggregate(bytes, eventID);
+  if (userRecords.length !== 1) throw recordError(ErrorCode.InvalidKplAggregate, eventID, position, `${reason}, not ${userRecords.length}`);
+  return [new KplSubRecord(eventID, userRecords[0]!, sequenceNumber, subSequenceNumber, position, raw, budget)];
+}
+
+/**
+ * What a fault keeps of a record: the raw record, except for a KPL user record, which is kept on its own, so
+ * that a thousand failing user records of a 1 MB aggregate keep 1 MB, not a thousand copies of it. That is the
+ * parent record (every identifier as delivered) with `kinesis.data` replaced by an aggregate of the one user record
+ * (its partition key, explicit hash key and data, gzip or not, as produced) and `kinesis.subSequenceNumber`
+ * naming it; it decodes (and redrives) as that user record, `recordId` included.
+ */
+export function userRecordRaw(record: KinesisStreamRecord): unknown {
+  if (!(record instanceof KplSubRecord)) return record.raw;
+  const parent = record.raw as RawObject & { kinesis: RawObject };
+  const data = aggregate([
+    { partitionKey: record.partitionKey, ...(record.explicitHashKey === undefined ? {} : { explicitHashKey: record.explicitHashKey }), data: record.data },
+  ]);
+  return {
+    ...parent,
+    kinesis: { ...parent.kinesis, data: Buffer.from(data).toString('base64'), [SUB_SEQUENCE_FIELD]: record.subSequenceNumber },
+  };
 }
 
 /** Drops what a record's processors decoded (see `KinesisRecord.release`); other objects are left alone. */
@@ -238,6 +321,10 @@ function rejectKinesisRecord(raw: unknown, position: number): never {
   requireSequenceNumber(kinesis.sequenceNumber, 'kinesis.sequenceNumber', eventID, position);
   requireFiniteNumber(kinesis.approximateArrivalTimestamp, 'kinesis.approximateArrivalTimestamp', eventID, position);
   optionalString(record.awsRegion, 'awsRegion', eventID, position);
+  const subSequenceNumber = kinesis[SUB_SEQUENCE_FIELD];
+  if (subSequenceNumber !== undefined && !isSubSequenceNumber(subSequenceNumber)) {
+    throw missingField(eventID, position, `kinesis.${SUB_SEQUENCE_FIELD}`, 'a KPL sub-sequence number (an integer >= 0)', subSequenceNumber);
+  }
   const data = kinesis.data;
   if (typeof data !== 'string') throw missingField(eventID, position, 'kinesis.data', 'a base64 string', data);
   throw recordError(ErrorCode.InvalidBase64, eventID, position, `field kinesis.data (${data.length} characters) is not valid base64`);

@@ -15,8 +15,8 @@
  *   repeated Tag tags = 4;  // { required string key = 1; optional string value = 2; } - read past, unused
  * }
  * ```
- * The protobuf reader is hand-written: the format uses four wire types and no dependency is needed. The writer,
- * which only tests need, is `kplAggregate` in shardflow/testing.
+ * The protobuf reader is hand-written: the format uses four wire types and no dependency is needed. The writer is
+ * kpl-writer.ts.
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, decodeError, type ShardflowError } from './errors';

@@ -30,6 +30,12 @@ export const MetricName = {
   BatchItemFailures: 'BatchItemFailures',
   /** Batches that failed as a whole (the handler threw; Lambda retries all of it). */
   BatchErrors: 'BatchErrors',
+  /**
+   * Batches that failed as a whole because a sink or the fault sink cannot reach its tables: a missing table, a
+   * missing permission, an unknown endpoint, invalid credentials (`DEPLOYMENT_ERROR`). Alarm on it: no record is
+   * faulted for it, so nothing else shows a broken deployment but the iterator age.
+   */
+  DeploymentErrors: 'DeploymentErrors',
   /** Time the pipeline took for the batch. */
   BatchDuration: 'BatchDuration',
   /** Age of the batch's last record when the batch finished (now minus its arrival time). */
@@ -45,6 +51,8 @@ export const SinkMetricName = {
   ConsumedWriteCapacity: 'SinkConsumedWriteCapacity',
   /** Records skipped because an earlier delivery had applied them. */
   DuplicatesSkipped: 'SinkDuplicatesSkipped',
+  /** Of those, records whose effects differed from the first application's: the same eventID with other content. */
+  ConflictingDuplicates: 'SinkConflictingDuplicates',
   /** Requests re-sent after throttling, conflicts, 5xx or lost responses. */
   Retries: 'SinkRetries',
   /** Records whose effects a sink could not apply. */
@@ -55,6 +63,7 @@ const SINK_METRIC_OF = {
   requests: SinkMetricName.Requests,
   consumedWriteCapacity: SinkMetricName.ConsumedWriteCapacity,
   duplicatesSkipped: SinkMetricName.DuplicatesSkipped,
+  conflictingDuplicates: SinkMetricName.ConflictingDuplicates,
   retries: SinkMetricName.Retries,
   recordsFailed: SinkMetricName.RecordsFailed,
 } as const satisfies Record<keyof Required<SinkCounts>, SinkMetricName>;

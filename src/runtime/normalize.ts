@@ -4,8 +4,10 @@
  */
 import { canonicalKey, normalizeDynamoDBRecord, releaseDynamoDBRecord } from './dynamodb';
 import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
-import { decodeKinesisRecord, releaseKinesisRecord, shardIdFromEventId } from './kinesis';
+import { nestsDeeperThan } from './json-text';
+import { decodeKinesisRecord, releaseKinesisRecord, shardIdFromEventId, userRecordRaw } from './kinesis';
 import { RecordSource, type Provenance, type StreamRecord } from './model';
+import { UNLIMITED_INFLATION, type InflationBudget } from './payload';
 import { isDynamoDBSequenceNumber, isObject, isSequenceNumber, recordError } from './record-fields';
 
 export type NormalizeResult =
@@ -35,14 +37,15 @@ export function normalizeRecord(raw: unknown, position: number): NormalizeResult
 
 /**
  * The batch loop's form of `normalizeRecord`: the record alone (an array only for a KPL aggregate), and a thrown
- * error, to be turned into a result by `normalizeFailure`. Saves two allocations per record.
+ * error, to be turned into a result by `normalizeFailure`. Saves two allocations per record. Gzip payloads
+ * inflate within the batch's `budget` when they are read.
  */
-export function decodeRecord(raw: unknown, position: number): StreamRecord | StreamRecord[] {
+export function decodeRecord(raw: unknown, position: number, budget: InflationBudget = UNLIMITED_INFLATION): StreamRecord | StreamRecord[] {
   if (!isObject(raw)) {
     throw recordError(ErrorCode.MissingField, undefined, position, 'it is not an object');
   }
   const source = raw.eventSource;
-  if (source === RecordSource.Kinesis) return decodeKinesisRecord(raw, position);
+  if (source === RecordSource.Kinesis) return decodeKinesisRecord(raw, position, budget);
   if (source === RecordSource.DynamoDB) return normalizeDynamoDBRecord(raw, position);
   const eventID = typeof raw.eventID === 'string' && raw.eventID.length > 0 ? raw.eventID : undefined;
   throw recordError(
@@ -75,11 +78,22 @@ export function releaseRecord(record: StreamRecord): void {
   else releaseDynamoDBRecord(record);
 }
 
+/**
+ * The record as a fault keeps it: as delivered, except a KPL user record, which is kept on its own with its
+ * parent's identifiers rather than as the whole aggregate (see `userRecordRaw`).
+ */
+export function faultRaw(record: StreamRecord): unknown {
+  return record.source === RecordSource.Kinesis ? userRecordRaw(record) : record.raw;
+}
+
 function describeSource(source: unknown): string {
   if (source === undefined) return 'is missing';
   if (typeof source === 'string') return `is ${JSON.stringify(source.length > 60 ? `${source.slice(0, 60)}...` : source)}`;
   return `is ${source === null ? 'null' : `a ${typeof source}`}`;
 }
+
+/** Keys within DynamoDB's 32 levels: two JSON levels per AttributeValue level (`{"M": {...}}`), and a margin. */
+const MAX_KEY_JSON_DEPTH = 2 * 32 + 2;
 
 type MutableProvenance = { -readonly [K in keyof Provenance]?: Provenance[K] };
 
@@ -135,7 +149,8 @@ function readProvenance(raw: unknown): Partial<Provenance> {
     }
   } else if (raw.eventSource === RecordSource.DynamoDB) {
     provenance.source = RecordSource.DynamoDB;
-    if (isObject(raw.dynamodb) && isObject(raw.dynamodb.Keys)) {
+    // Keys that failed their check may nest deeper than the canonical key's JSON.stringify can go.
+    if (isObject(raw.dynamodb) && isObject(raw.dynamodb.Keys) && !nestsDeeperThan(raw.dynamodb.Keys, MAX_KEY_JSON_DEPTH)) {
       provenance.partitionKey = canonicalKey(raw.dynamodb.Keys);
     }
   }

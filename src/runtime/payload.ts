@@ -3,7 +3,9 @@
  * prototype (no closures per record) and each decodes at most once.
  */
 import { gunzipSync } from 'node:zlib';
-import { ErrorCode, decodeError, errorMessage } from './errors';
+import { ErrorCode, decodeError, errorMessage, type ShardflowError } from './errors';
+import { inexactJsonNumber } from './json-numbers';
+import { jsonText } from './json-text';
 import type { Payload } from './model';
 
 // fatal: malformed UTF-8 must fail rather than turn into U+FFFD. A BOM is dropped (JSON.parse rejects it).
@@ -49,31 +51,45 @@ export abstract class CachedPayload implements Payload {
     this.cachedJson = NOT_DECODED;
   }
 
-  /** The parsed value is cached and shared by every caller: treat it as read-only. */
+  /**
+   * The parsed value is cached and shared by every caller: treat it as read-only. A number a double cannot hold
+   * exactly is refused with `INVALID_NUMBER` rather than rounded.
+   */
   json(): unknown {
     if (this.cachedJson === NOT_DECODED) {
       // The text is not kept once parsed: a batch would hold every payload twice.
       const text = this.cachedText === NOT_DECODED ? this.decodeText() : this.cachedText;
+      let parsed: unknown;
       try {
-        this.cachedJson = JSON.parse(text);
+        parsed = JSON.parse(text);
       } catch (error) {
         // The parser's message quotes the data; it stays in `cause`, out of the message that gets logged.
         throw decodeError(ErrorCode.InvalidJson, this.recordId, `its ${this.bytes.length}-byte payload is not valid JSON`, error);
       }
+      const inexact = inexactJsonNumber(text);
+      if (inexact !== undefined) {
+        const shown = inexact.text.length > 60 ? `${inexact.text.slice(0, 57)}...` : inexact.text;
+        throw decodeError(
+          ErrorCode.InvalidNumber,
+          this.recordId,
+          `its JSON payload has the number ${shown}, which a JavaScript number cannot hold exactly (it would read as ${inexact.readsAs})`,
+        );
+      }
+      this.cachedJson = parsed;
     }
     return this.cachedJson;
   }
 }
 
-/** A payload over bytes already decoded from the wire (Kinesis data, a KPL user record's data). */
+/** A payload over bytes already decoded from the wire (a KPL user record's data). */
 export class BytesPayload extends CachedPayload {
   declare readonly bytes: Uint8Array;
-  declare readonly gzipped: boolean;
+  declare readonly gzipped: false;
 
-  constructor(bytes: Uint8Array, gzipped: boolean, recordId: string) {
+  constructor(bytes: Uint8Array, recordId: string) {
     super(recordId);
     this.bytes = bytes;
-    this.gzipped = gzipped;
+    this.gzipped = false;
   }
 }
 
@@ -129,7 +145,8 @@ export class JsonValuePayload extends CachedPayload {
   }
 
   protected override decodeText(): string {
-    return JSON.stringify(this.value);
+    // Images are checked only when read: an unread one may nest deeper than JSON.stringify can go.
+    return jsonText(this.value);
   }
 
   override release(): void {
@@ -185,27 +202,116 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
- * The most a gzip payload may inflate to. A record holds at most 1 MiB (10 MiB with raised Kinesis limits) on the
+ * The most one gzip payload may inflate to. A record holds at most 1 MiB (10 MiB with raised Kinesis limits) on the
  * wire; this keeps a gzip bomb from taking the function's memory while leaving room for very compressible data.
  */
 export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
 
-/** A payload over wire bytes: inflated first when they start with the gzip magic (`INVALID_GZIP` otherwise). */
-export function bytesPayload(bytes: Uint8Array, recordId: string): BytesPayload {
-  if (!isGzip(bytes)) return new BytesPayload(bytes, false, recordId);
-  let inflated: Buffer;
-  try {
-    inflated = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED_BYTES });
-  } catch (error) {
-    const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw decodeError(
-      ErrorCode.InvalidGzip,
-      recordId,
-      tooLarge
-        ? `its gzip payload inflates to more than ${MAX_INFLATED_BYTES} bytes, the most shardflow accepts`
-        : `its payload starts with the gzip magic bytes but does not inflate (${errorMessage(error)})`,
-      error,
-    );
+/**
+ * What the gzip payloads of one batch may inflate to in total, unless the pipeline says otherwise. A batch is at
+ * most 6 MB on the wire, but gzip multiplies it by up to ~1,000: without a budget, a batch of gzip bombs (each
+ * within `MAX_INFLATED_BYTES`) takes gigabytes. The budget, with payloads inflated only when read and dropped
+ * once their record's processors are done, keeps a batch within a 384 MB heap whatever it holds.
+ */
+export const DEFAULT_INFLATION_BUDGET_BYTES = 128 * 1024 * 1024;
+
+/** The bytes gzip payloads of one batch may still inflate to. Each payload is charged once, when first inflated. */
+export class InflationBudget {
+  private remaining: number;
+
+  constructor(readonly limit: number) {
+    this.remaining = limit;
   }
-  return new BytesPayload(inflated, true, recordId);
+
+  /** Inflates `compressed` within what is left of the budget and charges for it; `INVALID_GZIP` or `INFLATION_BUDGET_EXCEEDED` otherwise. */
+  inflate(compressed: Uint8Array, recordId: string): Buffer {
+    const allowed = Math.min(MAX_INFLATED_BYTES, this.remaining);
+    let inflated: Buffer;
+    try {
+      inflated = gunzipWithin(compressed, allowed);
+    } catch (error) {
+      if (!isTooLarge(error) || allowed === MAX_INFLATED_BYTES) throw gzipError(error, recordId);
+      throw decodeError(
+        ErrorCode.InflationBudgetExceeded,
+        recordId,
+        `its gzip payload inflates to more than the ${allowed} bytes left of this batch's inflation budget ` +
+          `(${this.limit} bytes for all gzip payloads of a batch)`,
+        error,
+      );
+    }
+    this.remaining -= inflated.length;
+    return inflated;
+  }
+}
+
+/** No budget beyond `MAX_INFLATED_BYTES` per payload: for records decoded outside a batch. */
+export const UNLIMITED_INFLATION = new InflationBudget(Infinity);
+
+/** Inflates gzip to at most `maxOutputLength` bytes; throws zlib's error otherwise. */
+function gunzipWithin(compressed: Uint8Array, maxOutputLength: number): Buffer {
+  // maxOutputLength must be at least 1; an empty gzip still inflates to nothing.
+  return gunzipSync(compressed, { maxOutputLength: Math.max(1, maxOutputLength) });
+}
+
+function isTooLarge(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+}
+
+function gzipError(error: unknown, recordId: string): ShardflowError {
+  return decodeError(
+    ErrorCode.InvalidGzip,
+    recordId,
+    isTooLarge(error)
+      ? `its gzip payload inflates to more than ${MAX_INFLATED_BYTES} bytes, the most shardflow accepts`
+      : `its payload starts with the gzip magic bytes but does not inflate (${errorMessage(error)})`,
+    error,
+  );
+}
+
+/**
+ * A gzip payload, inflated when first read: charged to its batch's budget then, and dropped by `release()`. Read
+ * again after that, it inflates again without a second charge (the budget admitted its size once).
+ */
+export class GzipPayload extends CachedPayload {
+  declare readonly gzipped: true;
+  declare private readonly compressed: Uint8Array;
+  declare private readonly budget: InflationBudget;
+  declare private inflated: Buffer | undefined;
+  /** The inflated size once charged, -1 before. */
+  declare private admitted: number;
+
+  constructor(compressed: Uint8Array, recordId: string, budget: InflationBudget) {
+    super(recordId);
+    this.gzipped = true;
+    this.compressed = compressed;
+    this.budget = budget;
+    this.inflated = undefined;
+    this.admitted = -1;
+  }
+
+  get bytes(): Uint8Array {
+    if (this.inflated === undefined) {
+      if (this.admitted === -1) {
+        this.inflated = this.budget.inflate(this.compressed, this.recordId);
+        this.admitted = this.inflated.length;
+      } else {
+        try {
+          this.inflated = gunzipWithin(this.compressed, this.admitted);
+        } catch (error) {
+          throw gzipError(error, this.recordId);
+        }
+      }
+    }
+    return this.inflated;
+  }
+
+  override release(): void {
+    super.release();
+    this.inflated = undefined;
+  }
+}
+
+/** A payload over wire bytes: a lazily inflated `GzipPayload` when they start with the gzip magic. */
+export function bytesPayload(bytes: Uint8Array, recordId: string, budget: InflationBudget): CachedPayload {
+  return isGzip(bytes) ? new GzipPayload(bytes, recordId, budget) : new BytesPayload(bytes, recordId);
 }

@@ -2,7 +2,8 @@
 import type { ShardflowError } from './errors';
 import { sharedLogger, type PipelineLogger } from './logging';
 import type { Provenance, StreamRecord } from './model';
-import { checkNumber, invalidOption, resolveOptions } from './options';
+import { checkInteger, checkNumber, invalidOption, resolveOptions } from './options';
+import { DEFAULT_INFLATION_BUDGET_BYTES } from './payload';
 
 /** What to do with a record that failed permanently (a retry cannot help). */
 export const PermanentErrorAction = {
@@ -52,6 +53,15 @@ export interface PipelineOptions {
    */
   readonly onPermanentError?: PermanentErrorPolicy;
   /**
+   * What the gzip payloads of one batch may inflate to in total. Payloads inflate when read and are dropped once
+   * their record's processors are done; the record whose payload would go beyond the budget is captured as an
+   * `INFLATION_BUDGET_EXCEEDED` fault, so a batch of gzip bombs cannot take the function's memory. One payload
+   * inflates to at most 64 MiB whatever the budget. Raise it with the function's memory.
+   * @default 134217728 (128 MiB: a 6 MB batch of gzip bombs stays within a 384 MB heap)
+   * @example { inflationBudgetBytes: 512 * 1024 * 1024 } // for a function with 2 GB
+   */
+  readonly inflationBudgetBytes?: number;
+  /**
    * Where per-record failures are logged. A Powertools `Logger` fits; give the handler the same one.
    * @default the logger of the handler that runs the pipeline (`createHandler` lends it), else the shared Powertools
    * logger of `defaultLogger()` (service from POWERTOOLS_SERVICE_NAME)
@@ -68,6 +78,7 @@ const COMPONENT = 'definePipeline';
 const DEFAULT_OPTIONS = {
   deadlineMarginMs: 1000,
   onPermanentError: PermanentErrorAction.Capture,
+  inflationBudgetBytes: DEFAULT_INFLATION_BUDGET_BYTES,
   logger: sharedLogger,
 } satisfies ResolvedPipelineOptions;
 
@@ -77,6 +88,7 @@ const LOGGER_METHODS = Object.keys({ debug: true, info: true, warn: true, error:
 export function resolvePipelineOptions(options: PipelineOptions | undefined): ResolvedPipelineOptions {
   const resolved: ResolvedPipelineOptions = resolveOptions(COMPONENT, options, DEFAULT_OPTIONS);
   checkNumber(COMPONENT, 'deadlineMarginMs', resolved.deadlineMarginMs, 0, 'milliseconds');
+  checkInteger(COMPONENT, 'inflationBudgetBytes', resolved.inflationBudgetBytes, 0);
   const policy: unknown = resolved.onPermanentError;
   if (policy !== PermanentErrorAction.Capture && policy !== PermanentErrorAction.Retry && typeof policy !== 'function') {
     throw invalidOption(COMPONENT, 'onPermanentError', `"capture", "retry" or a function`, policy);

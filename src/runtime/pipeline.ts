@@ -52,7 +52,7 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
   if (faultSink !== undefined && (faultSink === null || typeof faultSink.capture !== 'function')) {
     throw optionsError(COMPONENT, 'option "faultSink" needs a capture() method');
   }
-  const { deadlineMarginMs, onPermanentError, logger } = resolvePipelineOptions(config.options);
+  const { deadlineMarginMs, onPermanentError, inflationBudgetBytes, logger } = resolvePipelineOptions(config.options);
   const lent = config.options?.logger === undefined ? new LentLogger() : undefined;
   const setup: PipelineSetup<E> = {
     router: compileRouter(config.processors),
@@ -75,6 +75,7 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
               return action;
             },
     deadlineMarginMs,
+    inflationBudgetBytes,
     logger: lent ?? logger,
   };
   const pipeline: Pipeline = {

@@ -2,6 +2,7 @@
  * Contracts between the runtime, processors and sinks.
  * Processors are pure: records in, effects out. Sinks apply effects; the batch loop connects them.
  */
+import type { NumberValue } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
 import type { PartialBatchResponse, Provenance, RecordKind, RecordSource, StreamRecord } from './model';
 
@@ -18,6 +19,13 @@ export interface EffectBase {
 }
 
 /**
+ * An exact number to add, in the runtime's number types (what images and payloads read as): a `number` stands
+ * for its shortest decimal representation (`0.1` is one tenth), a `bigint` for an integer beyond the safe range,
+ * a `NumberValue` for a decimal a double cannot hold. Sinks sum amounts as exact decimals.
+ */
+export type Amount = number | bigint | NumberValue;
+
+/**
  * Add numbers to attributes of one item (missing attributes start from 0). Negative values subtract.
  * Additive effects commute, so a sink can pre-aggregate them per target key.
  */
@@ -26,8 +34,8 @@ export interface AddEffect extends EffectBase {
   readonly table: string;
   /** The target item's primary key. */
   readonly key: Readonly<Record<string, string | number>>;
-  /** Attribute name to the amount added. */
-  readonly add: Readonly<Record<string, number>>;
+  /** Attribute name to the amount added, exact (see `Amount`). */
+  readonly add: Readonly<Record<string, Amount>>;
 }
 
 export const LogLevel = { Debug: 'DEBUG', Info: 'INFO', Warn: 'WARN' } as const;
@@ -59,8 +67,14 @@ export interface ProcessContext {
 
 /**
  * A pure function of one normalized record to effects. It must not call AWS: that is what sinks are for, and
- * what makes processors property-testable. Throw a `ShardflowError` (e.g. `ValidationError`) to reject a record;
- * its `retryable` flag decides between retry and fault capture.
+ * what makes processors property-testable.
+ *
+ * Because it is pure, a processor that fails on a record fails the same way on every delivery, so a failure is
+ * permanent: the record is captured as a fault, with its data, and the rest of its partition key goes on. That
+ * holds for a `ValidationError`, for the decoding errors of the record's payload and images, and for any error
+ * that is not a `ShardflowError` (a TypeError, a stack overflow), which becomes `PROCESSOR_FAILED`. Throw a
+ * `RetryableError` (a `ShardflowError` whose `retryable` is true) only for a failure a later delivery can get
+ * past: the record is then reported for retry and blocks the later records of its partition key.
  */
 export interface Processor<E extends EffectBase = Effect> {
   readonly name: string;
@@ -91,6 +105,8 @@ export interface SinkCounts {
   readonly consumedWriteCapacity?: number;
   /** Records skipped because an earlier delivery had applied them. */
   readonly duplicatesSkipped?: number;
+  /** Of those, records whose effects differed from what was applied under their id (same eventID, other content). */
+  readonly conflictingDuplicates?: number;
   /** Requests re-sent after throttling, conflicts, 5xx or lost responses. */
   readonly retries?: number;
   /** Records whose effects could not be applied. */
@@ -145,7 +161,11 @@ export interface Fault {
   readonly error: { readonly code: string; readonly message: string; readonly retryable: boolean };
   /** Which processor or sink rejected it; `normalize` when the record could not be decoded. */
   readonly stage: string;
-  /** The record exactly as Lambda delivered it, data included. */
+  /**
+   * The record exactly as Lambda delivered it, data included. A KPL user record is kept on its own: the parent
+   * record (every identifier as delivered) whose `kinesis.data` is an aggregate of that one user record, with
+   * `kinesis.subSequenceNumber` naming it, so it decodes and redrives as that user record.
+   */
   readonly raw: unknown;
   /** Epoch milliseconds. */
   readonly capturedAt: number;

@@ -4,7 +4,9 @@
  * - `GET /tag/{tag}` adds 1 to the tag item's `Count` (UpdateItem ADD) and shows the new count;
  * - `GET /counts/{tag}` shows the tag's `Count` and the COUNTER item's `TotalViews` (kept by the tags app).
  * HTML by default, JSON when asked (`?format=json`, or an `Accept` header preferring application/json). Unlike the
- * seed, which put the tag into its HTML as given, every value is HTML-escaped, and tags are validated first.
+ * seed, which put the tag into its HTML as given, every value is HTML-escaped, and tags are validated (and put in
+ * Unicode NFC, so one tag is one item however it was typed) before anything is written. HTML is sent with a
+ * Content-Security-Policy that allows nothing to load or run, and every response with `nosniff`.
  */
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -86,6 +88,9 @@ export function responseFormat(event: TagsHttpEvent): ResponseFormat {
   return best?.format ?? ResponseFormat.Html;
 }
 
+/** Zero-width characters and the bidirectional marks, embeddings, overrides and isolates. */
+const INVISIBLE = /[\u200B-\u200F\u2060\uFEFF\u202A-\u202E\u2066-\u2069\u061C]/u;
+
 type Route = 'tag' | 'counts';
 const ROUTE_PATTERN = /(?:^|\/)(tag|counts)\/([^/]*)\/?$/;
 
@@ -109,6 +114,9 @@ function page(title: string, body: string): string {
   );
 }
 
+/** The pages have no scripts, styles or images, and are not meant to be framed: nothing else may load or run. */
+const CONTENT_SECURITY_POLICY = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 function respond(statusCode: number, format: ResponseFormat, json: Record<string, unknown>, html: string): APIGatewayProxyResult {
   return {
     statusCode,
@@ -117,6 +125,9 @@ function respond(statusCode: number, format: ResponseFormat, json: Record<string
       // Counts change with every visit, and the format depends on Accept.
       'Cache-Control': 'no-store',
       Vary: 'Accept',
+      // A browser must not guess another type than the one sent (a tag could make a body look like a script).
+      'X-Content-Type-Options': 'nosniff',
+      ...(format === ResponseFormat.Html ? { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } : {}),
     },
     body: format === ResponseFormat.Json ? JSON.stringify(json) : html,
   };
@@ -126,9 +137,14 @@ function problem(statusCode: number, format: ResponseFormat, message: string): A
   return respond(statusCode, format, { error: message }, page('Error', `<h1>Error</h1>\n<p>${escapeHtml(message)}</p>`));
 }
 
-/** A stored number as a JavaScript number (counts are integers far below 2^53). */
-function numberOf(value: { N?: string } | undefined): number {
-  return value?.N === undefined ? 0 : Number(value.N);
+/**
+ * A stored count, exact: a JSON number while a double holds it, else its decimal string (the totals are exact
+ * beyond 2^53, and a rounded number would show a count that never was).
+ */
+function countOf(value: { N?: string } | undefined): number | string {
+  if (value?.N === undefined) return 0;
+  const number = Number(value.N);
+  return Number.isSafeInteger(number) ? number : value.N;
 }
 
 /**
@@ -149,13 +165,20 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
   const { dynamodb, table, counterId, maxTagLength } = settings;
   const logger = createLogger({ serviceName: 'tags-http' });
 
-  function validTag(tag: string): string | undefined {
-    if (tag.length === 0) return 'The tag is empty.';
-    if ([...tag].length > maxTagLength) return `The tag is longer than ${maxTagLength} characters.`;
-    if (tag === counterId) return `"${counterId}" is reserved for the total and cannot be used as a tag.`;
+  /** The tag to count, in NFC, or why it is refused. Runs before anything is written: a refused tag counts nothing. */
+  function validTag(raw: string): { tag: string } | { refused: string } {
+    // A lone surrogate cannot be written as UTF-8 (a crafted event can hold one; a decoded path cannot).
+    // (\p{Cs} matches only a surrogate that is not half of a pair.)
+    if (/\p{Cs}/u.test(raw)) return { refused: 'The tag is not valid Unicode (it holds a lone surrogate).' };
+    const tag = raw.normalize('NFC');
+    if (tag.length === 0) return { refused: 'The tag is empty.' };
+    if ([...tag].length > maxTagLength) return { refused: `The tag is longer than ${maxTagLength} characters.` };
+    if (tag === counterId) return { refused: `"${counterId}" is reserved for the total and cannot be used as a tag.` };
     // Control characters have no business in a tag and make log lines and pages confusing.
-    if (/\p{Cc}/u.test(tag)) return 'The tag contains control characters.';
-    return undefined;
+    if (/\p{Cc}/u.test(tag)) return { refused: 'The tag contains control characters.' };
+    // Invisible characters make two tags look alike; bidi controls make a tag read differently than it is stored.
+    if (INVISIBLE.test(tag)) return { refused: 'The tag contains zero-width or bidirectional control characters.' };
+    return { tag };
   }
 
   /** Method and tag checks shared by both routes; a response when the request is refused. */
@@ -166,8 +189,8 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
     }
     const raw = rawTag(event, route);
     if (!raw.ok) return problem(400, format, `Bad request: ${raw.reason}.`);
-    const invalid = validTag(raw.tag);
-    return invalid === undefined ? { tag: raw.tag } : problem(400, format, invalid);
+    const valid = validTag(raw.tag);
+    return 'tag' in valid ? valid : problem(400, format, valid.refused);
   }
 
   function failure(format: ResponseFormat, action: string, error: unknown): APIGatewayProxyResult {
@@ -183,7 +206,7 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
     const admitted = admit(event, 'tag', format);
     if (!('tag' in admitted)) return admitted;
     const { tag } = admitted;
-    let count: number;
+    let count: number | string;
     try {
       const { Attributes } = await dynamodb.send(
         new UpdateItemCommand({
@@ -195,7 +218,7 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      count = numberOf(Attributes?.Count);
+      count = countOf(Attributes?.Count);
     } catch (error) {
       return failure(format, `count a visit of tag ${JSON.stringify(tag)}`, error);
     }
@@ -217,8 +240,8 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
     const admitted = admit(event, 'counts', format);
     if (!('tag' in admitted)) return admitted;
     const { tag } = admitted;
-    let count: number;
-    let totalViews: number;
+    let count: number | string;
+    let totalViews: number | string;
     try {
       const [tagItem, counterItem] = await Promise.all([
         dynamodb.send(new GetItemCommand({ TableName: table, Key: { ID: { S: tag } }, ProjectionExpression: '#count', ExpressionAttributeNames: { '#count': 'Count' } })),
@@ -226,8 +249,8 @@ export function createTagsHttpHandlers(options: TagsHttpOptions): TagsHttpHandle
           new GetItemCommand({ TableName: table, Key: { ID: { S: counterId } }, ProjectionExpression: 'TotalViews' }),
         ),
       ]);
-      count = numberOf(tagItem.Item?.Count);
-      totalViews = numberOf(counterItem.Item?.TotalViews);
+      count = countOf(tagItem.Item?.Count);
+      totalViews = countOf(counterItem.Item?.TotalViews);
     } catch (error) {
       return failure(format, `read the counts of tag ${JSON.stringify(tag)}`, error);
     }

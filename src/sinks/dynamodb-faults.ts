@@ -16,11 +16,12 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
+import { jsonText } from '../runtime/json-text';
 import type { Provenance } from '../runtime/model';
 import { checkName, resolveOptions } from '../runtime/options';
 import type { Fault } from '../runtime/types';
 import { compareStored, faultIdOf, type DeleteFaultOptions, type FaultStore, type ListFaultsOptions, type StoredFault } from './fault-store';
-import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sleep, type BackoffOptions } from './retry';
+import { awsErrorName, backoffDelay, deploymentError, isDeploymentAwsError, isRetryableAwsError, resolveBackoff, sleep, type BackoffOptions } from './retry';
 
 const FAULT_KEY = 'faultId';
 const PART_KEY = 'part';
@@ -102,15 +103,21 @@ export class DynamoDBFaultSink implements FaultStore {
    * Stores the faults. Chunks of large records are written before the items that point at them, so a listed fault
    * is always complete. Throws a retryable `FAULT_CAPTURE_FAILED` when a fault could not be stored, so the batch
    * loop reports the records for retry instead of losing them: naming the records when the table kept throttling
-   * or left items unprocessed, and only the table when DynamoDB refused the write itself (e.g. no such table).
+   * or left items unprocessed, and only the table when DynamoDB refused the write itself. A missing table, a
+   * missing permission, a wrong endpoint or bad credentials throw `DEPLOYMENT_ERROR`, which fails the batch.
    */
   async capture(faults: readonly Fault[]): Promise<void> {
     const chunks: WriteRequest[] = [];
     const heads: { request: WriteRequest; recordId: string }[] = [];
     // One write per fault id: BatchWriteItem refuses two writes of one key, and the later capture is the newer.
-    const latest = new Map(faults.map((fault) => [faultIdOf(fault), fault] as const));
-    for (const [faultId, fault] of latest) {
-      const raw = gzipSync(Buffer.from(JSON.stringify(fault.raw ?? null), 'utf8'));
+    const latest = new Map<string, { fault: Fault; rawText: string }>();
+    for (const fault of faults) {
+      // Written without recursion: a record may nest deeper than JSON.stringify can go.
+      const rawText = jsonText(fault.raw);
+      latest.set(faultIdOf(fault, rawText), { fault, rawText });
+    }
+    for (const [faultId, { fault, rawText }] of latest) {
+      const raw = gzipSync(Buffer.from(rawText, 'utf8'));
       const parts = Math.max(1, Math.ceil(raw.length / CHUNK_BYTES));
       for (let part = 1; part < parts; part++) {
         chunks.push({
@@ -131,8 +138,8 @@ export class DynamoDBFaultSink implements FaultStore {
               [FAULT_KEY]: { S: faultId },
               [PART_KEY]: { N: '0' },
               captureId: { S: randomUUID() },
-              recordId: { S: fault.recordId },
-              streamArn: { S: fault.provenance.streamArn ?? '' },
+              recordId: { S: bounded(fault.recordId) },
+              streamArn: { S: bounded(fault.provenance.streamArn ?? '') },
               stage: { S: fault.stage },
               errorCode: { S: fault.error.code },
               capturedAt: { N: String(fault.capturedAt) },
@@ -278,6 +285,7 @@ export class DynamoDBFaultSink implements FaultStore {
           );
           pending = UnprocessedItems?.[this.table] ?? [];
         } catch (error) {
+          if (isDeploymentAwsError(error)) throw deploymentError(`Fault sink ${this.name}`, `table ${this.table}`, error);
           if (!isRetryableAwsError(error)) {
             throw new ShardflowError(
               ErrorCode.FaultCaptureFailed,
@@ -304,15 +312,26 @@ function groupWrites(requests: readonly WriteRequest[]): WriteRequest[][] {
   return groups;
 }
 
+/** Identifiers AWS keeps short, which a forged record (or a KPL user record's key) need not. */
+const MAX_IDENTIFIER_LENGTH = 2048;
+
+/** An identifier cut to MAX_IDENTIFIER_LENGTH characters for the metadata; the raw record keeps it whole. */
+function bounded(text: string): string {
+  return text.length <= MAX_IDENTIFIER_LENGTH ? text : `${text.slice(0, MAX_IDENTIFIER_LENGTH)}… [cut: ${text.length} characters]`;
+}
+
 /**
- * The fault's metadata as JSON of at most MAX_METADATA_BYTES. Only the error message is unbounded (the other fields
- * are ids and names AWS limits to a few KB), so a longer message is cut, with a note saying so: refusing the fault
- * instead would fail the same way on every retry.
+ * The fault's metadata as JSON of at most MAX_METADATA_BYTES: identifiers are cut to MAX_IDENTIFIER_LENGTH
+ * characters, and a longer error message is cut to fit, with a note saying so. Refusing the fault instead would fail
+ * the same way on every retry; the raw record keeps everything whole.
  */
 function metadataJsonOf(fault: Fault): string {
+  const provenance = Object.fromEntries(
+    Object.entries(fault.provenance).map(([key, value]) => [key, typeof value === 'string' ? bounded(value) : value]),
+  ) as Partial<Provenance>;
   const metadata: Metadata = {
-    recordId: fault.recordId,
-    provenance: fault.provenance,
+    recordId: bounded(fault.recordId),
+    provenance,
     position: fault.position,
     error: fault.error,
     stage: fault.stage,

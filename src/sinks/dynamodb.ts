@@ -8,7 +8,7 @@
  * updates the record asked for. A marker that already exists cancels the transaction, names the record as already
  * applied, and the rest is retried without it.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   TransactWriteItemsCommand,
   type AttributeValue,
@@ -19,15 +19,28 @@ import {
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { ErrorCode, ShardflowError } from '../runtime/errors';
+import { sharedLogger, type PipelineLogger } from '../runtime/logging';
 import { checkInteger, checkName, checkNames, resolveOptions } from '../runtime/options';
 import type { AddEffect, EffectBase, RecordEffects, RecordFailure, Sink, SinkResult } from '../runtime/types';
-import { addDecimals, decimalOf, decimalToString, ZERO, type Decimal } from './decimal';
-import { awsErrorName, backoffDelay, isRetryableAwsError, resolveBackoff, sinkError, sleep, type BackoffOptions } from './retry';
+import { addDecimals, decimalOf, decimalToString, ZERO, type Decimal } from '../runtime/decimal';
+import {
+  awsErrorName,
+  backoffDelay,
+  deploymentError,
+  isDeploymentAwsError,
+  isRetryableAwsError,
+  resolveBackoff,
+  sinkError,
+  sleep,
+  type BackoffOptions,
+} from './retry';
 
 /** Partition key (S) of the marker table. */
 const MARKER_KEY_ATTRIBUTE = 'pk';
 /** Epoch seconds after which DynamoDB's TTL process may delete a marker. */
 export const MARKER_TTL_ATTRIBUTE = 'expiresAt';
+/** A digest of the effects a marker's unit applied, to tell a re-delivery from another record with the same id. */
+const MARKER_DIGEST_ATTRIBUTE = 'digest';
 
 /**
  * The marker table: one string hash key, on-demand capacity. Enable TTL on its `MARKER_TTL_ATTRIBUTE` (CreateTable
@@ -54,6 +67,11 @@ export interface DynamoDBSinkMetrics {
   readonly recordsApplied: number;
   /** Records (or parts of a record) skipped because their marker showed an earlier delivery had applied them. */
   readonly duplicatesSkipped: number;
+  /**
+   * Of those, the ones whose earlier application had other effects: the same record id with other content (a
+   * forged or reused eventID, or a processor that changed between deliveries). Logged as a warning each.
+   */
+  readonly conflictingDuplicates: number;
   /** Requests re-sent after throttling, a conflict, a 5xx or a lost response. */
   readonly retries: number;
   /** Records reported in `SinkResult.failed`. */
@@ -96,6 +114,12 @@ export interface DynamoDBSinkOptions {
   readonly maxTransactionItems?: number;
   /** Retries of throttling, conflicts, 5xx and lost responses inside one `apply`. */
   readonly backoff?: BackoffOptions;
+  /**
+   * Where the sink warns about records dropped as duplicates although their effects differ from the first
+   * application's.
+   * @default the shared Powertools logger of `defaultLogger()`
+   */
+  readonly logger?: PipelineLogger;
 }
 
 const COMPONENT = 'DynamoDBSink';
@@ -107,6 +131,7 @@ const DEFAULTS = {
   tables: undefined as readonly string[] | undefined,
   maxTransactionItems: 100,
   backoff: undefined as BackoffOptions | undefined,
+  logger: sharedLogger as PipelineLogger,
 } satisfies Omit<DynamoDBSinkOptions, 'client' | 'markerTable'>;
 
 /** TransactWriteItems limits: 100 actions on distinct items, 4 MB in total (estimated here with a margin). */
@@ -147,6 +172,8 @@ interface Unit {
   readonly marker: string;
   readonly targets: readonly TargetUpdate[];
   readonly bytes: number;
+  /** What the unit applies, as `digestOf` its targets: stored with the marker. */
+  readonly digest: string;
 }
 
 type Counters = { -readonly [K in keyof DynamoDBSinkMetrics]: number };
@@ -158,6 +185,7 @@ function zeroCounters(): Counters {
     consumedCapacityUnits: 0,
     recordsApplied: 0,
     duplicatesSkipped: 0,
+    conflictingDuplicates: 0,
     retries: 0,
     recordsFailed: 0,
   };
@@ -183,6 +211,7 @@ export class DynamoDBSink implements Sink<AddEffect> {
   private readonly tables: ReadonlySet<string> | undefined;
   private readonly maxItems: number;
   private readonly backoff: Required<BackoffOptions>;
+  private readonly logger: PipelineLogger;
   private readonly totals = zeroCounters();
 
   constructor(options: DynamoDBSinkOptions) {
@@ -201,6 +230,7 @@ export class DynamoDBSink implements Sink<AddEffect> {
     this.markerTtlSeconds = settings.markerTtlSeconds;
     this.tables = settings.tables === undefined ? undefined : new Set(settings.tables);
     this.backoff = resolveBackoff(settings.backoff, COMPONENT);
+    this.logger = settings.logger;
   }
 
   accepts(effect: EffectBase): effect is AddEffect {
@@ -239,6 +269,7 @@ export class DynamoDBSink implements Sink<AddEffect> {
         requests: counters.requests,
         consumedWriteCapacity: counters.consumedCapacityUnits,
         duplicatesSkipped: counters.duplicatesSkipped,
+        conflictingDuplicates: counters.conflictingDuplicates,
         retries: counters.retries,
         recordsFailed: counters.recordsFailed,
       },
@@ -248,23 +279,29 @@ export class DynamoDBSink implements Sink<AddEffect> {
   /** Aggregates each record's effects per target item and cuts them into marker units. */
   private units(batch: readonly RecordEffects<AddEffect>[], state: ApplyState): Unit[] {
     const units: Unit[] = [];
-    const seen = new Map<string, number>();
+    const seen = new Map<string, { readonly index: number; readonly digest: string }>();
     batch.forEach(({ record, effects }, index) => {
       if (effects.length === 0) return;
       const marker = `${this.scope}|${record.streamArn}|${record.recordId}`;
+      let targets: TargetUpdate[] | undefined;
+      let error: unknown;
+      try {
+        targets = aggregate(effects, record.recordId, this.name);
+      } catch (caught) {
+        error = caught;
+      }
+      const digest = targets === undefined ? 'invalid' : digestOf(targets);
       // The same record twice in one batch (a caller concatenating deliveries): one marker cannot be put twice in
       // a transaction, and the second copy is a duplicate anyway.
       const first = seen.get(marker);
       if (first !== undefined) {
         state.counters.duplicatesSkipped += 1;
-        state.copies.set(index, first);
+        if (digest !== first.digest) this.conflicting(record.recordId, marker, state);
+        state.copies.set(index, first.index);
         return;
       }
-      seen.set(marker, index);
-      let targets: TargetUpdate[];
-      try {
-        targets = aggregate(effects, record.recordId, this.name);
-      } catch (error) {
+      seen.set(marker, { index, digest });
+      if (targets === undefined) {
         state.failures.set(index, { recordId: record.recordId, error });
         return;
       }
@@ -277,10 +314,25 @@ export class DynamoDBSink implements Sink<AddEffect> {
           marker: parts.length === 1 ? marker : `${marker}|part ${partIndex + 1}/${parts.length}`,
           targets: part,
           bytes: part.reduce((sum, target) => sum + target.bytes, marker.length + 100),
+          digest: parts.length === 1 ? digest : digestOf(part),
         });
       });
     });
     return units;
+  }
+
+  /**
+   * A record dropped as a duplicate although what it would apply differs from the first application: the same
+   * record id with other content. The first application stands (a marker admits one); this says so.
+   */
+  private conflicting(recordId: string, marker: string, state: ApplyState): void {
+    state.counters.conflictingDuplicates += 1;
+    this.logger.warn('Record dropped as a duplicate, but its effects differ from those applied under its id before', {
+      sink: this.name,
+      recordId,
+      marker,
+      reason: 'the same record id arrived with other content (a reused or forged eventID, or a processor that changed between deliveries)',
+    });
   }
 
   /** Applies one packed transaction, dropping already-applied units and retrying what a retry can fix. */
@@ -311,6 +363,8 @@ export class DynamoDBSink implements Sink<AddEffect> {
         for (const unit of sent) state.committed.add(unit.record);
         return;
       } catch (error) {
+        // Not the records' fault: failing each of them would drain the stream into the fault table.
+        if (isDeploymentAwsError(error)) throw deploymentError(`Sink ${this.name}`, `DynamoDB tables ${tablesOf(input)}`, error);
         const reasons = cancellationReasons(error, input.TransactItems.length);
         let retryable: boolean;
         if (reasons === undefined) {
@@ -319,6 +373,11 @@ export class DynamoDBSink implements Sink<AddEffect> {
           // Markers come first, in the order of `pending`: a failed condition there means "applied before".
           const duplicates = new Set(sent.filter((_, index) => reasons[index]?.Code === 'ConditionalCheckFailed'));
           state.counters.duplicatesSkipped += duplicates.size;
+          sent.forEach((unit, index) => {
+            // Markers written before digests were stored have none: nothing to compare.
+            const applied = reasons[index]?.Item?.[MARKER_DIGEST_ATTRIBUTE]?.S;
+            if (duplicates.has(unit) && applied !== undefined && applied !== unit.digest) this.conflicting(unit.recordId, unit.marker, state);
+          });
           if (duplicates.size > 0) pending = sent.filter((unit) => !duplicates.has(unit));
           const others = reasons
             .filter((reason, index) => !(index < sent.length && reason.Code === 'ConditionalCheckFailed'))
@@ -378,9 +437,15 @@ export class DynamoDBSink implements Sink<AddEffect> {
     const items: TransactWriteItem[] = units.map((unit) => ({
       Put: {
         TableName: this.markerTable,
-        Item: { [MARKER_KEY_ATTRIBUTE]: { S: unit.marker }, [MARKER_TTL_ATTRIBUTE]: { N: String(expiresAt) } },
+        Item: {
+          [MARKER_KEY_ATTRIBUTE]: { S: unit.marker },
+          [MARKER_TTL_ATTRIBUTE]: { N: String(expiresAt) },
+          [MARKER_DIGEST_ATTRIBUTE]: { S: unit.digest },
+        },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': MARKER_KEY_ATTRIBUTE },
+        // A duplicate's cancellation reason then carries the marker, and with it what was applied.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     }));
     const merged = new Map<string, MergedTarget>();
@@ -431,12 +496,14 @@ function aggregate(effects: readonly AddEffect[], recordId: string, sink: string
     }
     const id = JSON.stringify([effect.table, keyNames.map((name) => [name, effect.key[name]])]);
     const amounts = Object.entries(effect.add).map(([attribute, amount]): [string, Decimal] => {
-      if (typeof amount !== 'number' || !Number.isFinite(amount)) {
+      const decimal = decimalOf(amount);
+      if (decimal === undefined) {
         throw invalid(
-          `attribute ${attribute} on table ${effect.table} would get ${String(amount)} added, which is not a finite number`,
+          `attribute ${attribute} on table ${effect.table} would get ${String(amount)} added, which is not an exact ` +
+            'number (a finite number, a bigint or a NumberValue)',
         );
       }
-      return [attribute, decimalOf(amount)];
+      return [attribute, decimal];
     });
     mergeAdds(targets, id, effect.table, key, amounts);
   }
@@ -444,6 +511,17 @@ function aggregate(effects: readonly AddEffect[], recordId: string, sink: string
     .filter(([, target]) => target.add.size > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([id, target]) => ({ id, ...target, bytes: updateBytes(id, target.add) }));
+}
+
+/** What a unit applies, as 128 bits of SHA-256 over its sorted targets and exact amounts. */
+function digestOf(targets: readonly TargetUpdate[]): string {
+  const hash = createHash('sha256');
+  for (const target of targets) {
+    hash.update(target.id);
+    for (const attribute of [...target.add.keys()].sort()) hash.update(`\u0000${attribute}=${decimalToString(target.add.get(attribute)!)}`);
+    hash.update('\u0001');
+  }
+  return hash.digest('base64url').slice(0, 22);
 }
 
 /** Adds `amounts` to the target `id` of `targets`, creating it on first use. */
@@ -512,6 +590,12 @@ function pack(units: readonly Unit[], maxItems: number): Unit[][] {
   }
   if (current.length > 0) transactions.push(current);
   return transactions;
+}
+
+/** The tables a transaction writes, for messages. */
+function tablesOf(input: TransactionInput): string {
+  const tables = new Set(input.TransactItems.map((item) => item.Put?.TableName ?? item.Update?.TableName));
+  return [...tables].join(', ');
 }
 
 /** The per-action reasons of a TransactionCanceledException, when they line up with the actions sent. */

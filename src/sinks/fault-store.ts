@@ -5,12 +5,16 @@
  * `DynamoDBFaultSink` (a table) and `FileFaultSink` (a JSONL file, for development).
  */
 import { createHash } from 'node:crypto';
+import { jsonText } from '../runtime/json-text';
 import { compareSequenceNumbers } from '../runtime/model';
 import type { Fault, FaultSink } from '../runtime/types';
 
 /** A fault as kept by a fault store. */
 export interface StoredFault extends Fault {
-  /** Stable id of the fault: the same record failing at the same stage again overwrites it. */
+  /**
+   * Id of the fault: the same record (the same identifiers and content) failing at the same stage again overwrites
+   * it; any other record, or the same eventID with other content, gets a fault of its own.
+   */
   readonly faultId: string;
   /** Id of this capture; a redrive deletes a fault only if it was not captured again meanwhile. */
   readonly captureId: string;
@@ -36,9 +40,15 @@ export interface FaultStore extends FaultSink {
   deleteFault(faultId: string, options?: DeleteFaultOptions): Promise<boolean>;
 }
 
-/** Key of a fault: stream, record and stage. Hashed when it would not fit a DynamoDB key comfortably. */
-export function faultIdOf(fault: Pick<Fault, 'recordId' | 'stage' | 'provenance'>): string {
-  const id = `${fault.provenance.streamArn ?? 'unknown-stream'}|${fault.recordId}|${fault.stage}`;
+/**
+ * Key of a fault: stream, record, stage and a digest of the record as kept (`rawText`, its JSON). The digest makes
+ * ids unique per record: records without an eventID are named by their batch position, which another delivery
+ * reuses for another record, and one eventID may arrive with other content. The same record captured again (a
+ * re-delivery) keeps its id. Hashed as a whole when it would not fit a DynamoDB key comfortably.
+ */
+export function faultIdOf(fault: Pick<Fault, 'recordId' | 'stage' | 'provenance' | 'raw'>, rawText = jsonText(fault.raw)): string {
+  const digest = createHash('sha256').update(rawText).digest('hex').slice(0, 32);
+  const id = `${fault.provenance.streamArn ?? 'unknown-stream'}|${fault.recordId}|${fault.stage}|${digest}`;
   return Buffer.byteLength(id) <= 1024 ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
+import { jsonText } from '../runtime/json-text';
 import { checkName, resolveOptions } from '../runtime/options';
 import type { Fault } from '../runtime/types';
 import { compareStored, faultIdOf, type DeleteFaultOptions, type FaultStore, type ListFaultsOptions, type StoredFault } from './fault-store';
@@ -35,7 +36,8 @@ export class FileFaultSink implements FaultStore {
 
   async capture(faults: readonly Fault[]): Promise<void> {
     if (faults.length === 0) return;
-    const lines = faults.map((fault) => JSON.stringify({ ...fault, faultId: faultIdOf(fault), captureId: randomUUID() }));
+    // Written without recursion: a record may nest deeper than JSON.stringify can go.
+    const lines = faults.map((fault) => jsonText({ ...fault, faultId: faultIdOf(fault), captureId: randomUUID() }));
     try {
       await appendFile(this.path, `${lines.join('\n')}\n`, 'utf8');
     } catch (error) {
@@ -60,7 +62,7 @@ export class FileFaultSink implements FaultStore {
     const fault = faults.get(faultId);
     if (fault === undefined || (options.captureId !== undefined && fault.captureId !== options.captureId)) return false;
     faults.delete(faultId);
-    const text = [...faults.values()].map((kept) => `${JSON.stringify(kept)}\n`).join('');
+    const text = [...faults.values()].map((kept) => `${jsonText(kept)}\n`).join('');
     // Write aside and rename, so a crash leaves the old file or the new one, never half of one.
     const temporary = `${this.path}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(temporary, text, 'utf8');

@@ -4,8 +4,10 @@
  * with the same recordId, so duplicates can be told apart downstream.
  */
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
+import { MAX_RENDERED_DEPTH, jsonText, nestsDeeperThan } from '../runtime/json-text';
 import { defaultLogger } from '../runtime/logging';
 import { checkName, resolveOptions } from '../runtime/options';
+import type { StreamRecord } from '../runtime/model';
 import {
   LogLevel,
   type EffectBase,
@@ -14,6 +16,7 @@ import {
   type RecordFailure,
   type Sink,
   type SinkResult,
+  type SinkSession,
 } from '../runtime/types';
 
 /** What the sink needs from a logger; a Powertools `Logger` fits. */
@@ -56,40 +59,92 @@ export class LogSink implements Sink<LogEffect> {
     return effect.type === 'log';
   }
 
+  open(): SinkSession<LogEffect> {
+    return new LogSession(this.name, this.logger ?? defaultLogger());
+  }
+
   async apply(batch: readonly RecordEffects<LogEffect>[]): Promise<SinkResult> {
-    const logger = this.logger ?? defaultLogger();
-    const failed: RecordFailure[] = [];
-    for (const { record, effects } of batch) {
+    const session = this.open();
+    for (const { record, effects } of batch) session.add(record, effects);
+    return session.flush();
+  }
+}
+
+interface Line {
+  readonly level: LogLevel;
+  readonly message: string;
+  /** The line's attributes as JSON text. */
+  readonly attributes: string;
+}
+
+/** Values as Powertools' logger writes them: bigints as digits, errors by name, message and stack. */
+function loggable(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  return value;
+}
+
+/**
+ * One batch's lines, written at `flush`. A line is kept as JSON text, not as the effect's objects: a record
+ * logger's rendering of a JSON payload costs several times its text as objects, and a batch's lines all wait
+ * for the flush.
+ */
+class LogSession implements SinkSession<LogEffect> {
+  private readonly records: { readonly recordId: string; readonly lines: readonly Line[] }[] = [];
+  private readonly failed: RecordFailure[] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly logger: LogSinkLogger,
+  ) {}
+
+  add(record: StreamRecord, effects: readonly LogEffect[]): void {
+    const tooDeep = effects.find((effect) => nestsDeeperThan(effect.fields, MAX_RENDERED_DEPTH));
+    if (tooDeep !== undefined) {
+      // The logger's JSON.stringify would overflow the stack on every delivery: a permanent failure, not a retry.
+      this.failed.push({
+        recordId: record.recordId,
+        error: new ShardflowError(
+          ErrorCode.NestingTooDeep,
+          `Sink ${this.name} cannot log record ${record.recordId}: the fields of its log line "${tooDeep.message.slice(0, 80)}" ` +
+            `nest deeper than ${MAX_RENDERED_DEPTH} levels.`,
+          { recordId: record.recordId },
+        ),
+      });
+      return;
+    }
+    const lines = effects.map((effect): Line => {
+      const { source, streamArn, shardId, partitionKey, sequenceNumber, subSequenceNumber } = effect.provenance;
+      const attributes = {
+        ...effect.fields,
+        record: { recordId: record.recordId, source, streamArn, shardId, partitionKey, sequenceNumber, subSequenceNumber },
+      };
+      return { level: effect.level, message: effect.message, attributes: jsonText(attributes, { convert: loggable }) };
+    });
+    this.records.push({ recordId: record.recordId, lines });
+  }
+
+  async flush(): Promise<SinkResult> {
+    const logger = this.logger;
+    for (const { recordId, lines } of this.records) {
       try {
-        for (const effect of effects) {
-          const { source, streamArn, shardId, partitionKey, sequenceNumber, subSequenceNumber } = effect.provenance;
-          const attributes = {
-            ...effect.fields,
-            record: { recordId: record.recordId, source, streamArn, shardId, partitionKey, sequenceNumber, subSequenceNumber },
-          };
-          switch (effect.level) {
-            case LogLevel.Debug:
-              logger.debug(effect.message, attributes);
-              break;
-            case LogLevel.Warn:
-              logger.warn(effect.message, attributes);
-              break;
-            default:
-              logger.info(effect.message, attributes);
-          }
+        for (const { level, message, attributes } of lines) {
+          const parsed = JSON.parse(attributes) as Record<string, unknown>;
+          if (level === LogLevel.Debug) logger.debug(message, parsed);
+          else if (level === LogLevel.Warn) logger.warn(message, parsed);
+          else logger.info(message, parsed);
         }
       } catch (error) {
         // A logger that throws (e.g. its output stream closed for a moment) fails the record, never the batch.
-        failed.push({
-          recordId: record.recordId,
-          error: new ShardflowError(
-            ErrorCode.SinkTransient,
-            `Sink ${this.name} could not log record ${record.recordId} (${errorMessage(error)}).`,
-            { recordId: record.recordId, cause: error },
-          ),
+        this.failed.push({
+          recordId,
+          error: new ShardflowError(ErrorCode.SinkTransient, `Sink ${this.name} could not log record ${recordId} (${errorMessage(error)}).`, {
+            recordId,
+            cause: error,
+          }),
         });
       }
     }
-    return { failed };
+    return { failed: this.failed };
   }
 }

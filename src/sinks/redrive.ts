@@ -3,6 +3,7 @@
  * records went through. Safe because sinks are idempotent: sub-records that had succeeded are skipped as duplicates.
  */
 import { errorMessage } from '../runtime/errors';
+import { jsonText } from '../runtime/json-text';
 import type { PartialBatchResponse } from '../runtime/model';
 import type { Fault } from '../runtime/types';
 import { compareStreamOrder, type FaultStore, type ListFaultsOptions } from './fault-store';
@@ -44,7 +45,7 @@ export function redriveEvents<F extends Fault>(faults: readonly F[]): { event: R
     const seen = new Set<string>();
     const records: unknown[] = [];
     for (const fault of ordered) {
-      const identity = JSON.stringify(fault.raw ?? null);
+      const identity = jsonText(fault.raw);
       if (seen.has(identity)) continue;
       seen.add(identity);
       records.push(fault.raw);

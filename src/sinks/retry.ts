@@ -75,6 +75,26 @@ const RETRYABLE_NAMES: ReadonlySet<string> = new Set([
   'RequestTimeoutException',
 ]);
 
+/**
+ * Service error names that are about the deployment, not the request's data: the table, the permission or the
+ * credentials are wrong for every record alike.
+ */
+const DEPLOYMENT_NAMES: ReadonlySet<string> = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'IncompleteSignatureException',
+  'MissingAuthenticationTokenException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredTokenException',
+  'CredentialsProviderError',
+]);
+
+/** Network error codes of an endpoint that does not exist or does not listen: nothing was sent. */
+const UNKNOWN_ENDPOINT_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED']);
+
 /** Service error names no retry can fix: the request itself is wrong, or the table or the permission is. */
 const PERMANENT_NAMES: ReadonlySet<string> = new Set([
   'ValidationException',
@@ -114,6 +134,26 @@ export function isRetryableAwsError(error: unknown): boolean {
   // No HTTP status: the request never got an answer (socket reset, timeout, DNS). It may or may not have
   // committed, which is exactly the case idempotent writes exist for.
   return true;
+}
+
+/** Whether an AWS error says the deployment is wrong (table, permission, endpoint, credentials), not the request. */
+export function isDeploymentAwsError(error: unknown): boolean {
+  const { name, code } = shape(error);
+  return (typeof name === 'string' && DEPLOYMENT_NAMES.has(name)) || (typeof code === 'string' && UNKNOWN_ENDPOINT_CODES.has(code));
+}
+
+/**
+ * The one error for a deployment problem of `component` writing to `target`: `DEPLOYMENT_ERROR`, which fails the
+ * whole batch for retry instead of turning every record into a fault.
+ */
+export function deploymentError(component: string, target: string, error: unknown): ShardflowError {
+  return new ShardflowError(
+    ErrorCode.DeploymentError,
+    `${component} cannot write to ${target} (${awsErrorName(error)}: ${errorMessage(error)}). This is the deployment, ` +
+      'not the records: a missing table, a missing permission, a wrong endpoint or invalid credentials. The whole ' +
+      'batch fails and is retried.',
+    { cause: error },
+  );
 }
 
 /** The AWS error's name, for messages and metrics. */

@@ -83,7 +83,7 @@ describe('ShardflowApp with a user app on existing sources', () => {
     expect(actions.filter((action) => /Scan|Query|Delete|Describe(Table|TimeToLive)|^dynamodb:GetItem$/.test(action))).toEqual([]);
   });
 
-  it('alarms on iterator age, the on-failure queue, faults, Lambda errors and sink failures, notifying the topic', () => {
+  it('alarms on iterator age, the on-failure queue, faults, Lambda errors, sink failures and deployment errors, notifying the topic', () => {
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
     const watched = Object.values(alarms).map((alarm) => `${alarm.Properties.Namespace}/${alarm.Properties.MetricName}`);
     expect(watched.sort()).toEqual(
@@ -93,6 +93,7 @@ describe('ShardflowApp with a user app on existing sources', () => {
         `${METRICS_NAMESPACE}/RecordsFaulted`,
         `${LAMBDA_NAMESPACE}/Errors`,
         `${METRICS_NAMESPACE}/SinkRecordsFailed`,
+        `${METRICS_NAMESPACE}/DeploymentErrors`,
       ].sort(),
     );
     const topicRef = { Ref: resourceIdOf(stack, topic) };

@@ -168,7 +168,7 @@ describe('shardflow replay with a user app module', () => {
 
     const invalid = await shardflow(['replay', recording, '--app', './app.ts#notAnApp', '--endpoint', ddb.endpoint()]);
     expect(invalid.code).toBe(1);
-    expect(invalid.stderr).toMatch(/\.\/app\.ts#notAnApp: not an app definition \(make it with defineApp from 'shardflow'\): missing or wrong sources \(object\), outputs \(object\), tables \(object\), eventSource \(object\), faultTable \(string\), createHandler \(function\)/);
+    expect(invalid.stderr).toMatch(/\.\/app\.ts#notAnApp: not an app definition \(make it with defineApp from 'shardflow'\): missing or wrong sources \(object\), outputs \(object\), tables \(object\), eventSource \(object\), faultTable \(string\), deadlineMarginMs \(number\), createHandler \(function\)/);
 
     const missing = await shardflow(['replay', recording, '--app', './app.ts#nothing', '--endpoint', ddb.endpoint()]);
     expect(missing.stderr).toMatch(/has no export "nothing" to use as an app; its exports are default, notAnApp, renamed/);

@@ -1,11 +1,11 @@
 /**
  * The EMF lines real handlers print: `createHandler` over a pipeline whose records succeed, fail for retry, wait
  * behind a failure of their key, fail permanently or match no processor, whose sink reports every count a sink
- * can, and with a fault sink. Batches are a second apart on a fake clock (only `Date` is faked), and the last event
- * fails as a whole.
+ * can, and with a fault sink. Batches are a second apart on a fake clock (only `Date` is faked); the last batch
+ * finds the sink's table missing, and the last event fails as a whole.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { RetryableError, ValidationError, createHandler, definePipeline, provenanceOf, type AddEffect, type Processor, type Sink } from '../../src';
+import { ErrorCode, RetryableError, ShardflowError, ValidationError, createHandler, definePipeline, provenanceOf, type AddEffect, type Processor, type Sink } from '../../src';
 import { kinesisEvent, kinesisRecord } from '../helpers/factories';
 import { captureOutput } from '../helpers/output';
 
@@ -23,15 +23,29 @@ const processor: Processor<AddEffect> = {
   },
 };
 
-/** A sink that applies everything and reports every count a sink can report, varying by batch. */
-function countingSink(): Sink<AddEffect> {
+/**
+ * A sink that applies everything and reports every count a sink can report, varying by batch, except in the batch
+ * `brokenBatch`, where it finds its table missing (a broken deployment: the whole batch fails).
+ */
+function countingSink(brokenBatch: number): Sink<AddEffect> {
   let batch = 0;
   return {
     name: 'counting',
     accepts: (effect): effect is AddEffect => effect.type === 'add',
     async apply(records) {
       batch += 1;
-      return { failed: [], counts: { requests: batch, consumedWriteCapacity: 2 * records.length, duplicatesSkipped: batch % 2, retries: batch % 3, recordsFailed: 0 } };
+      if (batch === brokenBatch) throw new ShardflowError(ErrorCode.DeploymentError, 'Table Totals does not exist.');
+      return {
+        failed: [],
+        counts: {
+          requests: batch,
+          consumedWriteCapacity: 2 * records.length,
+          duplicatesSkipped: batch % 2,
+          conflictingDuplicates: batch % 4 === 0 ? 1 : 0,
+          retries: batch % 3,
+          recordsFailed: 0,
+        },
+      };
     },
   };
 }
@@ -54,14 +68,17 @@ function batchEvent(size: number, partitionKey: string): KinesisStreamEvent {
 
 /** Runs `batches` invocations of a handler named `service`, then one that fails as a whole; they print to stdout. */
 export async function runBatches(service: string, batches: number): Promise<void> {
-  const handler = createHandler(definePipeline({ processors: [processor], sinks: [countingSink()], faultSink: { name: 'faults', capture: async () => undefined } }), {
+  const handler = createHandler(definePipeline({ processors: [processor], sinks: [countingSink(batches)], faultSink: { name: 'faults', capture: async () => undefined } }), {
     serviceName: service,
   });
   jest.useFakeTimers({ now: CLOCK_START, doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'] });
   try {
     for (let index = 0; index < batches; index++) {
       jest.setSystemTime(CLOCK_START + index * 1000);
-      await handler(batchEvent(1 + (index % KINDS.length), `${service}-${index}`), {} as never);
+      // The last batch meets the broken deployment and throws, publishing DeploymentErrors.
+      await handler(batchEvent(1 + (index % KINDS.length), `${service}-${index}`), {} as never).catch((error: unknown) => {
+        if (index !== batches - 1) throw error;
+      });
     }
     jest.setSystemTime(CLOCK_START + batches * 1000);
     // Not a stream event: the handler throws, and publishes BatchErrors.

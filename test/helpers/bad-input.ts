@@ -3,12 +3,17 @@
  * the batch-loop tests that each is captured while the rest of its batch goes on.
  */
 import { gzipSync } from 'node:zlib';
+import { createRecordLogger } from '../../src/processors/logger';
 import { ErrorCode } from '../../src/runtime/errors';
+import type { StreamRecord } from '../../src/runtime/model';
 import { MAX_INFLATED_BYTES } from '../../src/runtime/payload';
 import { dynamodbRecord, kinesisRecord, kplAggregateRecord, rawDynamodbRecord } from './factories';
 
-/** Where the failure shows: when normalizing, or when a processor reads the payload or an image. */
-export type BadInputStage = 'normalize' | 'text' | 'json' | 'newImage';
+/**
+ * Where the failure shows: when normalizing, when a processor reads the payload (gzip inflates then) or an image,
+ * or when the record logger renders the record (`log`).
+ */
+export type BadInputStage = 'normalize' | 'text' | 'json' | 'newImage' | 'log';
 
 export interface BadInputCase {
   readonly raw: () => Record<string, unknown>;
@@ -17,6 +22,16 @@ export interface BadInputCase {
   readonly stage: BadInputStage;
   /** What the message names the record by; the raw eventID by default. */
   readonly names?: (raw: Record<string, unknown>) => string;
+}
+
+const recordLogger = createRecordLogger();
+
+/** Reads what fails at `stage`, as a processor would; `normalize` reads nothing (the record did not decode). */
+export function readStage(record: StreamRecord, stage: BadInputStage): void {
+  if (stage === 'text' && record.source === 'aws:kinesis') record.payload.text();
+  if (stage === 'json') record.payload.json();
+  if (stage === 'newImage' && record.source === 'aws:dynamodb') void record.newImage;
+  if (stage === 'log') void recordLogger.process(record, { remainingTimeMs: () => Infinity });
 }
 
 function withKinesis(raw: Record<string, unknown>, change: (kinesis: Record<string, unknown>) => void): Record<string, unknown> {
@@ -41,6 +56,13 @@ function kplBytes(): Buffer {
 
 const asRecord = (value: object) => value as Record<string, unknown>;
 
+/** An AttributeValue nested `levels` deep, built without recursion (and never stringified by a factory). */
+function deepAttribute(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { S: 'bottom' };
+  for (let level = 0; level < levels; level++) value = level % 2 === 0 ? { M: { inner: value } } : { L: [value] };
+  return value;
+}
+
 export const badInput: Record<string, BadInputCase> = {
   'invalid base64 characters': {
     raw: () => asRecord(kinesisRecord({ base64: 'eyJhIjox!Q==' })),
@@ -64,19 +86,19 @@ export const badInput: Record<string, BadInputCase> = {
     raw: () => asRecord(kinesisRecord({ data: Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not deflate data')]) })),
     code: ErrorCode.InvalidGzip,
     reason: /gzip magic bytes but does not inflate/,
-    stage: 'normalize',
+    stage: 'text',
   },
   'gzip that inflates beyond the limit (a gzip bomb)': {
     raw: () => asRecord(kinesisRecord({ data: gzipSync(Buffer.alloc(MAX_INFLATED_BYTES + 1)) })),
     code: ErrorCode.InvalidGzip,
     reason: /inflates to more than 67108864 bytes/,
-    stage: 'normalize',
+    stage: 'text',
   },
   'truncated gzip': {
     raw: () => asRecord(kinesisRecord({ data: gzipSync(Buffer.from('{"a":1}'.repeat(50))).subarray(0, 20) })),
     code: ErrorCode.InvalidGzip,
     reason: /does not inflate/,
-    stage: 'normalize',
+    stage: 'text',
   },
   'truncated KPL aggregate': {
     raw: () => asRecord(kinesisRecord({ data: kplBytes().subarray(0, 120) })),
@@ -94,6 +116,18 @@ export const badInput: Record<string, BadInputCase> = {
     reason: /trailing MD5 .* does not match/,
     stage: 'normalize',
   },
+  'a KPL user record on its own whose data holds two': {
+    raw: () => withKinesis(asRecord(kinesisRecord({ data: kplBytes() })), (k) => (k.subSequenceNumber = 3)),
+    code: ErrorCode.InvalidKplAggregate,
+    reason: /kinesis\.subSequenceNumber says it is one KPL user record, so its data must be a KPL aggregate of exactly one, not 2/,
+    stage: 'normalize',
+  },
+  'a KPL sub-sequence number that is not an integer': {
+    raw: () => withKinesis(asRecord(kinesisRecord({ data: kplBytes() })), (k) => (k.subSequenceNumber = '3')),
+    code: ErrorCode.MissingField,
+    reason: /field kinesis\.subSequenceNumber is a string, expected a KPL sub-sequence number/,
+    stage: 'normalize',
+  },
   'invalid UTF-8': {
     raw: () => asRecord(kinesisRecord({ data: Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d]) })),
     code: ErrorCode.InvalidUtf8,
@@ -104,6 +138,12 @@ export const badInput: Record<string, BadInputCase> = {
     raw: () => asRecord(kinesisRecord({ data: 'hello, this is a test' })),
     code: ErrorCode.InvalidJson,
     reason: /payload is not valid JSON/,
+    stage: 'json',
+  },
+  'a JSON number a double cannot hold exactly': {
+    raw: () => asRecord(kinesisRecord({ data: '{"Username":"Jane Doe","Score":2.9999999999999999}' })),
+    code: ErrorCode.InvalidNumber,
+    reason: /JSON payload has the number 2\.9999999999999999, which a JavaScript number cannot hold exactly \(it would read as 3\)/,
     stage: 'json',
   },
   'invalid JSON in a KPL user record': {
@@ -227,14 +267,34 @@ export const badInput: Record<string, BadInputCase> = {
     stage: 'newImage',
   },
   'an image nested deeper than DynamoDB allows': {
-    raw: () => {
-      let value: Record<string, unknown> = { S: 'bottom' };
-      for (let level = 0; level < 40; level++) value = level % 2 === 0 ? { M: { inner: value } } : { L: [value] };
-      return asRecord(rawDynamodbRecord({ eventName: 'INSERT', keys: { Id: { N: '1' } }, newImage: { Id: { N: '1' }, deep: value as never } }));
-    },
+    raw: () => asRecord(rawDynamodbRecord({ eventName: 'INSERT', keys: { Id: { N: '1' } }, newImage: { Id: { N: '1' }, deep: deepAttribute(40) as never } })),
     code: ErrorCode.InvalidAttributeValue,
     reason: /attribute newImage\.deep(\.inner|\[0\])+ nests deeper than DynamoDB's limit of 32 levels/,
     stage: 'newImage',
+  },
+  'JSON nested 10,000 levels deep (valid, but deeper than any recursive walk can go)': {
+    raw: () => asRecord(kinesisRecord({ data: `${'['.repeat(10_000)}1${']'.repeat(10_000)}` })),
+    code: ErrorCode.NestingTooDeep,
+    reason: /JSON payload nests deeper than 128 levels/,
+    stage: 'log',
+  },
+  'an image nested 100,000 levels deep': {
+    raw: () =>
+      withDynamodb(asRecord(rawDynamodbRecord({ eventName: 'INSERT', keys: { Id: { N: '1' } }, newImage: { Id: { N: '1' } } })), (d) => {
+        d.NewImage = { Id: { N: '1' }, deep: deepAttribute(100_000) };
+      }),
+    code: ErrorCode.InvalidAttributeValue,
+    reason: /attribute newImage\.deep(\.inner|\[0\])+ nests deeper than DynamoDB's limit of 32 levels/,
+    stage: 'newImage',
+  },
+  'keys nested 100,000 levels deep': {
+    raw: () =>
+      withDynamodb(asRecord(rawDynamodbRecord({ eventName: 'INSERT', viewType: 'KEYS_ONLY', keys: { Id: { N: '1' } } })), (d) => {
+        d.Keys = { Id: deepAttribute(100_000) };
+      }),
+    code: ErrorCode.InvalidAttributeValue,
+    reason: /attribute keys\.Id(\.inner|\[0\])+ nests deeper than DynamoDB's limit of 32 levels/,
+    stage: 'normalize',
   },
   '39-digit number in the keys': {
     raw: () => asRecord(rawDynamodbRecord({ eventName: 'INSERT', viewType: 'KEYS_ONLY', keys: { Id: { N: '1'.repeat(39) } } })),

@@ -11,7 +11,9 @@ import { DeleteTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/
 import { kinesisLogApp, ordersApp, scoresApp, tagsApp } from '../../src/seed';
 import { localClientConfig } from '../../src/local/clients';
 import { batchInfo, type OnFailureRecord } from '../../src/local/event-source';
+import { countDeliveries } from '../../src/local/recording';
 import { replay, type ReplaySummary } from '../../src/local/replay';
+import { ErrorCode } from '../../src/runtime/errors';
 import { useDynamoDBLocal } from '../../src/testing';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
@@ -116,6 +118,25 @@ describe('replay of the sample recordings', () => {
     const file = join(scratch, 'broken.jsonl');
     await writeFile(file, `${(await readFile(example('orders.jsonl'), 'utf8')).split('\n')[0]}\n{"records": []}\n`);
     await expect(replay({ app: ordersApp, recordings: [file], dynamodb })).rejects.toThrow(`${file}:2 is not a Lambda stream event`);
+  });
+
+  it('refuses a function timeout that leaves no time beyond the deadline margin, before replaying anything', async () => {
+    const run = replay({ app: scoresApp, recordings: [example('scores.jsonl')], dynamodb, invocation: { timeoutMs: 1000 } });
+    await expect(run).rejects.toMatchObject({ code: ErrorCode.InvalidOptions });
+    await expect(run).rejects.toThrow(
+      "replay: the function timeout of 1000 ms is not above app scores's deadline margin of 1000 ms, so no record would start",
+    );
+    const { TableNames = [] } = await dynamodb.send(new ListTablesCommand({}));
+    expect(TableNames).toEqual([]);
+  });
+
+  it('names a recording that is a directory, or missing', async () => {
+    await expect(replay({ app: ordersApp, recordings: [scratch], dynamodb })).rejects.toThrow(
+      `Recording ${scratch} is not a file (a directory?): give a JSONL file or a .json file.`,
+    );
+    const missing = join(scratch, 'missing.jsonl');
+    await expect(countDeliveries([scratch])).rejects.toThrow(`Recording ${scratch} is not a file`);
+    await expect(replay({ app: ordersApp, recordings: [missing], dynamodb })).rejects.toThrow(`ENOENT: no such file or directory, stat '${missing}'`);
   });
 
   it('shardflow replay --json prints exactly one JSON document on stdout', async () => {

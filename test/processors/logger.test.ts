@@ -5,6 +5,7 @@ import { ErrorCode } from '../../src/runtime/errors';
 import type { Effect, LogEffect } from '../../src/runtime/types';
 import { dynamodbRecord, kinesisRecord, kplAggregateRecord, rawDynamodbRecord } from '../helpers/factories';
 import { normalizeAll, normalizeDynamoDB, normalizeKinesis, run, selects } from './records';
+import { thrown } from '../helpers/errors';
 
 function onlyLog(effects: readonly Effect[]): LogEffect {
   expect(effects).toHaveLength(1);
@@ -54,9 +55,35 @@ describe('record logger: Kinesis (seed Lab-Stream)', () => {
     expect(binary.fields).toMatchObject({ encoding: PayloadEncoding.Base64, data: Buffer.from(bytes).toString('base64') });
   });
 
-  it('keeps a JSON number beyond a double readable, not null', () => {
-    const log = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ data: '{"big":1e400,"n":-0}' }))));
-    expect(JSON.parse(JSON.stringify(log.fields.data))).toEqual({ big: 'Infinity', n: 0 });
+  it('logs JSON with a number beyond a double as its text, so the number shows exactly', () => {
+    for (const data of ['{"big":1e400,"n":-0}', '{"Score":2.9999999999999999}', '[9007199254740993]']) {
+      const log = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ data }))));
+      expect(log.fields).toMatchObject({ encoding: PayloadEncoding.Text, data });
+    }
+    const exact = onlyLog(run(logger, normalizeKinesis(kinesisRecord({ data: '{"n":-1.5,"big":9007199254740991,"e":1e300}' }))));
+    expect(exact.fields).toMatchObject({ encoding: PayloadEncoding.Json, data: { n: -1.5, big: 9007199254740991, e: 1e300 } });
+  });
+
+  it('refuses a JSON payload too deep to render with a permanent error naming the record', () => {
+    const record = normalizeKinesis(kinesisRecord({ data: `${'['.repeat(10_000)}${']'.repeat(10_000)}` }));
+    const error = thrown(() => run(logger, record));
+    expect(error).toMatchObject({ code: ErrorCode.NestingTooDeep, retryable: false, recordId: record.recordId });
+    expect(error.message).toBe(`Record ${record.recordId} cannot be rendered: its JSON payload nests deeper than 128 levels, more than shardflow renders.`);
+    // The deepest payload it renders:
+    const deepest = normalizeKinesis(kinesisRecord({ data: `${'['.repeat(128)}${']'.repeat(128)}` }));
+    expect(onlyLog(run(logger, deepest)).fields.encoding).toBe(PayloadEncoding.Json);
+  });
+
+  it('shows only the first maxDataBytes bytes of a larger payload, with its size', () => {
+    const small = createRecordLogger({ maxDataBytes: 8 });
+    const line = (data: Uint8Array | string, gzip = false) => onlyLog(run(small, normalizeKinesis(kinesisRecord({ data, gzip })))).fields;
+    expect(line('{"a":"bcdefghij"}')).toMatchObject({ encoding: PayloadEncoding.Text, data: '{"a":"bc', truncated: true, size: 17 });
+    // A character cut at the end is left out, not broken.
+    expect(line('abcdefgé')).toMatchObject({ encoding: PayloadEncoding.Text, data: 'abcdefg', truncated: true, size: 9 });
+    expect(line(Buffer.from([0xff, 0xfe, 1, 2, 3, 4, 5, 6, 7]))).toMatchObject({ encoding: PayloadEncoding.Base64, data: Buffer.from([0xff, 0xfe, 1, 2, 3, 4, 5, 6]).toString('base64'), truncated: true });
+    // A gzip bomb's line holds 8 bytes of it, not 16 MiB.
+    expect(line(Buffer.alloc(16 * 1024 * 1024, 0x61), true)).toEqual(expect.objectContaining({ data: 'aaaaaaaa', truncated: true, size: 16 * 1024 * 1024, gzipped: true }));
+    expect(line('12345678')).not.toHaveProperty('truncated');
   });
 
   it('logs gzip-compressed JSON decoded', () => {

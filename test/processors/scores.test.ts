@@ -1,13 +1,16 @@
 import fc from 'fast-check';
 import { createScoreAggregator, TtlDeletePolicy } from '../../src/processors';
 import { ErrorCode, ValidationError } from '../../src/runtime/errors';
-import type { Effect } from '../../src/runtime/types';
+import type { Amount, Effect } from '../../src/runtime/types';
 import { dynamodbRecord, kinesisRecord, rawDynamodbRecord, type DynamoDBItem } from '../helpers/factories';
 import { adds, logs, normalizeDynamoDB, normalizeKinesis, run, selects, summary } from './records';
 import { thrown } from '../helpers/errors';
 
 /** The seed's names (the processor has no defaults for them). */
 const SEED = { sourceTable: 'GameScoreRecords', targetTable: 'GameScoresByUser', userAttribute: 'Username', scoreAttribute: 'Score' } as const;
+
+/** An integer amount (what the aggregator emits) as a bigint, for exact sums in tests. */
+const exact = (amount: Amount | undefined): bigint => (amount === undefined ? 0n : BigInt(amount as number | bigint));
 
 const jane = (score: unknown, recordId = 2): DynamoDBItem => ({ RecordID: recordId, Username: 'Jane Doe', Score: score, Nickname: 'JaneD' });
 
@@ -118,7 +121,6 @@ describe('score aggregator: scores that cannot be summed are faults, not crashes
   it.each([
     ['a string Score', { ...jane('100') }, 'Score is the string "100", not a number'],
     ['a decimal Score', { ...jane(1.5) }, 'Score is 1.5, not an integer'],
-    ['a Score beyond 2^53', { ...jane(2n ** 60n) }, 'Score is 1152921504606846976, beyond the safe integer range'],
     ['a missing Score', { RecordID: 9, Username: 'Jane Doe' }, 'Score is missing'],
     ['a boolean Score', { ...jane(true) }, 'Score is true, not a number'],
     ['a missing Username', { RecordID: 9, Score: 1 }, 'Username is missing'],
@@ -143,6 +145,16 @@ describe('score aggregator: scores that cannot be summed are faults, not crashes
       newImage: { RecordID: { N: '9' }, Username: { S: 'Jane Doe' }, Score: { N: '1.00000000000000000001' } },
     });
     expect(thrown(() => run(aggregator, normalizeDynamoDB(raw))).message).toContain('Score is 1.00000000000000000001');
+  });
+
+  it('adds Scores beyond a double exactly, and the exact change between them', () => {
+    const insert = normalizeDynamoDB(dynamodbRecord({ eventName: 'INSERT', keys: { RecordID: 9 }, newImage: jane(2n ** 60n) }));
+    expect(summary(run(aggregator, insert))).toEqual([['GameScoresByUser', { Username: 'Jane Doe' }, { Score: 2n ** 60n }]]);
+    // new − old leaves the safe range although both Scores are in it.
+    const modify = normalizeDynamoDB(
+      dynamodbRecord({ eventName: 'MODIFY', keys: { RecordID: 9 }, oldImage: jane(Number.MAX_SAFE_INTEGER), newImage: jane(-45) }),
+    );
+    expect(summary(run(aggregator, modify))).toEqual([['GameScoresByUser', { Username: 'Jane Doe' }, { Score: -9007199254741036n }]]);
   });
 
   it('counts an invalid old image as 0, so a fix-up adds the corrected Score once', () => {
@@ -191,6 +203,17 @@ describe('score aggregator: Kinesis score records', () => {
     expect(selects(aggregator, stream)).toBe(false);
   });
 
+  it('refuses a JSON Score a double cannot hold instead of rounding it', () => {
+    for (const [score, readsAs] of [['2.9999999999999999', '3'], ['9007199254740991.4', '9007199254740991'], ['9007199254740993', '9007199254740992']]) {
+      const record = onStream({ data: `{"Username":"Jane Doe","Score":${score}}` });
+      const error = thrown(() => run(aggregator, record));
+      expect(error).toMatchObject({ code: ErrorCode.InvalidNumber, retryable: false, recordId: record.recordId });
+      expect(error.message).toContain(`has the number ${score}, which a JavaScript number cannot hold exactly (it would read as ${readsAs})`);
+    }
+    // Exact through a double, so accepted:
+    expect(summary(run(aggregator, onStream({ data: '{"Username":"Jane Doe","Score":1e3}' })))).toEqual([['GameScoresByUser', { Username: 'Jane Doe' }, { Score: 1000 }]]);
+  });
+
   it('faults records that are not score records', () => {
     const notJson = onStream({ data: 'Username=Jane' });
     expect(thrown(() => run(aggregator, notJson)).code).toBe(ErrorCode.InvalidJson);
@@ -205,6 +228,20 @@ describe('score aggregator: Kinesis score records', () => {
       expect(error).toBeInstanceOf(ValidationError);
       expect(error.message).toBe(`Record ${record.recordId} from Kinesis stream GameScoreEvents cannot be added to GameScoresByUser: ${reason}.`);
     }
+  });
+});
+
+describe('score aggregator: hostile payloads', () => {
+  const aggregator = createScoreAggregator({ ...SEED, kinesisStreams: ['GameScoreEvents'] });
+
+  it.each([
+    ['a payload nested 10,000 levels deep', `${'['.repeat(10_000)}${']'.repeat(10_000)}`, /its JSON payload is \[\[\[.*…, not an object/],
+    ['a Score nested 10,000 levels deep', `{"Username":"Jane Doe","Score":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, /Score is \{"a":\{"a":.*…, not a number/],
+  ])('rejects %s with a ValidationError that shows the start of it', (_name, data, reason) => {
+    const record = normalizeKinesis(kinesisRecord({ streamName: 'GameScoreEvents', data }));
+    const error = thrown(() => run(aggregator, record));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(reason);
   });
 });
 
@@ -241,6 +278,9 @@ describe('score aggregator: property', () => {
   const users = ['Jane Doe', 'John Roe', 'Ann'];
   const scoreArb = fc.oneof(
     { weight: 8, arbitrary: fc.integer({ min: -1000, max: 1000 }) },
+    // Scores beyond a double, and the safe edge: deltas between them are exact too.
+    { weight: 2, arbitrary: fc.bigInt({ min: -(10n ** 37n), max: 10n ** 37n }) },
+    { weight: 1, arbitrary: fc.constantFrom<unknown>(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER) },
     { weight: 1, arbitrary: fc.constantFrom<unknown>('12', 1.5, null) },
   );
   const operation = fc.record({
@@ -251,15 +291,15 @@ describe('score aggregator: property', () => {
     ttl: fc.boolean(),
   });
 
-  const valid = (item: DynamoDBItem): item is DynamoDBItem & { Username: string; Score: number } =>
-    typeof item.Username === 'string' && Number.isSafeInteger(item.Score);
+  const valid = (item: DynamoDBItem): item is DynamoDBItem & { Username: string; Score: number | bigint } =>
+    typeof item.Username === 'string' && (Number.isSafeInteger(item.Score) || typeof item.Score === 'bigint');
 
   it('emits deltas that sum to the final per-user totals over valid records', () => {
     const aggregator = createScoreAggregator(SEED);
     fc.assert(
       fc.property(fc.array(operation, { maxLength: 40 }), (operations) => {
         const table = new Map<number, DynamoDBItem>();
-        const emitted = new Map<string, number>();
+        const emitted = new Map<string, bigint>();
         for (const op of operations) {
           const before = table.get(op.recordId);
           const keys = { RecordID: op.recordId };
@@ -286,14 +326,14 @@ describe('score aggregator: property', () => {
           }
           for (const effect of adds(effects)) {
             const user = String(effect.key.Username);
-            emitted.set(user, (emitted.get(user) ?? 0) + (effect.add.Score ?? 0));
+            emitted.set(user, (emitted.get(user) ?? 0n) + exact(effect.add.Score));
           }
         }
-        const expected = new Map<string, number>();
+        const expected = new Map<string, bigint>();
         for (const item of table.values()) {
-          if (valid(item)) expected.set(item.Username, (expected.get(item.Username) ?? 0) + item.Score);
+          if (valid(item)) expected.set(item.Username, (expected.get(item.Username) ?? 0n) + BigInt(item.Score));
         }
-        for (const user of users) expect([user, emitted.get(user) ?? 0]).toEqual([user, expected.get(user) ?? 0]);
+        for (const user of users) expect([user, emitted.get(user) ?? 0n]).toEqual([user, expected.get(user) ?? 0n]);
       }),
       { numRuns: 300 },
     );

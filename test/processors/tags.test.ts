@@ -68,18 +68,18 @@ describe('tag total (seed 000 page view tags)', () => {
     expect(thrown(() => run(total, change('INSERT', 'cats', undefined, undefined, 'KEYS_ONLY'))).code).toBe(ErrorCode.ImageNotInView);
   });
 
-  it('faults a Count that is not a safe integer, and subtracts a counted one it replaces', () => {
+  it('faults a Count that is not an integer, and subtracts a counted one it replaces', () => {
     const bad = change('INSERT', 'cats', undefined, { ID: 'cats', Count: 'many' });
     const error = thrown(() => run(total, bad));
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.message).toContain(`Record ${bad.recordId}`);
     expect(error.message).toContain('Count is the string "many", not a number');
 
-    const effects = run(total, change('MODIFY', 'cats', { ID: 'cats', Count: 4 }, { ID: 'cats', Count: 2n ** 64n }));
+    const effects = run(total, change('MODIFY', 'cats', { ID: 'cats', Count: 4 }, { ID: 'cats', Count: 2.5 }));
     expect(summary(effects)).toEqual(counter(-4));
     const [warning] = logs(effects);
     expect(warning?.level).toBe('WARN');
-    expect(warning?.message).toContain('beyond the safe integer range');
+    expect(warning?.message).toContain('Count is 2.5, not an integer');
   });
 
   it('selects only the PageViews table and rejects a Kinesis record routed to it by mistake', () => {
@@ -102,16 +102,26 @@ describe('tag total (seed 000 page view tags)', () => {
     expect(() => createTagTotal({ table: 'Views' } as never)).toThrow('createTagTotal: option "keyAttribute" is required.');
   });
 
+  it('adds the exact change of a Count beyond a double', () => {
+    const record = change('MODIFY', 'cats', { ID: 'cats', Count: Number.MAX_SAFE_INTEGER }, { ID: 'cats', Count: -45 });
+    expect(adds(run(total, record)).map((effect) => effect.add)).toEqual([{ TotalViews: -9007199254741036n }]);
+  });
+
   it('keeps TotalViews equal to the sum of Count over the tag items, for any history', () => {
     const operation = fc.record({
       tag: fc.constantFrom('cats', 'dogs', 'COUNTER', 'fish'),
-      count: fc.oneof({ weight: 9, arbitrary: fc.option(fc.integer({ min: 0, max: 500 }), { nil: undefined }) }, { weight: 1, arbitrary: fc.constant<unknown>('x') }),
+      count: fc.oneof(
+        { weight: 9, arbitrary: fc.option(fc.integer({ min: 0, max: 500 }), { nil: undefined }) },
+        // Counts beyond a double: the total stays exact.
+        { weight: 2, arbitrary: fc.constantFrom<unknown>(Number.MAX_SAFE_INTEGER, 2n ** 64n, 10n ** 37n) },
+        { weight: 1, arbitrary: fc.constant<unknown>('x') },
+      ),
       remove: fc.boolean(),
     });
     fc.assert(
       fc.property(fc.array(operation, { maxLength: 40 }), (operations) => {
         const table = new Map<string, DynamoDBItem>();
-        let totalViews = 0;
+        let totalViews = 0n;
         for (const op of operations) {
           const before = table.get(op.tag);
           let record;
@@ -125,14 +135,14 @@ describe('tag total (seed 000 page view tags)', () => {
             record = before === undefined ? change('INSERT', op.tag, undefined, after) : change('MODIFY', op.tag, before, after);
           }
           try {
-            for (const effect of adds(run(total, record))) totalViews += effect.add.TotalViews ?? 0;
+            for (const effect of adds(run(total, record))) totalViews += BigInt((effect.add.TotalViews ?? 0) as number | bigint);
           } catch (error) {
             expect(error).toBeInstanceOf(ValidationError);
           }
         }
-        let expected = 0;
+        let expected = 0n;
         for (const [id, item] of table) {
-          if (id !== 'COUNTER' && Number.isSafeInteger(item.Count)) expected += item.Count as number;
+          if (id !== 'COUNTER' && (Number.isSafeInteger(item.Count) || typeof item.Count === 'bigint')) expected += BigInt(item.Count as number | bigint);
         }
         expect(totalViews).toBe(expected);
       }),

@@ -3,18 +3,9 @@
  * the message names the record and the reason, and that the other records of the same batch still normalize.
  */
 import { ShardflowError } from '../../src/runtime/errors';
-import type { StreamRecord } from '../../src/runtime/model';
 import { normalizeRecord } from '../../src/runtime/normalize';
-import { badInput, type BadInputStage } from '../helpers/bad-input';
+import { badInput, readStage } from '../helpers/bad-input';
 import { dynamodbRecord, kinesisRecord } from '../helpers/factories';
-
-function readStage(records: readonly StreamRecord[], stage: BadInputStage): void {
-  for (const record of records) {
-    if (stage === 'text' && record.source === 'aws:kinesis') record.payload.text();
-    if (stage === 'json') record.payload.json();
-    if (stage === 'newImage' && record.source === 'aws:dynamodb') void record.newImage;
-  }
-}
 
 describe('bad input', () => {
   it.each(Object.keys(badInput))('%s', (name) => {
@@ -41,7 +32,7 @@ describe('bad input', () => {
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       try {
-        readStage(result.records, bad.stage);
+        for (const record of result.records) readStage(record, bad.stage);
       } catch (caught) {
         error = caught;
       }

@@ -139,7 +139,8 @@ export class MemorySink implements Sink<AddEffect> {
 
 function addTo(totals: Map<string, number>, effect: AddEffect): void {
   const key = String(effect.key.id);
-  totals.set(key, (totals.get(key) ?? 0) + (effect.add.n ?? 0));
+  // The test processors add plain numbers.
+  totals.set(key, (totals.get(key) ?? 0) + Number(effect.add.n ?? 0));
 }
 
 /**

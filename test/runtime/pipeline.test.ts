@@ -1,11 +1,19 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import type { AttributeValue, KinesisStreamRecord } from 'aws-lambda';
+import type { KinesisStreamRecord } from 'aws-lambda';
 import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
 import { definePipeline } from '../../src/runtime/pipeline';
 import type { PermanentFailure, PipelineOptions } from '../../src/runtime/pipeline-options';
 import { RecordKind, RecordSource, type StreamRecord } from '../../src/runtime/model';
-import type { Effect, LogEffect, Processor } from '../../src/runtime/types';
-import { badInput } from '../helpers/bad-input';
+import type { Effect, Fault, LogEffect, Processor } from '../../src/runtime/types';
+import { normalizeAll } from '../helpers/normalize';
+import { FileFaultSink } from '../../src/sinks/file-faults';
+import { jsonText } from '../../src/runtime/json-text';
+import { normalizeRecord, releaseRecord } from '../../src/runtime/normalize';
+import { badInput, readStage } from '../helpers/bad-input';
 import {
   dynamodbEvent,
   dynamodbRecord,
@@ -13,7 +21,6 @@ import {
   kinesisRecord,
   kplAggregateRecord,
   rawDynamodbRecord,
-  type RawItem,
 } from '../helpers/factories';
 import {
   Behaviour,
@@ -41,6 +48,32 @@ function seq(record: KinesisStreamRecord): string {
 
 function ids(response: { batchItemFailures: { itemIdentifier: string }[] }): string[] {
   return response.batchItemFailures.map((f) => f.itemIdentifier);
+}
+
+/**
+ * A fault keeps its record as delivered, or, for a KPL user record, that user record on its own with its parent's
+ * identifiers: it decodes to the same record id, key and data.
+ */
+function expectKeepsRecord(fault: Fault, raw: unknown): void {
+  const sub = fault.provenance.subSequenceNumber;
+  if (sub === undefined) {
+    // Compared as text: a deep record is deeper than a recursive comparison can go.
+    expect(jsonText(fault.raw)).toBe(jsonText(raw));
+    return;
+  }
+  const kept = normalizeAll(fault.raw);
+  const original = normalizeAll(raw)[sub]!;
+  expect(kept).toHaveLength(1);
+  const [alone] = kept as [StreamRecord];
+  expect([alone.recordId, alone.partitionKey, alone.sequenceNumber, alone.streamArn]).toEqual([
+    fault.recordId,
+    original.partitionKey,
+    original.sequenceNumber,
+    original.streamArn,
+  ]);
+  expect(alone.recordId).toBe(original.recordId);
+  expect(Buffer.from(alone.payload.bytes)).toEqual(Buffer.from(original.payload.bytes));
+  expect(jsonText(fault.raw).length).toBeLessThan(jsonText(raw).length + 200);
 }
 
 describe('definePipeline: a batch that goes well', () => {
@@ -135,8 +168,32 @@ describe('failures during processing', () => {
     expect(outcome.stats).toMatchObject({ processed: 3, failed: 1, skipped: 1 });
   });
 
-  it('treats an unknown thrown error as retryable', async () => {
-    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a' ? Behaviour.Throw : Behaviour.Ok));
+  const recurse = (depth: number): number => (depth === 0 ? 0 : 1 + recurse(depth - 1));
+  const overflowing: Processor<Effect> = {
+    name: 'p',
+    select: {},
+    process: (record) => [addEffect(record, String(recurse(payloadId(record) === 'a' ? 10_000_000 : 1)))],
+  };
+  it.each([
+    ['a TypeError', new ScriptedProcessor('p', {}, (id) => (id === 'a' ? Behaviour.Throw : Behaviour.Ok)), /: a test bug\.$/],
+    ['a stack overflow', overflowing, /: Maximum call stack size exceeded\.$/],
+  ])('captures a record on which a processor throws %s, instead of retrying it for ever, and lets its key go on', async (_name, processor, reason) => {
+    const faults = new MemoryFaultSink();
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: faults, options: quiet() });
+    const records = [rec('a', 'A'), rec('b', 'A')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([]);
+    expect(sink.applied).toEqual([records[1]!.eventID]);
+    expect(faults.faults).toEqual([
+      expect.objectContaining({ recordId: records[0]!.eventID, stage: 'p', raw: records[0], error: expect.objectContaining({ code: ErrorCode.ProcessorFailed, retryable: false }) }),
+    ]);
+    expect(faults.faults[0]!.error.message).toMatch(new RegExp(`^Processor "p" failed on record ${records[0]!.eventID}`));
+    expect(faults.faults[0]!.error.message).toMatch(reason);
+  });
+
+  it('reports a record for retry when its processor throws a RetryableError', async () => {
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'a' ? Behaviour.Retryable : Behaviour.Ok));
     const faults = new MemoryFaultSink();
     const pipeline = definePipeline({ processors: [processor], sinks: [new MemorySink()], faultSink: faults, options: quiet() });
     const records = [rec('a', 'A'), rec('b', 'A')];
@@ -277,16 +334,18 @@ describe('failures during processing', () => {
     expect(faults.faults[0]!.error.message).toContain('"log" effect');
   });
 
-  it('treats a processor that returns something other than effects as a retryable failure', async () => {
+  it('captures a record whose processor returns something other than effects', async () => {
     const broken: Processor<Effect> = {
       name: 'broken',
       select: {},
       process: () => Promise.resolve(undefined as unknown as Effect[]),
     };
-    const pipeline = definePipeline({ processors: [broken], sinks: [new MemorySink()], options: quiet() });
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({ processors: [broken], sinks: [new MemorySink()], faultSink: faults, options: quiet() });
     const records = [rec('a', 'A')];
     const outcome = await pipeline.run(kinesisEvent(records));
-    expect(ids(outcome.response)).toEqual([seq(records[0]!)]);
+    expect(ids(outcome.response)).toEqual([]);
+    expect(faults.faults[0]!.error).toMatchObject({ code: ErrorCode.ProcessorFailed, message: expect.stringContaining('returned undefined instead of an array') });
   });
 });
 
@@ -382,6 +441,77 @@ describe.each(sinkKinds)('sinks: %s', (_kind, SinkClass) => {
     expect(throttled.batches).toHaveLength(1);
     expect(ids(outcome.response)).toEqual([seq(records[0]!)]);
     expect(faults.faults).toEqual([]);
+  });
+});
+
+describe('the inflation budget of a batch', () => {
+  // 1,000 bytes of JSON each, gzipped to a few dozen.
+  const zipped = (id: string, partitionKey: string) => kinesisRecord({ json: { id, pad: 'x'.repeat(1000 - 18 - id.length) }, partitionKey, gzip: true });
+
+  it('captures the gzip record that would go beyond it, permanently, and lets the rest of the batch go on', async () => {
+    const sink = new MemorySink();
+    const faults = new MemoryFaultSink();
+    const pipeline = definePipeline({
+      processors: [new ScriptedProcessor('p')],
+      sinks: [sink],
+      faultSink: faults,
+      options: quiet({ inflationBudgetBytes: 2500 }),
+    });
+    const records = [zipped('z1', 'A'), zipped('z2', 'A'), rec('plain', 'A'), zipped('z3', 'A'), zipped('z4', 'B')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(ids(outcome.response)).toEqual([]);
+    expect(sink.applied).toEqual([records[0]!.eventID, records[1]!.eventID, records[2]!.eventID]);
+    expect(faults.faults.map((fault) => [fault.recordId, fault.error.code, fault.error.retryable])).toEqual([
+      [records[3]!.eventID, ErrorCode.InflationBudgetExceeded, false],
+      [records[4]!.eventID, ErrorCode.InflationBudgetExceeded, false],
+    ]);
+    expect(faults.faults[0]!.error.message).toBe(
+      `Record ${records[3]!.eventID} cannot be decoded: its gzip payload inflates to more than the 500 bytes left of this ` +
+        "batch's inflation budget (2500 bytes for all gzip payloads of a batch).",
+    );
+    expect(faults.faults[0]!.raw).toBe(records[3]);
+  });
+
+  it('charges a payload once, however often it is read, and not at all when no processor reads it', async () => {
+    let reads = 0;
+    const twice: Processor<Effect> = {
+      name: 'twice',
+      select: { where: (record) => record.partitionKey !== 'unread' },
+      process: (record) => {
+        record.payload.json();
+        releaseRecord(record);
+        reads += 1;
+        return [addEffect(record, payloadId(record))];
+      },
+    };
+    const sink = new MemorySink();
+    const pipeline = definePipeline({ processors: [twice], sinks: [sink], options: quiet({ inflationBudgetBytes: 2000 }) });
+    const records = [zipped('u1', 'unread'), zipped('u2', 'unread'), zipped('r1', 'A'), zipped('r2', 'B')];
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect([ids(outcome.response), reads, outcome.stats.unrouted]).toEqual([[], 2, 2]);
+    expect(sink.applied).toEqual([records[2]!.eventID, records[3]!.eventID]);
+  });
+});
+
+describe('a broken deployment', () => {
+  const deployment = new ShardflowError(ErrorCode.DeploymentError, 'Sink totals cannot write to table Totals (ResourceNotFoundException).');
+
+  it.each(sinkKinds)('fails the whole batch when %s reports a deployment error, and captures nothing', async (_kind, SinkClass) => {
+    const sink = new SinkClass('totals');
+    sink.throwOnApply = deployment;
+    const faults = new MemoryFaultSink();
+    const processor = new ScriptedProcessor('p', {}, (id) => (id === 'bad' ? Behaviour.Permanent : Behaviour.Ok));
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: faults, options: quiet() });
+    await expect(pipeline.run(kinesisEvent([rec('a', 'A'), rec('bad', 'B')]))).rejects.toBe(deployment);
+    expect(faults.faults).toEqual([]);
+  });
+
+  it('fails the whole batch when the fault sink reports a deployment error', async () => {
+    const faults = new MemoryFaultSink();
+    faults.failWith = deployment;
+    const processor = new ScriptedProcessor('p', {}, () => Behaviour.Permanent);
+    const pipeline = definePipeline({ processors: [processor], sinks: [new MemorySink()], faultSink: faults, options: quiet() });
+    await expect(pipeline.run(kinesisEvent([rec('a', 'A')]))).rejects.toBe(deployment);
   });
 });
 
@@ -493,7 +623,7 @@ describe('configuration errors', () => {
   const base = { processors: [new ScriptedProcessor('p')], sinks: [new MemorySink()] };
 
   it.each([
-    [{ ...base, options: { deadlineMargin: 5 } as unknown as PipelineOptions }, /definePipeline: unknown option "deadlineMargin" \(known: deadlineMarginMs, onPermanentError, logger\)/],
+    [{ ...base, options: { deadlineMargin: 5 } as unknown as PipelineOptions }, /definePipeline: unknown option "deadlineMargin" \(known: deadlineMarginMs, onPermanentError, inflationBudgetBytes, logger\)/],
     [{ ...base, options: { deadlineMarginMs: -1 } }, /option "deadlineMarginMs" must be a finite number of milliseconds >= 0, got -1/],
     [{ ...base, options: { onPermanentError: 'drop' } as unknown as PipelineOptions }, /option "onPermanentError" must be "capture", "retry" or a function, got "drop"/],
     [{ ...base, sink: [] } as unknown as typeof base, /definePipeline: unknown option "sink"/],
@@ -527,60 +657,52 @@ describe('configuration errors', () => {
 });
 
 describe('bad input: each kind is captured with its full raw record and the rest of the batch is processed', () => {
-  const withData = (bytes: Buffer, partitionKey = 'bad') => kinesisRecord({ data: bytes, partitionKey });
-  const corpus = (name: string) => () => badInput[name]!.raw();
-  const insert = (newImage: RawItem, keys: RawItem = { RecordID: { N: '1' } }) =>
-    rawDynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys, newImage });
-  const goodInsert = (id: number) => insert({ RecordID: { N: String(id) }, Score: { N: '5' } }, { RecordID: { N: String(id) } });
-
-  const cases: [string, () => object, string, string][] = [
-    ['invalid base64', corpus('invalid base64 characters'), ErrorCode.InvalidBase64, 'normalize'],
-    ['bad gzip', corpus('gzip magic bytes over data that does not inflate'), ErrorCode.InvalidGzip, 'normalize'],
-    ['truncated KPL', corpus('truncated KPL aggregate'), ErrorCode.InvalidKplAggregate, 'normalize'],
-    ['wrong KPL MD5', corpus('KPL aggregate with a wrong MD5'), ErrorCode.KplChecksumMismatch, 'normalize'],
-    ['invalid UTF-8', () => withData(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), ErrorCode.InvalidUtf8, 'reader'],
-    ['not JSON', () => withData(Buffer.from('{"id": "half')), ErrorCode.InvalidJson, 'reader'],
-    ['unknown eventSource', () => ({ ...kinesisRecord({ json: { id: 'x' } }), eventSource: 'aws:sqs' }), ErrorCode.UnknownEventSource, 'normalize'],
-    ['missing field', () => {
-      const record = kinesisRecord({ json: { id: 'x' } }) as { kinesis: Partial<KinesisStreamRecord['kinesis']> };
-      delete record.kinesis.partitionKey;
-      return record as KinesisStreamRecord;
-    }, ErrorCode.MissingField, 'normalize'],
-    ['unknown attribute type', () => insert({ RecordID: { N: '1' }, Score: { X: '5' } as unknown as AttributeValue }), ErrorCode.UnknownAttributeType, 'reader'],
-    ['39-digit number', () => insert({ RecordID: { N: '1' }, Score: { N: '1'.repeat(39) } }), ErrorCode.InvalidNumber, 'reader'],
-  ];
-
-  // Reads what a real processor would read: Kinesis JSON, or the DynamoDB new image.
-  const reader: Processor<Effect> = {
-    name: 'reader',
-    select: {},
-    process: (record) => {
-      const value = record.source === RecordSource.Kinesis ? record.payload.json() : record.newImage;
-      return [addEffect(record, JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))];
-    },
+  let directory: string;
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'shardflow-bad-input-'));
+  });
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+  const goodInsert = (id: number) =>
+    rawDynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys: { RecordID: { N: String(id) } }, newImage: { RecordID: { N: String(id) }, Score: { N: '5' } } });
+  const userRecordsOf = (raw: Record<string, unknown>): number => {
+    const result = normalizeRecord(raw, 0);
+    return result.ok ? result.records.length : 1;
   };
 
-  it.each(cases)('%s', async (_name, make, code, stage) => {
-    const bad = make() as { eventSource?: unknown; kinesis?: { partitionKey?: unknown } };
-    const snapshot = structuredClone(bad);
-    const isKinesis = 'kinesis' in bad || bad.eventSource !== 'aws:dynamodb';
+  it.each(Object.keys(badInput))('%s', async (name) => {
+    const bad = badInput[name]!;
+    const raw = bad.raw();
+    // Reads what a real processor would read for this kind, and adds one per record.
+    const reader: Processor<Effect> = {
+      name: 'reader',
+      select: {},
+      process: (record) => {
+        readStage(record, bad.stage);
+        return [addEffect(record, record.recordId)];
+      },
+    };
+    const kinesis = raw.kinesis as { partitionKey?: unknown } | undefined;
     // The good records share the bad one's key: capturing it must not hold them back.
-    const key = typeof bad.kinesis?.partitionKey === 'string' ? bad.kinesis.partitionKey : 'bad';
-    const good = isKinesis ? [rec('g1', key), rec('g2', key)] : [goodInsert(2), goodInsert(3)];
-    const faults = new MemoryFaultSink();
+    const key = typeof kinesis?.partitionKey === 'string' ? kinesis.partitionKey : 'bad';
+    const good = raw.eventSource === 'aws:dynamodb' ? [goodInsert(2), goodInsert(3)] : [rec('g1', key), rec('g2', key)];
+    const faults = new FileFaultSink({ path: join(directory, `${name.replace(/\W+/g, '-')}.jsonl`) });
     const sink = new MemorySink();
     const pipeline = definePipeline({ processors: [reader], sinks: [sink], faultSink: faults, options: quiet() });
 
-    const outcome = await pipeline.run({ Records: [good[0]!, bad, good[1]!] } as never);
+    const outcome = await pipeline.run({ Records: [good[0]!, raw, good[1]!] } as never);
 
     expect(outcome.response).toEqual({ batchItemFailures: [] });
-    expect(sink.applied).toHaveLength(2);
-    expect(faults.faults).toHaveLength(1);
-    const [fault] = faults.faults;
-    expect(fault).toMatchObject({ position: 1, stage, error: { code, retryable: false } });
-    expect(fault!.raw).toEqual(snapshot);
+    const userRecords = userRecordsOf(raw);
+    expect(sink.applied).toHaveLength(2 + userRecords - 1);
+    const stored = await faults.listFaults();
+    expect(stored).toHaveLength(1);
+    const [fault] = stored;
+    expect(fault).toMatchObject({ position: 1, stage: bad.stage === 'normalize' ? 'normalize' : 'reader', error: { code: bad.code, retryable: false } });
+    expectKeepsRecord(fault!, raw);
     expect(fault!.error.message).toContain(fault!.recordId);
-    expect(outcome.stats).toMatchObject({ records: 3, processed: 2, faulted: 1 });
+    expect(outcome.stats).toMatchObject({ records: 2 + userRecords, processed: 2 + userRecords - 1, faulted: 1 });
   });
 });
 
@@ -590,6 +712,8 @@ describe('properties of the batch loop', () => {
     readonly key: string;
     readonly processor: Behaviour;
     readonly sink: SinkBehaviour;
+    /** Kinesis data gzipped (inflated when read, within the batch's inflation budget). */
+    readonly gzip: boolean;
   }
   type RawSpec =
     | { readonly kind: 'plain'; readonly user: UserSpec }
@@ -604,6 +728,10 @@ describe('properties of the batch loop', () => {
     readonly deadlineAfter: number | null;
     /** Whether the sink takes records through a session (`open`) or one `apply`. */
     readonly sessions: boolean;
+    /** The pipeline's inflation budget; the default when undefined. */
+    readonly inflationBudgetBytes: number | undefined;
+    /** Whether the sink cannot reach its table at all (a broken deployment). */
+    readonly deployment: boolean;
   }
 
   const userArb: fc.Arbitrary<UserSpec> = fc.record({
@@ -617,6 +745,7 @@ describe('properties of the batch loop', () => {
       { weight: 10, arbitrary: fc.constant(SinkBehaviour.Ok) },
       { weight: 1, arbitrary: fc.constantFrom(SinkBehaviour.Retryable, SinkBehaviour.Permanent) },
     ),
+    gzip: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   });
   const rawArb = (source: Scenario['source']): fc.Arbitrary<RawSpec> =>
     fc.oneof(
@@ -636,8 +765,15 @@ describe('properties of the batch loop', () => {
       faultSink: fc.constantFrom('none' as const, 'ok' as const, 'failing' as const),
       deadlineAfter: fc.option(fc.nat({ max: 30 }), { freq: 3 }),
       sessions: fc.boolean(),
+      inflationBudgetBytes: fc.option(fc.nat({ max: 2000 }), { nil: undefined }),
+      deployment: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     }),
   );
+  // About 300 bytes of JSON: a few records exhaust a small inflation budget.
+  const userData = (id: string, user: UserSpec): Uint8Array => {
+    const json = Buffer.from(JSON.stringify({ id, pad: 'x'.repeat(280) }));
+    return user.gzip ? gzipSync(json) : json;
+  };
 
   interface Unit {
     readonly id: string | undefined; // undefined for undecodable records
@@ -657,7 +793,7 @@ describe('properties of the batch loop', () => {
       if (spec.kind === 'plain') {
         const id = `u${next++}`;
         if (scenario.source === 'kinesis') {
-          raws.push(kinesisRecord({ json: { id }, partitionKey: spec.user.key }));
+          raws.push(kinesisRecord({ data: userData(id, spec.user), partitionKey: spec.user.key }));
           units.push({ id, key: spec.user.key, spec: spec.user, position });
         } else {
           raws.push(dynamodbRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys: { pk: spec.user.key }, newImage: { pk: spec.user.key, id } }));
@@ -665,7 +801,7 @@ describe('properties of the batch loop', () => {
         }
       } else if (spec.kind === 'kpl') {
         const users = spec.users.map((user) => ({ user, id: `u${next++}` }));
-        raws.push(kplAggregateRecord(users.map(({ user, id }) => ({ partitionKey: user.key, data: JSON.stringify({ id }) }))));
+        raws.push(kplAggregateRecord(users.map(({ user, id }) => ({ partitionKey: user.key, data: userData(id, user) }))));
         for (const { user, id } of users) units.push({ id, key: user.key, spec: user, position });
       } else if (spec.kind === 'bad') {
         if (scenario.source === 'kinesis') {
@@ -707,25 +843,34 @@ describe('properties of the batch loop', () => {
         });
         const SinkClass = scenario.sessions ? SessionMemorySink : MemorySink;
         const sink = new SinkClass('totals', (record) => specById.get(idOf(record))!.sink);
+        if (scenario.deployment) sink.throwOnApply = new ShardflowError(ErrorCode.DeploymentError, 'The totals table does not exist.');
         const faultSink = scenario.faultSink === 'none' ? undefined : new MemoryFaultSink();
         if (scenario.faultSink === 'failing') faultSink!.failWith = new Error('fault table unavailable');
         const pipeline = definePipeline({
           processors: [processor],
           sinks: [sink],
           ...(faultSink === undefined ? {} : { faultSink }),
-          options: quiet({ onPermanentError: scenario.policy }),
+          options: quiet({ onPermanentError: scenario.policy, inflationBudgetBytes: scenario.inflationBudgetBytes }),
         });
 
         let outcome;
         try {
           outcome = await pipeline.run({ Records: raws } as never, context);
         } catch (error) {
-          // The only acceptable throw: a fault that can be neither captured nor reported; Lambda retries it all.
+          // Acceptable throws, after which Lambda retries the whole batch:
+          if ((error as ShardflowError).code === ErrorCode.DeploymentError) {
+            // the sink cannot reach its table: nothing is applied, and no record becomes a fault for it;
+            expect(scenario.deployment).toBe(true);
+            expect([sink.applied, faultSink?.faults ?? []]).toEqual([[], []]);
+            return;
+          }
+          // a fault that can be neither captured nor reported.
           expect((error as ShardflowError).code).toBe(ErrorCode.FaultCaptureFailed);
           expect(scenario.raws.some((r) => r.kind === 'noSequence') && scenario.faultSink !== 'ok').toBe(true);
           return;
         }
         expect(scenario.raws.some((r) => r.kind === 'noSequence') && scenario.faultSink !== 'ok').toBe(false);
+        if (scenario.deployment) expect(sink.batches).toEqual([]);
 
         // Identifiers: distinct, non-empty, from this batch.
         const batchSequences = new Set(raws.map(sequenceOf).filter((s): s is string => s !== undefined));
@@ -760,14 +905,15 @@ describe('properties of the batch loop', () => {
             if (retryPermanent) blocked.add(unit.key);
           } else if (ran) {
             const b = unit.spec.processor;
-            if (b === Behaviour.Retryable || b === Behaviour.Throw || (b === Behaviour.Permanent && retryPermanent)) blocked.add(unit.key);
+            // A processor is pure: whatever it throws is permanent, except a RetryableError.
+            if (b === Behaviour.Retryable || ((b === Behaviour.Permanent || b === Behaviour.Throw) && retryPermanent)) blocked.add(unit.key);
           }
         }
 
         // Every record is applied, reported or captured; unreported ones were processed exactly once.
         const capturedAt = new Map<string, number>();
         for (const fault of captured) capturedAt.set(`${fault.position}/${fault.recordId}`, (capturedAt.get(`${fault.position}/${fault.recordId}`) ?? 0) + 1);
-        for (const fault of captured) expect(fault.raw).toBe(raws[fault.position]);
+        for (const fault of captured) expectKeepsRecord(fault, raws[fault.position]);
         const recordIdsOf = (position: number): string[] => {
           const raw = raws[position] as { eventID: string };
           const aggregate = scenario.raws[position]!;

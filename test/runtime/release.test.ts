@@ -61,7 +61,7 @@ describe('releaseRecord', () => {
     );
   });
 
-  it('keeps the inflated bytes of a gzip record and the user records of a KPL aggregate', () => {
+  it('drops the inflated bytes of a gzip record, and keeps the user records of a KPL aggregate', () => {
     const gzip = normalizeAll(kinesisRecord({ json: { zipped: true }, gzip: true }));
     const kpl = normalizeAll(
       kplAggregateRecord([
@@ -76,7 +76,9 @@ describe('releaseRecord', () => {
       releaseRecord(record);
       expect(snapshot(record)).toEqual(before);
       expect(record.payload.json()).toEqual(json);
-      expect(record.payload.bytes).toBe(bytes);
+      // Inflated again after a release; a KPL user record's bytes are a view into the aggregate, kept.
+      if (record.payload.gzipped) expect(record.payload.bytes).toEqual(bytes);
+      else expect(record.payload.bytes).toBe(bytes);
     }
     expect(kpl.map((r) => [r.recordId, r.partitionKey, r.payload.json()])).toEqual([
       [`${kpl[0]!.eventID}#0`, 'a', { n: 1 }],

@@ -66,6 +66,11 @@ describe('GET /tag/{tag}', () => {
     ['the COUNTER item', request('/tag/COUNTER'), 'COUNTER', '"COUNTER" is reserved'],
     ['a tag over the length limit', request(`/tag/${'x'.repeat(101)}`), 'x'.repeat(101), 'longer than 100 characters'],
     ['a control character', request('/tag/a%00b'), 'a\u0000b', 'control characters'],
+    ['a zero-width space', request('/tag/ca%E2%80%8Bts'), 'ca\u200Bts', 'zero-width or bidirectional control characters'],
+    ['a zero-width joiner', request('/tag/x', { tag: 'c\u200Dats' }), 'c\u200Dats', 'zero-width or bidirectional control characters'],
+    ['a right-to-left override', request('/tag/x', { tag: 'cats\u202Egpj.exe' }), 'cats\u202Egpj.exe', 'zero-width or bidirectional control characters'],
+    ['a bidi isolate', request('/tag/x', { tag: '\u2067cats' }), '\u2067cats', 'zero-width or bidirectional control characters'],
+    ['a lone surrogate in a crafted event', request('/tag/x', { tag: 'cats\uD800' }), 'cats\uD800', 'not valid Unicode'],
     ['malformed percent-encoding', request('/tag/%E0%A4%A'), undefined, 'not valid percent-encoded UTF-8'],
   ])('refuses %s with 400 and writes nothing', async (_name, event, tag, message) => {
     const { visit } = createTagsHttpHandlers({ dynamodb: client });
@@ -73,6 +78,28 @@ describe('GET /tag/{tag}', () => {
     expect(response.statusCode).toBe(400);
     expect(response.body).toContain(escapeHtml(message));
     if (tag !== undefined) expect(await storedCount(tag)).toBeUndefined();
+  });
+
+  it('counts a tag in NFC, whichever way it was composed', async () => {
+    const { visit } = createTagsHttpHandlers({ dynamodb: client });
+    const composed = 'caf\u00E9';
+    const decomposed = 'cafe\u0301';
+    expect(json(await visit(request('/tag/x', { tag: composed, format: 'json' })))).toEqual({ tag: composed, count: 1 });
+    expect(json(await visit(request(`/tag/${encodeURIComponent(decomposed)}`, { format: 'json' })))).toEqual({ tag: composed, count: 2 });
+    expect([await storedCount(composed), await storedCount(decomposed)]).toEqual([2, undefined]);
+  });
+
+  it('sends nosniff with every response and a restrictive Content-Security-Policy with HTML', async () => {
+    const { visit, route } = createTagsHttpHandlers({ dynamodb: client });
+    for (const response of [await visit(request('/tag/headers')), await visit(request('/tag/')), await route(request('/elsewhere'))]) {
+      expect(response.headers).toMatchObject({
+        'X-Content-Type-Options': 'nosniff',
+        'Content-Security-Policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      });
+    }
+    const asJson = await visit(request('/tag/headers', { format: 'json' }));
+    expect(asJson.headers?.['X-Content-Type-Options']).toBe('nosniff');
+    expect(asJson.headers).not.toHaveProperty('Content-Security-Policy');
   });
 
   it('accepts a tag at the length limit, counted in characters', async () => {
@@ -100,6 +127,13 @@ describe('GET /counts/{tag}', () => {
     expect(html.body).toContain('All tags: 9 views.');
     expect(json(await counts(request('/counts/dogs', { accept: 'application/json' })))).toEqual({ tag: 'dogs', count: 4, totalViews: 9 });
     expect(json(await counts(request('/counts/never-seen', { format: 'json' })))).toEqual({ tag: 'never-seen', count: 0, totalViews: 9 });
+  });
+
+  it('shows counts beyond a double exactly', async () => {
+    await client.send(new PutItemCommand({ TableName: 'PageViews', Item: { ID: { S: 'huge' }, Count: { N: '9007199254740993' } } }));
+    const { counts } = createTagsHttpHandlers({ dynamodb: client });
+    expect(json(await counts(request('/counts/huge', { format: 'json' })))).toMatchObject({ tag: 'huge', count: '9007199254740993' });
+    expect((await counts(request('/counts/huge'))).body).toContain('Tag huge: 9007199254740993 views.');
   });
 
   it('routes both paths from one handler and answers 404 otherwise', async () => {

@@ -1,11 +1,22 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { NumberValueImpl as NumberValue, unmarshall } from '@aws-sdk/util-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localClientConfig } from '../../src/local/clients';
+import { createHandler } from '../../src/runtime/handler';
+import { MetricName } from '../../src/runtime/metrics';
+import { provenanceOf } from '../../src/runtime/model';
+import { definePipeline } from '../../src/runtime/pipeline';
+import type { Processor } from '../../src/runtime/types';
+import { DynamoDBFaultSink, faultTableDefinition } from '../../src/sinks/dynamodb-faults';
+import { kinesisEvent, kinesisRecord as rawKinesisRecord } from '../helpers/factories';
+import { capturingOutput } from '../helpers/output';
 import { ErrorCode, isShardflowError, ShardflowError } from '../../src/runtime/errors';
 import type { StreamRecord } from '../../src/runtime/model';
-import type { AddEffect, LogEffect, RecordEffects, SinkResult } from '../../src/runtime/types';
-import { decimalOf, decimalToString, addDecimals } from '../../src/sinks/decimal';
+import type { AddEffect, Amount, LogEffect, RecordEffects, SinkResult } from '../../src/runtime/types';
+import { decimalOf, decimalToString, addDecimals } from '../../src/runtime/decimal';
 import { DynamoDBSink, markerTableDefinition, type DynamoDBSinkOptions } from '../../src/sinks/dynamodb';
+import { isDeploymentAwsError } from '../../src/sinks/retry';
 import { useDynamoDBLocal } from '../../src/testing';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { add, dynamodbRecord, effectsOf, kinesisRecord } from '../helpers/records';
@@ -13,6 +24,16 @@ import { add, dynamodbRecord, effectsOf, kinesisRecord } from '../helpers/record
 const MARKERS = 'SinkMarkers';
 const SCORES = 'SinkScores';
 const TRANSACT = 'TransactWriteItems';
+
+/**
+ * DNS failing for the endpoint's host, as Node reports it. (A real lookup fails the same way, but under Jest the SDK
+ * wraps errors from Node's own realm into plain Errors without their code.)
+ */
+class UnknownHost extends NodeHttpHandler {
+  override async handle(): Promise<never> {
+    throw Object.assign(new Error('getaddrinfo ENOTFOUND dynamodb.nowhere.invalid'), { code: 'ENOTFOUND', syscall: 'getaddrinfo' });
+  }
+}
 
 describe('DynamoDBSink', () => {
   const ddb = useDynamoDBLocal();
@@ -62,7 +83,8 @@ describe('DynamoDBSink', () => {
     for (const { effects } of seen.values()) {
       for (const effect of effects) {
         const user = String(effect.key.Username);
-        totals[user] = (totals[user] ?? 0) + (effect.add.Score ?? 0);
+        // The batches here add small integers.
+        totals[user] = (totals[user] ?? 0) + Number(effect.add.Score ?? 0);
       }
     }
     return totals;
@@ -165,6 +187,30 @@ describe('DynamoDBSink', () => {
     expect(await scores()).toEqual(expected(batch));
   });
 
+  it('warns and counts when a record id comes again with other effects, and keeps the first application', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (_m: string, attributes: Record<string, unknown>) => warnings.push(attributes) };
+    const target = sink({ logger });
+    const record = kinesisRecord({ stream: `${ns}forged`, sequence: 1 });
+    const scored = (score: number) => effectsOf(record, add(record, SCORES, { Username: `${ns}f` }, { Score: score }));
+    ok(await target.apply([scored(1)]));
+    // The same delivery again: a plain duplicate.
+    const again = await target.apply([scored(1)]);
+    expect(again.counts).toMatchObject({ duplicatesSkipped: 1, conflictingDuplicates: 0 });
+    // The same eventID with other content, in another delivery and twice within one.
+    const forged = await target.apply([scored(5)]);
+    expect(forged.counts).toMatchObject({ duplicatesSkipped: 1, conflictingDuplicates: 1 });
+    const other = kinesisRecord({ stream: `${ns}forged`, sequence: 2 });
+    const twice = await target.apply([
+      effectsOf(other, add(other, SCORES, { Username: `${ns}f` }, { Score: 10 })),
+      effectsOf(other, add(other, SCORES, { Username: `${ns}f` }, { Score: 20 })),
+    ]);
+    expect(twice.counts).toMatchObject({ duplicatesSkipped: 1, conflictingDuplicates: 1 });
+    expect(warnings.map((warning) => warning.recordId)).toEqual([record.recordId, other.recordId]);
+    expect(await scores()).toEqual({ [`${ns}f`]: 11 });
+    expect(target.metrics()).toMatchObject({ duplicatesSkipped: 3, conflictingDuplicates: 2 });
+  });
+
   it('keeps sub-records, streams and scopes apart', async () => {
     const parent = kinesisRecord({ sequence: 7 });
     const subs = [0, 1, 2].map((sub) => kinesisRecord({ sequence: 7, sub }));
@@ -188,8 +234,20 @@ describe('DynamoDBSink', () => {
     );
     ok(await sink().apply(batch));
     expect(await scores()).toEqual({ [`${ns}d`]: 0 });
-    expect(decimalToString(addDecimals(decimalOf(0.1), decimalOf(0.2)))).toBe('0.3');
-    expect(decimalToString(addDecimals(decimalOf(1e21), decimalOf(-2.5e-7)))).toBe('999999999999999999999.99999975');
+    const exact = (value: unknown) => decimalOf(value)!;
+    expect(decimalToString(addDecimals(exact(0.1), exact(0.2)))).toBe('0.3');
+    expect(decimalToString(addDecimals(exact(1e21), exact(-2.5e-7)))).toBe('999999999999999999999.99999975');
+  });
+
+  it('adds bigint and NumberValue amounts exactly, beyond what a double holds', async () => {
+    const records = [0, 1, 2, 3].map((sequence) => kinesisRecord({ stream: `${ns}exact`, sequence }));
+    const amounts: Amount[] = [2n ** 70n, Number.MAX_SAFE_INTEGER, new NumberValue('0.1000000000000001'), -(2n ** 70n)];
+    const batch = records.map((record, index) =>
+      effectsOf(record, { ...add(record, SCORES, { Username: `${ns}x` }, {}), add: { Score: amounts[index]! } }),
+    );
+    ok(await sink({ maxTransactionItems: 3 }).apply(batch));
+    const { Item } = await client.send(new GetItemCommand({ TableName: SCORES, Key: { Username: { S: `${ns}x` } } }));
+    expect(Item?.Score).toEqual({ N: '9007199254740991.1000000000000001' });
   });
 
   it('splits a batch at 100 actions per transaction', async () => {
@@ -341,13 +399,78 @@ describe('DynamoDBSink', () => {
     expect({ ...(await scores()), [`${ns}bad`]: undefined }).toEqual({ ...expected(good), [`${ns}bad`]: undefined });
   });
 
-  it('fails a record with a non-finite amount without sending it', async () => {
+  it('fails a record with an amount that is not an exact number without sending it', async () => {
     const target = sink();
     const record = kinesisRecord({ stream: `${ns}nan`, sequence: 1 });
     const result = await target.apply([effectsOf(record, add(record, SCORES, { Username: `${ns}n` }, { Score: Number.NaN }))]);
     expect(result.failed).toHaveLength(1);
-    expect(String(result.failed[0]?.error)).toMatch(/attribute Score on table SinkScores would get NaN added/);
+    expect(String(result.failed[0]?.error)).toMatch(/attribute Score on table SinkScores would get NaN added, which is not an exact number/);
     expect(target.metrics().requests).toBe(0);
+  });
+
+  describe('a broken deployment is not a poison record', () => {
+    const batchOn = (table: string) => {
+      const records = [1, 2, 3].map((sequence) => kinesisRecord({ stream: `${ns}broken`, sequence }));
+      return records.map((record) => effectsOf(record, add(record, table, { Username: `${ns}u` }, { Score: 1 })));
+    };
+
+    it.each([
+      ['a missing target table', () => sink(), 'MissingScores', /ResourceNotFoundException/],
+      ['a missing marker table', () => sink({ markerTable: 'MissingMarkers' }), SCORES, /ResourceNotFoundException/],
+      ['an endpoint whose host does not resolve', () => sink({ client: new DynamoDBClient({ ...localClientConfig(ddb.endpoint()), requestHandler: new UnknownHost() }) }), SCORES, /ENOTFOUND/],
+    ])('throws one DEPLOYMENT_ERROR for %s instead of failing every record', async (_name, make, table, reason) => {
+      const error = await make().apply(batchOn(table)).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toMatchObject({ code: ErrorCode.DeploymentError, retryable: true });
+      expect((error as ShardflowError).message).toMatch(reason);
+      expect((error as ShardflowError).message).toContain('The whole batch fails and is retried.');
+    });
+
+    it('tells deployment errors from errors a record causes', () => {
+      const named = (name: string, extra: object = {}) => Object.assign(new Error(name), { name, ...extra });
+      for (const error of [
+        named('ResourceNotFoundException'),
+        named('AccessDeniedException'),
+        named('UnrecognizedClientException'),
+        named('InvalidSignatureException'),
+        named('ExpiredTokenException'),
+        named('CredentialsProviderError'),
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+      ]) {
+        expect([error.name, isDeploymentAwsError(error)]).toEqual([error.name, true]);
+      }
+      for (const error of [named('ValidationException'), named('TransactionCanceledException'), named('ThrottlingException'), new Error('socket hang up')]) {
+        expect([error.name, isDeploymentAwsError(error)]).toEqual([error.name, false]);
+      }
+    });
+
+    it('fails the whole batch through the handler, captures no fault and publishes DeploymentErrors', async () => {
+      const faultTable = `${ns}Faults`;
+      await client.send(new CreateTableCommand(faultTableDefinition(faultTable)));
+      const processor: Processor<AddEffect> = {
+        name: 'scores',
+        select: {},
+        process: (record) => [{ type: 'add', provenance: provenanceOf(record), table: 'MissingScores', key: { Username: 'u' }, add: { Score: 1 } }],
+      };
+      const logger = new Logger({ serviceName: 'scores' });
+      const handler = createHandler(
+        definePipeline({ processors: [processor], sinks: [sink()], faultSink: new DynamoDBFaultSink({ client, table: faultTable }), options: { logger } }),
+        { serviceName: 'scores', logger },
+      );
+      const { lines } = await capturingOutput(async () => {
+        await expect(handler(kinesisEvent([rawKinesisRecord(), rawKinesisRecord()]), {} as never)).rejects.toMatchObject({
+          code: ErrorCode.DeploymentError,
+        });
+      });
+      expect(lines.find((line) => '_aws' in line)).toMatchObject({ [MetricName.DeploymentErrors]: 1, [MetricName.BatchErrors]: 1 });
+      expect(lines.find((line) => line.level === 'ERROR')).toMatchObject({
+        message: 'Batch failed as a whole; Lambda will retry all of it',
+        error: { code: ErrorCode.DeploymentError, message: expect.stringContaining('MissingScores') },
+      });
+      expect((await client.send(new ScanCommand({ TableName: faultTable }))).Items).toEqual([]);
+    });
   });
 
   it('acknowledges records without effects without writing', async () => {

@@ -6,13 +6,18 @@ import { CreateTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/clien
 import type { DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
 import { localClientConfig } from '../../src/local/clients';
 import { ErrorCode } from '../../src/runtime/errors';
+import { jsonText } from '../../src/runtime/json-text';
 import type { PartialBatchResponse } from '../../src/runtime/model';
 import type { Fault } from '../../src/runtime/types';
 import { DynamoDBFaultSink, faultTableDefinition } from '../../src/sinks/dynamodb-faults';
 import { faultIdOf, type FaultStore } from '../../src/sinks/fault-store';
 import { FileFaultSink } from '../../src/sinks/file-faults';
 import { redriveEvents, redriveFaults, type RedriveEvent } from '../../src/sinks/redrive';
-import { dynamodbRecord, kinesisRecord, kinesisStreamArn } from '../helpers/factories';
+import { ValidationError } from '../../src/runtime/errors';
+import { provenanceOf } from '../../src/runtime/model';
+import { definePipeline } from '../../src/runtime/pipeline';
+import type { AddEffect, Processor, Sink, StreamEvent } from '../../src/runtime/types';
+import { dynamodbRecord, kinesisRecord, kinesisStreamArn, kplAggregateRecord } from '../helpers/factories';
 import { useDynamoDBLocal } from '../../src/testing';
 import { Fault as Injected, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 
@@ -68,6 +73,8 @@ function malformedFault(capturedAt = 3_000): Fault {
   };
 }
 
+const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
 const strip = ({ faultId: _id, captureId: _capture, ...fault }: Fault & { faultId: string; captureId: string }) => fault;
 
 describe('fault sinks', () => {
@@ -107,9 +114,30 @@ describe('fault sinks', () => {
       await store.capture([table]);
       const listed = await store.listFaults();
       expect(listed.map(strip)).toEqual([kinesis, table, malformed]);
-      expect(listed.map((fault) => fault.faultId)).toEqual([kinesis, table, malformed].map(faultIdOf));
+      expect(listed.map((fault) => fault.faultId)).toEqual([kinesis, table, malformed].map((fault) => faultIdOf(fault)));
       expect(await store.listFaults({ streamArn: kinesis.provenance.streamArn })).toHaveLength(1);
       expect((await store.listFaults({ limit: 2 })).map(strip)).toEqual([kinesis, table]);
+    });
+
+    it('keeps a fault per record: malformed records at one batch position, and one eventID with other content', async () => {
+      const store = await create();
+      // Two deliveries, each with a record without an eventID at position 7: both are named "at batch position 7".
+      await store.capture([{ ...malformedFault(1_000), raw: { garbage: 'first delivery' } }]);
+      await store.capture([{ ...malformedFault(2_000), raw: { garbage: 'second delivery' } }]);
+      const raw = kinesisRecord({ json: { Score: 'x' } });
+      const forged = { ...raw, kinesis: { ...raw.kinesis, data: Buffer.from('{"Score":"y"}').toString('base64') } };
+      await store.capture([kinesisFault(raw, 3_000), kinesisFault(forged, 3_000)]);
+      const listed = await store.listFaults();
+      expect(listed).toHaveLength(4);
+      expect(listed.map((fault) => [fault.recordId, fault.raw])).toEqual(
+        expect.arrayContaining([
+          ['position-7', { garbage: 'first delivery' }],
+          ['position-7', { garbage: 'second delivery' }],
+          [raw.eventID, raw],
+          [raw.eventID, forged],
+        ]),
+      );
+      expect(new Set(listed.map((fault) => fault.faultId)).size).toBe(4);
     });
 
     it('keeps one fault per record and stage when the same record is captured again', async () => {
@@ -134,6 +162,26 @@ describe('fault sinks', () => {
       await store.capture([kinesisFault(raw)]);
       const [listed] = await store.listFaults();
       expect(listed?.raw).toEqual(raw);
+    });
+
+    it('keeps a record nested deeper than JSON.stringify can go, and redrives it', async () => {
+      const store = await create();
+      const raw = dynamodbRecord({ eventName: 'INSERT', keys: { RecordID: 1 } }) as unknown as { dynamodb: Record<string, unknown> };
+      let deep: Record<string, unknown> = { S: 'bottom' };
+      for (let level = 0; level < 100_000; level++) deep = { M: { inner: deep } };
+      raw.dynamodb.NewImage = { RecordID: { N: '1' }, deep };
+      raw.dynamodb.Keys = { RecordID: deep };
+      await store.capture([dynamodbFault(raw as unknown as DynamoDBRecord)]);
+      const [listed] = await store.listFaults();
+      // Compared as text: recursive comparisons overflow at this depth too.
+      expect(jsonText(listed?.raw)).toBe(jsonText(raw));
+      const replayed: RedriveEvent[] = [];
+      const report = await redriveFaults(store, async (event) => {
+        replayed.push(event);
+        return { batchItemFailures: [] };
+      });
+      expect(report).toMatchObject({ events: 1, deleted: 1, kept: 0 });
+      expect(jsonText(replayed[0]?.Records)).toBe(jsonText([raw]));
     });
 
     it('deletes a fault only while it holds the listed capture', async () => {
@@ -174,6 +222,45 @@ describe('fault sinks', () => {
       expect(report).toEqual({ events: 2, deleted: 2, kept: 2, errors: [] });
       const left = await store.listFaults();
       expect(left.map((fault) => fault.recordId).sort()).toEqual([shard0[1]!.eventID, shard1.eventID, other.recordId].sort());
+    });
+
+    it('keeps a failing KPL user record on its own, and redrives it as that user record', async () => {
+      const store = await create();
+      const aggregate = kplAggregateRecord(
+        ['ok', 'bad', 'ok', 'bad'].map((kind, index) => ({ partitionKey: `k${index}`, data: JSON.stringify({ kind, pad: 'x'.repeat(10_000) }) })),
+      );
+      let fixed = false;
+      const processor: Processor<AddEffect> = {
+        name: 'kinds',
+        select: {},
+        process(record) {
+          const { kind } = record.payload.json() as { kind: string };
+          if (kind === 'bad' && !fixed) throw new ValidationError(`Record ${record.recordId} is bad.`);
+          return [{ type: 'add', provenance: provenanceOf(record), table: 'T', key: { k: record.partitionKey }, add: { n: 1 } }];
+        },
+      };
+      const applied: string[] = [];
+      const sink: Sink<AddEffect> = {
+        name: 'memory',
+        accepts: (effect): effect is AddEffect => effect.type === 'add',
+        apply: async (batch) => {
+          applied.push(...batch.map(({ record }) => record.recordId));
+          return { failed: [] };
+        },
+      };
+      const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: store, options: { logger: silent } });
+      await pipeline.run({ Records: [aggregate] });
+      const faults = await store.listFaults();
+      expect(faults.map((fault) => fault.recordId)).toEqual([`${aggregate.eventID}#1`, `${aggregate.eventID}#3`]);
+      // Each keeps its own user record (10 KB), not the 40 KB aggregate.
+      for (const fault of faults) expect(jsonText(fault.raw).length).toBeLessThan(16_000);
+
+      fixed = true;
+      applied.length = 0;
+      const report = await redriveFaults(store, async (event) => (await pipeline.run(event as StreamEvent)).response);
+      expect(report).toMatchObject({ deleted: 2, kept: 0 });
+      // Redriven under their own ids, so the exactly-once markers of the other user records are never touched.
+      expect(applied).toEqual([`${aggregate.eventID}#1`, `${aggregate.eventID}#3`]);
     });
 
     it('keeps every fault of an event whose replay throws', async () => {
@@ -252,9 +339,14 @@ describe('fault sinks', () => {
     expect(listed && strip(listed)).toEqual({ ...fault, error: { ...fault.error, message: stored } });
   });
 
-  it('rejects a fault table that does not exist with a clear error', async () => {
+  it('throws DEPLOYMENT_ERROR for a fault table that does not exist, so the batch fails instead of its records', async () => {
     const store = new DynamoDBFaultSink({ client, table: 'NoSuchFaultTable' });
-    await expect(store.capture([malformedFault()])).rejects.toThrow(/cannot write to table NoSuchFaultTable \(ResourceNotFoundException/);
+    const error = await store.capture([malformedFault()]).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: ErrorCode.DeploymentError, retryable: true });
+    expect(String(error)).toMatch(/Fault sink dynamodb-faults cannot write to table NoSuchFaultTable \(ResourceNotFoundException/);
   });
 
   it('names the line of a fault file that is not JSON', async () => {

@@ -63,19 +63,38 @@ describe('LogSink', () => {
     expect(logger.lines[2]?.attributes.record).toMatchObject({ recordId: `${b.eventID}#3`, subSequenceNumber: 3 });
   });
 
-  it('fails only the record whose line the logger could not write', async () => {
-    const sink = new LogSink({ logger: new RecordingLogger() });
+  /** Logs a bad line for record a and a fine one for record b. */
+  async function applyBadThenFine(sink: LogSink, level: LogLevel, message: string, fields: Record<string, unknown>) {
     const a = kinesisRecord({ sequence: 1 });
     const b = kinesisRecord({ sequence: 2 });
     const result = await sink.apply([
-      { record: a, effects: [logEffect(a, 'WARN', 'boom', { explode: true })] },
-      { record: b, effects: [logEffect(b, 'INFO', 'fine', {})] },
+      { record: a, effects: [logEffect(a, level, message, fields)] },
+      { record: b, effects: [logEffect(b, 'INFO', 'Flat record', {})] },
     ]);
     expect(result.failed.map((failure) => failure.recordId)).toEqual([a.recordId]);
+    return { result, a };
+  }
+
+  it('fails only the record whose line the logger could not write', async () => {
+    const { result, a } = await applyBadThenFine(new LogSink({ logger: new RecordingLogger() }), 'WARN', 'boom', { explode: true });
     expect(result.failed[0]?.error).toMatchObject({
       retryable: true,
       message: `Sink log could not log record ${a.recordId} (The log stream is closed.).`,
     });
+  });
+
+  it('fails a record whose fields nest too deep to log, permanently, and logs the others', async () => {
+    let deep: Record<string, unknown> = {};
+    for (let level = 0; level < 50_000; level++) deep = { deeper: deep };
+    const { lines } = await capturingOutput(async () => {
+      const { result, a } = await applyBadThenFine(new LogSink({ logger: new Logger({ serviceName: 'orders' }) }), 'INFO', 'Deep record', { data: deep });
+      expect(result.failed[0]?.error).toMatchObject({
+        code: 'NESTING_TOO_DEEP',
+        retryable: false,
+        message: `Sink log cannot log record ${a.recordId}: the fields of its log line "Deep record" nest deeper than 128 levels.`,
+      });
+    });
+    expect(lines.map((line) => line.message)).toEqual(['Flat record']);
   });
 
   it('writes structured JSON through a Powertools Logger', async () => {
