@@ -11,7 +11,7 @@ import type { Context } from 'aws-lambda';
 import type { BatchOutcome } from './batch-outcome';
 import { ErrorCode, ShardflowError, errorMessage, isRetryable, isShardflowError } from './errors';
 import type { PipelineLogger } from './logging';
-import { provenanceOf, type BatchItemFailure, type Provenance, type StreamRecord } from './model';
+import { provenanceData, type BatchItemFailure, type Provenance, type StreamRecord } from './model';
 import { decodeRecord, faultRaw, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
 import { InflationBudget } from './payload';
 import { NORMALIZE_STAGE, PermanentErrorAction, type PermanentFailure } from './pipeline-options';
@@ -407,7 +407,7 @@ export class BatchRun<E extends EffectBase> {
 
   private failRecord(record: StreamRecord, error: unknown): void {
     releaseRecord(record);
-    this.onFailure(processorFailure(error, this.stage, record), this.stage, record, provenanceOf(record), record.raw, record.position, record.partitionKey);
+    this.onFailure(processorFailure(error, this.stage, record), this.stage, record, provenanceData(record), record.raw, record.position, record.partitionKey);
   }
 
   /** Hands the record's effects to its sinks' stages; the record stays, what its processors decoded need not. */
@@ -467,7 +467,7 @@ export class BatchRun<E extends EffectBase> {
         for (const i of indices) {
           if (this.ranState()[i] === FAILED) continue;
           const record = this.ranRecord(i);
-          if (this.retries(failure.error, sinks[s].name, record, provenanceOf(record), record.position, record.raw)) {
+          if (this.retries(failure.error, sinks[s].name, record, provenanceData(record), record.position, record.raw)) {
             // A retry wins over a capture by another sink: the record comes back and is judged again.
             this.ranState()[i] = FAILED;
             sinkFaults.delete(i);
@@ -486,7 +486,7 @@ export class BatchRun<E extends EffectBase> {
       this.pending.push({
         fault: {
           recordId: record.recordId,
-          provenance: provenanceOf(record),
+          provenance: provenanceData(record),
           position: record.position,
           error: errorSummary(error),
           stage,
