@@ -19,7 +19,7 @@ function faultSinkFor(app: Pick<AppDefinition, 'faultTable'>, environment: AppEn
   return new DynamoDBFaultSink({ client: environment.dynamodb, table: faults?.table ?? app.faultTable });
 }
 
-function defaultSinks(app: Pick<AppDefinition, 'name' | 'outputs' | 'markerTable'>, environment: AppEnvironment, { logger }: SinkContext): Sink<EffectBase>[] {
+function defaultSinks(app: Pick<AppDefinition, 'name' | 'outputs' | 'markerTable' | 'exactlyOnce'>, environment: AppEnvironment, { logger }: SinkContext): Sink<EffectBase>[] {
   const sinks: Sink<EffectBase>[] = [];
   if (app.markerTable !== undefined) {
     sinks.push(
@@ -29,6 +29,7 @@ function defaultSinks(app: Pick<AppDefinition, 'name' | 'outputs' | 'markerTable
         // The name is also the marker scope: apps sharing the marker table never skip each other's records.
         name: `${app.name}-dynamodb`,
         tables: app.outputs.map((table) => table.TableName as string),
+        exactlyOnce: app.exactlyOnce,
         logger,
       }) as Sink<EffectBase>,
     );

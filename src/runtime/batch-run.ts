@@ -83,6 +83,8 @@ export interface PipelineSetup<E extends EffectBase> {
   /** `capture` or `retry` when it cannot depend on the failure, else the user's callback (checked). */
   readonly permanentAction: PermanentErrorAction | ((failure: PermanentFailure) => PermanentErrorAction);
   readonly deadlineMarginMs: number;
+  /** A sink needs each shard's records without holes: the batch stops at its first failed record (`Sink.stopAtFirstFailure`). */
+  readonly stopAtFirstFailure: boolean;
   /** What the batch's gzip payloads may inflate to in total. */
   readonly inflationBudgetBytes: number;
   readonly logger: PipelineLogger;
@@ -199,12 +201,14 @@ export class BatchRun<E extends EffectBase> {
         notStarted: this.deadlineSkipped,
       });
     }
+    // A sink that needs no holes must not write past a record that is neither applied nor kept: faults first.
+    const capturedFirst = this.setup.stopAtFirstFailure ? await this.captureFaultsBeforeSinks() : [];
     // Sinks are independent of each other, so they run concurrently; each got its records in batch order.
     const results = await Promise.all(this.stages.map((stage) => stage.flush((i) => this.ranRecord(i).recordId)));
     this.judgeSinkFailures(results);
     const captured = await this.captureFaults();
     this.reportLateBlocks();
-    return this.outcome(captured, sumCounts(results));
+    return this.outcome([...capturedFirst, ...captured], sumCounts(results));
   }
 
   private pastDeadline(): boolean {
@@ -262,9 +266,9 @@ export class BatchRun<E extends EffectBase> {
     this.onFailure(error, NORMALIZE_STAGE, undefined, provenance, raw, position, kpl ? undefined : provenance.partitionKey);
   }
 
-  /** A record failed in processing: block its key (or everything, when the key is unknown). */
+  /** A record failed in processing: block its key (or everything, when the key is unknown or holes are not allowed). */
   private blockAfter(partitionKey: string | undefined): void {
-    if (partitionKey === undefined) this.blockAll = true;
+    if (partitionKey === undefined || this.setup.stopAtFirstFailure) this.blockAll = true;
     else this.blocked.add(partitionKey);
   }
 
@@ -501,6 +505,25 @@ export class BatchRun<E extends EffectBase> {
     }
   }
 
+  /**
+   * Captures the faults of processing before the sinks write (`stopAtFirstFailure`). One that cannot be kept fails
+   * the whole batch: reported instead, it would come back after the sinks had passed it, and a checkpoint that passed
+   * a record skips it on every later delivery.
+   */
+  private async captureFaultsBeforeSinks(): Promise<Fault[]> {
+    if (this.pending.length === 0) return [];
+    const captured = await this.captureFaults();
+    if (captured.length === 0) {
+      throw new ShardflowError(
+        ErrorCode.FaultCaptureFailed,
+        `Records ${this.pending.map((p) => p.fault.recordId).join(', ')} could not be captured as faults, and a sink needs ` +
+          'its shard\'s records without holes, so the whole batch must be retried.',
+      );
+    }
+    this.pending.length = 0;
+    return captured;
+  }
+
   /** Captures the pending faults; what cannot be kept is reported, and what cannot be reported fails the batch. */
   private async captureFaults(): Promise<Fault[]> {
     const pending = this.pending;
@@ -559,7 +582,7 @@ export class BatchRun<E extends EffectBase> {
     const keyFrom = new Map<string, number>();
     for (const { partitionKey, cursor } of this.lateBlocks) {
       from = Math.min(from, cursor);
-      if (partitionKey === undefined) allFrom = Math.min(allFrom, cursor);
+      if (partitionKey === undefined || this.setup.stopAtFirstFailure) allFrom = Math.min(allFrom, cursor);
       else keyFrom.set(partitionKey, Math.min(keyFrom.get(partitionKey) ?? Infinity, cursor));
     }
     for (let i = from; i < this.ranPositions.length; i++) {
