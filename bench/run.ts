@@ -81,9 +81,9 @@ function parseOptions(argv: readonly string[]): Options {
     workloads: listOption(argv, '--workloads', Object.values(Scenario), Object.values(Scenario)),
     sizes,
     rounds: number('--rounds', quick ? 3 : 15),
-    warmup: number('--warmup', quick ? 0 : 3),
+    warmup: number('--warmup', quick ? 1 : 3),
     blockMs: number('--block', quick ? 15 : 100),
-    settleRecords: number('--settle', quick ? 5_000 : 50_000),
+    settleRecords: number('--settle', quick ? 2_000 : 50_000),
   };
 }
 
@@ -187,6 +187,7 @@ async function main(): Promise<void> {
               warmup: options.warmup,
               blockMs: options.blockMs,
               settleRecords: options.settleRecords,
+              collect: !options.quick,
               diagnostics: !options.quick,
               memoryBatchBytes: 6_000_000,
             }),
@@ -203,6 +204,7 @@ async function main(): Promise<void> {
           warmup: options.warmup,
           timedBlockMs: options.blockMs,
           settleRecords: options.settleRecords,
+          fullCollectionBeforeEachBlock: !options.quick,
         },
         results: reports,
         goals,

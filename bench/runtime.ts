@@ -49,6 +49,12 @@ export interface RuntimeOptions {
    * compiled again too.
    */
   readonly settleRecords: number;
+  /**
+   * A full collection before each block, so no subject pays for another's garbage. It costs what the settling batches
+   * then take to bring compiled code back (V8 drops code whose objects' hidden classes died); --quick goes without it
+   * and lets the rotating order spread the garbage.
+   */
+  readonly collect: boolean;
   /** Also measure Powertools' sequential mode and shardflow's normalizer alone (diagnostics, not goals). */
   readonly diagnostics: boolean;
   /** Wire size of the memory pass's batch. */
@@ -119,8 +125,8 @@ interface Samples {
   readonly wall: number[];
 }
 
-async function timeBlock(subject: Subject, event: StreamEvent, context: Context, batches: number, settle: number): Promise<{ cpu: number; wall: number }> {
-  gc();
+async function timeBlock(subject: Subject, event: StreamEvent, context: Context, batches: number, settle: number, collect: boolean): Promise<{ cpu: number; wall: number }> {
+  if (collect) gc();
   for (let i = 0; i < settle; i++) await subject.run(event, context);
   const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
@@ -146,12 +152,12 @@ async function measureSizes(subjects: readonly Subject[], goal: string, options:
   const handMs = new Map<number, number>();
   for (const [size, event] of events) {
     for (let w = 0; w < 3; w++) await subjects[0]!.run(event, context);
-    handMs.set(size, (await timeBlock(subjects[0]!, event, context, Math.max(1, Math.ceil(10_000 / size)), 0)).cpu);
+    handMs.set(size, (await timeBlock(subjects[0]!, event, context, Math.max(1, Math.ceil(10_000 / size)), 0, false)).cpu);
   }
   const blockOf = (size: number) => Math.max(1, Math.round(options.blockMs / Math.max(handMs.get(size)!, 0.001)));
-  const settleOf = (size: number) => Math.max(2, blockOf(size), Math.ceil(options.settleRecords / size));
+  const settleOf = (size: number) => (options.collect ? Math.max(2, blockOf(size), Math.ceil(options.settleRecords / size)) : Math.ceil(options.settleRecords / size));
   for (let w = 0; w < options.warmup; w++) {
-    for (const [size, event] of events) for (const subject of subjects) await timeBlock(subject, event, context, blockOf(size), 0);
+    for (const [size, event] of events) for (const subject of subjects) await timeBlock(subject, event, context, blockOf(size), 0, false);
   }
   const samples = new Map<string, Samples>();
   const key = (size: number, name: string) => `${size}|${name}`;
@@ -160,7 +166,7 @@ async function measureSizes(subjects: readonly Subject[], goal: string, options:
     for (const [size, event] of events) {
       for (let k = 0; k < subjects.length; k++) {
         const subject = subjects[(round + k) % subjects.length]!;
-        const { cpu, wall } = await timeBlock(subject, event, context, blockOf(size), settleOf(size));
+        const { cpu, wall } = await timeBlock(subject, event, context, blockOf(size), settleOf(size), options.collect);
         samples.get(key(size, subject.name))!.cpu.push(cpu);
         samples.get(key(size, subject.name))!.wall.push(wall);
       }

@@ -40,29 +40,18 @@ const SUB_SEQUENCE_FIELD = 'subSequenceNumber';
 /**
  * A record keeps only what it cannot cheaply derive again: a sink's `apply` batch keeps every record alive until
  * the sinks ran, so each field costs memory the garbage collector has to copy. Constants, and what follows from
- * the raw record checked at normalization (stream ARN and name, region, arrival time), are getters. The shard id is
- * a field: decoding finds it anyway (checking the eventID's form), and every effect's provenance reads it.
+ * the raw record checked at normalization (stream ARN and name, shard id, region, arrival time), are getters.
  */
 abstract class KinesisRecordBase extends RecordFields implements KinesisStreamRecord {
   declare readonly partitionKey: string;
-  declare readonly shardId: string;
   abstract readonly recordId: string;
   abstract readonly explicitHashKey: string | undefined;
   abstract readonly subSequenceNumber: number | undefined;
   /** Made on first read; undefined again after `release()` when it can be decoded again from the raw record. */
   declare protected cachedPayload: CachedPayload | undefined;
 
-  constructor(
-    eventID: string,
-    shardId: string,
-    partitionKey: string,
-    sequenceNumber: string,
-    position: number,
-    raw: unknown,
-    payload: CachedPayload | undefined,
-  ) {
+  constructor(eventID: string, partitionKey: string, sequenceNumber: string, position: number, raw: unknown, payload: CachedPayload | undefined) {
     super(eventID, sequenceNumber, position, raw);
-    this.shardId = shardId;
     this.partitionKey = partitionKey;
     this.cachedPayload = payload;
   }
@@ -79,7 +68,11 @@ abstract class KinesisRecordBase extends RecordFields implements KinesisStreamRe
     return this.subSequenceNumber !== undefined;
   }
 
-  // Checked when the record was normalized.
+  // Both were checked when the record was normalized.
+  get shardId(): string {
+    return shardIdFromEventId(this.eventID) as string;
+  }
+
   get streamName(): string {
     return streamNameFromArn(this.streamArn) as string;
   }
@@ -148,7 +141,6 @@ class KplSubRecord extends KinesisRecordBase {
 
   constructor(
     eventID: string,
-    shardId: string,
     user: KplUserRecord,
     sequenceNumber: string,
     subSequenceNumber: number,
@@ -156,7 +148,7 @@ class KplSubRecord extends KinesisRecordBase {
     raw: unknown,
     budget: InflationBudget,
   ) {
-    super(eventID, shardId, user.partitionKey, sequenceNumber, position, raw, undefined);
+    super(eventID, user.partitionKey, sequenceNumber, position, raw, undefined);
     this.recordId = `${eventID}#${subSequenceNumber}`;
     this.explicitHashKey = user.explicitHashKey;
     this.subSequenceNumber = subSequenceNumber;
@@ -248,23 +240,23 @@ export function decodeKinesisRecord(
     !Number.isFinite(approximateArrivalTimestamp) ||
     typeof data !== 'string' ||
     streamNameFromArn(streamArn) === undefined ||
+    // What `shardIdFromEventId` needs, without making the shard id (the getter does, when it is read).
+    eventID.indexOf(':') <= 0 ||
     (subSequenceNumber !== undefined && !isSubSequenceNumber(subSequenceNumber))
   ) {
     return rejectKinesisRecord(raw, position);
   }
-  const shardId = shardIdFromEventId(eventID);
-  if (shardId === undefined) return rejectKinesisRecord(raw, position);
   const binary = decodeBase64Binary(data);
   if (binary === undefined) return rejectKinesisRecord(raw, position);
-  if (subSequenceNumber !== undefined) return decodeUserRecordAlone(raw, eventID, shardId, sequenceNumber, binary, subSequenceNumber as number, position, budget);
+  if (subSequenceNumber !== undefined) return decodeUserRecordAlone(raw, eventID, sequenceNumber, binary, subSequenceNumber as number, position, budget);
   // Neither a KPL aggregate nor gzip can start otherwise: a plain payload needs no bytes.
   const first = binary.charCodeAt(0);
-  if (first !== KPL_MAGIC[0] && first !== GZIP_MAGIC_0) return new KinesisRecord(eventID, shardId, partitionKey, sequenceNumber, position, raw, new BinaryPayload(binary, eventID));
+  if (first !== KPL_MAGIC[0] && first !== GZIP_MAGIC_0) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, new BinaryPayload(binary, eventID));
   const bytes = Buffer.from(binary, 'latin1');
-  if (!isKplAggregate(bytes)) return new KinesisRecord(eventID, shardId, partitionKey, sequenceNumber, position, raw, bytesPayload(bytes, eventID, budget));
+  if (!isKplAggregate(bytes)) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, bytesPayload(bytes, eventID, budget));
   const userRecords = deaggregate(bytes, eventID);
   const records = new Array<KinesisStreamRecord>(userRecords.length);
-  for (let i = 0; i < userRecords.length; i++) records[i] = new KplSubRecord(eventID, shardId, userRecords[i]!, sequenceNumber, i, position, raw, budget);
+  for (let i = 0; i < userRecords.length; i++) records[i] = new KplSubRecord(eventID, userRecords[i]!, sequenceNumber, i, position, raw, budget);
   return records;
 }
 
@@ -276,7 +268,6 @@ function isSubSequenceNumber(value: unknown): boolean {
 function decodeUserRecordAlone(
   raw: unknown,
   eventID: string,
-  shardId: string,
   sequenceNumber: string,
   binary: string,
   subSequenceNumber: number,
@@ -288,7 +279,7 @@ function decodeUserRecordAlone(
   if (!isKplAggregate(bytes)) throw recordError(ErrorCode.InvalidKplAggregate, eventID, position, reason);
   const userRecords = deaggregate(bytes, eventID);
   if (userRecords.length !== 1) throw recordError(ErrorCode.InvalidKplAggregate, eventID, position, `${reason}, not ${userRecords.length}`);
-  return [new KplSubRecord(eventID, shardId, userRecords[0]!, sequenceNumber, subSequenceNumber, position, raw, budget)];
+  return [new KplSubRecord(eventID, userRecords[0]!, sequenceNumber, subSequenceNumber, position, raw, budget)];
 }
 
 /**
