@@ -20,6 +20,7 @@ import {
   handLoop,
   normalizeOnly,
   powertools,
+  recordsPerLambdaRecord,
   shardflow,
   workloadEvent,
   type Scenario,
@@ -205,14 +206,14 @@ async function measureSizes(subjects: readonly Subject[], goal: string, options:
 }
 
 /**
- * The peak heap growth of one batch of about `memoryBatchBytes` on the wire (at most 10,000 records): samples the
+ * The peak heap growth of one batch of about `memoryBatchBytes` on the wire (at most 10,000 Lambda records): samples the
  * live heap (after a full collection) every few records, from inside the processor, and when the sink gets the
  * batch; the growth is the largest sample minus the heap before the batch, with the event already in memory.
  */
 async function measureMemory(options: RuntimeOptions): Promise<MemoryReport> {
   const probe = workloadEvent(options.workload, 100);
   const bytesPerRecord = Buffer.byteLength(JSON.stringify(probe)) / 100;
-  const records = Math.min(10_000, Math.floor(options.memoryBatchBytes / bytesPerRecord));
+  const records = Math.min(10_000 * recordsPerLambdaRecord(options.workload), Math.floor(options.memoryBatchBytes / bytesPerRecord));
   const event = workloadEvent(options.workload, records);
   const wireBytes = Buffer.byteLength(JSON.stringify(event));
   let peak = 0;

@@ -259,6 +259,11 @@ export function workloadEvent(scenario: Scenario, size: number): StreamEvent {
   return EVENTS[scenario](size);
 }
 
+/** Records (user records, for KPL) per Lambda record: a Lambda batch holds at most 10,000 Lambda records. */
+export function recordsPerLambdaRecord(scenario: Scenario): number {
+  return scenario === Scenario.Kpl ? KPL_RECORDS : 1;
+}
+
 export function isKinesis(scenario: Scenario): boolean {
   return scenario.startsWith('kinesis');
 }
