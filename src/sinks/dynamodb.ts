@@ -69,8 +69,8 @@ export interface DynamoDBSinkOptions {
   readonly scope?: string;
   /**
    * How effects are applied exactly once: `'markers'` writes a marker per record; `'checkpoint'` advances a checkpoint
-   * per Kinesis shard in each transaction instead, about a fiftieth of the write capacity on 10,000 records over 100
-   * keys, but needs the mapping's ParallelizationFactor to be 1 and stops a shard's batch at its first failed record
+   * per Kinesis shard in each transaction instead (on 10,000 records over 100 keys in one batch, about a fiftieth of
+   * the write capacity of one plain UpdateItem per record, a two-hundredth of markers'), but needs the mapping's ParallelizationFactor to be 1 and stops a shard's batch at its first failed record
    * (docs/decisions/exactly-once.md weighs them). DynamoDB Streams records use markers in both modes.
    * @default 'markers'
    * @example { exactlyOnce: 'checkpoint' }
