@@ -169,7 +169,8 @@ const DEFINITION_FIELDS: Readonly<Record<keyof AppDefinition, string>> = {
   tables: 'object',
   eventSource: 'object',
   markerTable: 'string|undefined',
-  exactlyOnce: 'string',
+  // Apps defined by an earlier shardflow have none: they use markers.
+  exactlyOnce: 'string|undefined',
   faultTable: 'string',
   http: 'function|undefined',
   deadlineMarginMs: 'number',

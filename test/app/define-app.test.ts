@@ -75,7 +75,7 @@ describe('defineApp', () => {
   it('tells a definition from a look-alike, naming every missing field', () => {
     expect(checkAppDefinition(defineApp(spec), 'app.ts')).toMatchObject({ name: 'clicks' });
     expect(() => checkAppDefinition({ name: 'x', createHandler: () => undefined }, 'app.ts#x')).toThrow(
-      "app.ts#x: not an app definition (make it with defineApp from 'shardflow'): missing or wrong sources (object), outputs (object), tables (object), eventSource (object), exactlyOnce (string), faultTable (string), deadlineMarginMs (number).",
+      "app.ts#x: not an app definition (make it with defineApp from 'shardflow'): missing or wrong sources (object), outputs (object), tables (object), eventSource (object), faultTable (string), deadlineMarginMs (number).",
     );
     expect(() => checkAppDefinition(undefined, 'app.ts')).toThrow("app.ts: expected an app definition (made with defineApp from 'shardflow'), got undefined.");
   });
