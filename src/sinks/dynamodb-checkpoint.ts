@@ -74,8 +74,9 @@ export function decodePosition(text: string): Position | undefined {
   for (const digit of digits) sequence = sequence * 36n + BigInt(parseInt(digit, 36));
   const rest = text.slice(2 + length);
   if (rest === '') return { sequence: sequence.toString(), sub: -1 };
-  const sub = /^\.[0-9a-z]([0-9a-z]+)$/.exec(rest);
-  return sub === null ? undefined : { sequence: sequence.toString(), sub: parseInt(sub[1]!, 36) };
+  const sub = /^\.([0-9a-z])([0-9a-z]+)$/.exec(rest);
+  if (sub === null || parseInt(sub[1]!, 36) !== sub[2]!.length) return undefined;
+  return { sequence: sequence.toString(), sub: parseInt(sub[2]!, 36) };
 }
 
 /** What the sink knows of a group's stored position: unknown, known absent (`null`), or a position. */

@@ -172,8 +172,3 @@ function cancellationReasons(error: unknown, actions: number): readonly Cancella
   if (name !== 'TransactionCanceledException' || !Array.isArray(CancellationReasons)) return undefined;
   return CancellationReasons.length === actions ? (CancellationReasons as CancellationReason[]) : undefined;
 }
-
-/** Whether any reason other than a failed condition is given (a conflict or throttling alongside a duplicate). */
-export function hasOtherReason(reasons: readonly CancellationReason[], isCondition: (index: number) => boolean): boolean {
-  return reasons.some((reason, index) => !(isCondition(index) && reason.Code === CONDITION_FAILED) && reason.Code !== undefined && reason.Code !== 'None');
-}
