@@ -52,8 +52,7 @@ export interface EventSourceSettings {
   /**
    * Event filtering by the mapping, per source (a table or Kinesis stream name from `sources`): up to 5 patterns,
    * OR'ed. Kinesis patterns match the record's JSON `data`, DynamoDB patterns the record (`eventName`,
-   * `dynamodb`). Lambda drops records that match none before the app sees them. The local runner does not
-   * filter.
+   * `dynamodb`). Lambda drops records that match none before the app sees them; so do replay and dev.
    * @default {} (no filtering: every record reaches the app)
    * @example { Carts: [{ eventName: ['INSERT', 'MODIFY'] }], 'checkout-events': [{ data: { type: ['paid'] } }] }
    */
