@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StreamEvent, StreamHandler } from '../runtime/types';
 import { errorMessage } from '../runtime/errors';
+import { jsonText } from '../runtime/json-text';
 import { LOCAL_INVOCATION, type LocalInvocation } from '../runtime/local-invocation';
 import { compareSequenceNumbers } from '../runtime/model';
 import { checkFunction, checkInteger, checkName, checkNumber, resolveOptions } from '../runtime/options';
@@ -291,7 +292,9 @@ export class EventSourceMapping {
     // Not enumerable: a handler that logs its context should not print the hook.
     if (local !== undefined) Object.defineProperty(context, LOCAL_INVOCATION, { value: local });
     // Every invocation gets its own copy, as from the wire: a handler that mutates its event cannot change a retry.
-    const event = { Records: structuredClone(records) } as StreamEvent;
+    // Through JSON text, as Lambda sends it, without recursion: a record nested 100,000 levels deep is a fault for
+    // the handler to capture, not a stack overflow of the emulator (structuredClone recurses).
+    const event = { Records: JSON.parse(jsonText(records)) as LambdaStreamRecord[] } as StreamEvent;
     const run = Promise.resolve()
       .then(() => this.handler(event, context))
       .then(
