@@ -170,8 +170,8 @@ function partOf(record: StreamRecord, name: PartName): unknown {
 /**
  * Validates records against processors' schemas, once per record, part and schema object: processors that share a
  * schema (the same `Order` object for their payload) share its result. Results are kept for the record in hand
- * only (until the next record's overwrite them), so a batch keeps no values. Sync schemas give values
- * synchronously; only a schema whose `validate` returns a promise makes the value a promise.
+ * only: the next record's overwrite them, so a batch keeps the values of one record at most. Sync schemas give
+ * values synchronously; only a schema whose `validate` returns a promise makes the value a promise.
  */
 export class RecordValidation {
   private record: StreamRecord | undefined = undefined;
