@@ -12,6 +12,7 @@
  *
  *   npm run bench                     full run, table on stdout
  *   npm run bench -- --quick --json   fewer rounds, exactly one JSON document on stdout
+ *   npm run bench -- --schema         the schema workload alone (bench/schema.ts)
  *   options: --size <records per batch> --rounds <n> --warmup <n>
  *            --block <timed batches per subject and round> --settle <untimed batches before them>
  */
@@ -21,6 +22,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createLocalContext } from '../src/local/lambda-context';
 import type { StreamEvent } from '../src/runtime/types';
+import { SCHEMA_SCENARIO, measureSchemaScenario } from './schema';
 import { Scenario, dynamodbBatch, handLoop, kinesisBatch, normalizeOnly, powertools, shardflow, type Subject, type Totals } from './workload';
 
 const GOAL_VS_HAND_LOOP = 0.8;
@@ -37,7 +39,7 @@ interface Options {
   /** Untimed batches per subject and round after the full collection, before the timed ones. */
   readonly settle: number;
   /** Set in a child process: the one scenario it measures. */
-  readonly scenario: Scenario | undefined;
+  readonly scenario: Scenario | typeof SCHEMA_SCENARIO | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -61,13 +63,13 @@ function parseOptions(argv: readonly string[]): Options {
   };
 }
 
-function scenarioOption(argv: readonly string[]): Scenario | undefined {
+function scenarioOption(argv: readonly string[]): Options['scenario'] {
   const at = argv.indexOf('--scenario');
   if (at === -1) return undefined;
   const value = argv[at + 1];
-  const known: readonly string[] = Object.values(Scenario);
+  const known: readonly string[] = [...Object.values(Scenario), SCHEMA_SCENARIO];
   if (value === undefined || !known.includes(value)) throw new Error(`--scenario must be one of ${known.join(', ')}.`);
-  return value as Scenario;
+  return value as Options['scenario'];
 }
 
 // Full collections on demand: between subjects' blocks, and before each batch of the memory pass.
@@ -179,7 +181,8 @@ interface ScenarioReport {
 }
 
 /** Child process: measures one scenario and sends the report to the parent. */
-async function measureScenario(scenario: Scenario, options: Options): Promise<ScenarioReport> {
+async function measureScenario(scenario: NonNullable<Options['scenario']>, options: Options): Promise<ScenarioReport> {
+  if (scenario === SCHEMA_SCENARIO) return measureSchemaScenario(options.size, (subjects, event) => measure(subjects, event, options));
   const event = scenario === Scenario.Kinesis ? kinesisBatch(options.size) : dynamodbBatch(options.size);
   const subjects = [handLoop(scenario), powertools(scenario, true), powertools(scenario, false), shardflow(), normalizeOnly()];
   const results = await measure(subjects, event, options);
@@ -211,7 +214,7 @@ async function measureScenario(scenario: Scenario, options: Options): Promise<Sc
 }
 
 /** Runs one scenario in a fresh process (same runtime flags as this one) and returns its report. */
-function runChild(scenario: Scenario, argv: readonly string[]): Promise<ScenarioReport> {
+function runChild(scenario: NonNullable<Options['scenario']>, argv: readonly string[]): Promise<ScenarioReport> {
   return new Promise((resolve, reject) => {
     const child = fork(__filename, [...argv, '--scenario', scenario], {
       execArgv: [...process.execArgv, '--require', require.resolve('ts-node/register/transpile-only')],
@@ -238,7 +241,7 @@ async function main(): Promise<void> {
     return;
   }
   const scenarios: Record<string, ScenarioReport> = {};
-  for (const scenario of [Scenario.Kinesis, Scenario.DynamoDB]) {
+  for (const scenario of argv.includes('--schema') ? ([SCHEMA_SCENARIO] as const) : [Scenario.Kinesis, Scenario.DynamoDB]) {
     if (!options.json) process.stderr.write(`${scenario}: measuring...\n`);
     scenarios[scenario] = await runChild(scenario, argv);
   }
@@ -277,7 +280,8 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`  ratios ${JSON.stringify(ratios)}\n\n`);
   }
-  process.stdout.write(`goals (>= ${GOAL_VS_HAND_LOOP}x hand loop, >= ${GOAL_VS_POWERTOOLS}x Powertools): ${allGoalsMet ? 'met' : 'NOT met'}\n`);
+  const { shardflowVsHandLoopAtLeast, shardflowVsPowertoolsAtLeast } = Object.values(scenarios)[0]!.goals;
+  process.stdout.write(`goals (>= ${shardflowVsHandLoopAtLeast}x hand loop, >= ${shardflowVsPowertoolsAtLeast}x Powertools): ${allGoalsMet ? 'met' : 'NOT met'}\n`);
 }
 
 main().catch((error: unknown) => {

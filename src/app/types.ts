@@ -5,7 +5,7 @@
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { PipelineOptions } from '../runtime/pipeline-options';
-import type { Effect, EffectBase, Processor, Sink, StreamHandler } from '../runtime/types';
+import type { AnyProcessor, Effect, EffectBase, Sink, StreamHandler } from '../runtime/types';
 
 /** A table an app needs: CreateTable's input plus the TTL attribute, which CreateTable cannot set. */
 export type TableDefinition = CreateTableCommandInput & {
@@ -103,8 +103,8 @@ export interface AppSpec<E extends EffectBase = Effect> {
   readonly tables?: readonly TableDefinition[];
   /** Event source mapping settings (batch size, starting position, retries...). */
   readonly eventSource?: EventSourceSettings;
-  /** The app's processors (pure: records in, effects out). */
-  readonly processors: readonly Processor<E>[];
+  /** The app's processors (pure: records in, effects out), with or without a schema (`defineProcessor`). */
+  readonly processors: readonly AnyProcessor<E>[];
   /**
    * The sinks, made for each handler. By default: the exactly-once `DynamoDBSink` for `outputs` (when there are
    * any) and a `LogSink` for log effects.
