@@ -4,6 +4,7 @@
  */
 import type { ColdStartReport } from './cold-start';
 import type { RuntimeReport } from './runtime';
+import type { SchemaReport } from './schema';
 import type { SinkCostReport } from './sink-cost';
 
 interface Bar {
@@ -106,6 +107,27 @@ function runtimeSection(results: readonly RuntimeReport[], goals: { vsHandLoop: 
   ].join('\n');
 }
 
+function schemaSection(report: SchemaReport, goal: number): string {
+  const rows = report.sizes.map((size) => [
+    size.size,
+    size.subjects['hand-loop-zod']!.cpuUsPerRecord,
+    size.subjects['powertools-parser']!.cpuUsPerRecord,
+    size.subjects[report.shardflowSubject]!.cpuUsPerRecord,
+    size.vsHandLoop,
+    size.vsPowertools,
+    size.vsPowertools >= goal ? 'met' : 'missed',
+  ]);
+  return [
+    `<h2>Schema: ${escape(report.workload)} validated with zod, against Powertools' parser</h2>`,
+    table(['batch', 'hand loop (safeParse) µs/record', 'Powertools parser µs/record', 'shardflow µs/record', 'vs hand loop', "vs Powertools' parser", 'goal'], rows),
+    barChart(
+      "shardflow / Powertools' BatchProcessor with its parser (higher is better)",
+      report.sizes.map((size) => ({ label: `${size.size} records`, bars: [{ label: 'zod', value: size.vsPowertools }] })),
+      { value: goal, label: `goal ${goal}x` },
+    ),
+  ].join('\n');
+}
+
 function coldStartSection(report: ColdStartReport): string {
   const rows = [
     ['baseline (DynamoDB client only)', report.baseline.bundleBytes, report.baseline.processMs, report.baseline.importAndBuildMs, report.baseline.processWallMs, '', ''],
@@ -157,10 +179,12 @@ function sinkCostSection(report: SinkCostReport): string {
 
 export function htmlReport(report: Record<string, unknown>): string {
   const machine = report.machine as Record<string, unknown>;
-  const goals = report.goals as { vsHandLoop: number; vsPowertools: number; heapVsWire: number };
+  const goals = report.goals as { vsHandLoop: number; vsPowertools: number; heapVsWire: number; schemaVsPowertoolsParser: number };
   const sections: string[] = [];
   const runtime = report.runtime as { results: RuntimeReport[] } | undefined;
   if (runtime !== undefined) sections.push(runtimeSection(runtime.results, goals));
+  const schema = report.schema as { results: SchemaReport } | undefined;
+  if (schema !== undefined) sections.push(schemaSection(schema.results, goals.schemaVsPowertoolsParser));
   if (report.coldStart !== undefined) sections.push(coldStartSection(report.coldStart as ColdStartReport));
   if (report.sinkCost !== undefined) sections.push(sinkCostSection(report.sinkCost as SinkCostReport));
   const verdicts = Object.entries(report.verdicts as Record<string, boolean>).map(([name, met]) => [name, met ? 'met' : 'NOT met']);

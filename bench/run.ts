@@ -1,15 +1,17 @@
 /**
  * The benchmark suite: the runtime against a hand-written loop and Powertools' BatchProcessor on every workload,
  * batch size and sink contract (each workload and contract in a process of its own), the peak heap of a ~6 MB
- * batch, each bundled app's cold start against a handler that only creates a DynamoDB client, and the exactly-once
+ * batch, validation with a zod schema against Powertools' parser, each bundled app's cold start against a handler that
+ * only creates a DynamoDB client, and the exactly-once
  * sink's cost on DynamoDB Local in both modes against the seeds' per-record ADD. Every figure is a ratio to a
  * baseline measured in the same process and run. Results go to bench/results/ (JSON and an HTML report) unless
  * --no-save.
  *
  *   npm run bench                     the full suite, a summary on stderr
  *   npm run bench -- --quick --json   fewer rounds, exactly one JSON document on stdout (under two minutes)
- *   options: --only <runtime,cold-start,sink-cost> --workloads <a,b> --sizes <100,1000> --rounds <n> --warmup <n>
+ *   options: --only <runtime,schema,cold-start,sink-cost> --workloads <a,b> --sizes <100,1000> --rounds <n> --warmup <n>
  *            --block <ms of the hand loop per timed block> --settle <untimed records before it> --no-save
+ *            --inner-schema (the schema stage also runs Powertools' innerSchema configuration: small sizes only)
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { buildSync } from 'esbuild';
 import { measureColdStarts, type ColdStartReport } from './cold-start';
 import { htmlReport } from './report';
 import type { RuntimeOptions, RuntimeReport } from './runtime';
+import type { SchemaReport } from './schema';
 import { measureSinkCost, type SinkCostReport } from './sink-cost';
 import { Scenario, SinkContract } from './workload';
 
@@ -27,6 +30,8 @@ export const GOALS = {
   vsHandLoop: 0.8,
   /** ... over Powertools' BatchProcessor in its default configuration, at least. */
   vsPowertools: 1.8,
+  /** With a zod schema on the payload: shardflow over Powertools' BatchProcessor with its parser and the same schema, at least. */
+  schemaVsPowertoolsParser: 1,
   /** Peak heap growth of a ~6 MB batch over its size on the wire, at most. */
   heapVsWire: 2,
   /** A bundled app's cold start over a handler that only imports and creates a DynamoDB client, at most. */
@@ -37,7 +42,7 @@ export const GOALS = {
   requestReduction: 10,
 } as const;
 
-const STAGES = ['runtime', 'cold-start', 'sink-cost'] as const;
+const STAGES = ['runtime', 'schema', 'cold-start', 'sink-cost'] as const;
 type Stage = (typeof STAGES)[number];
 
 interface Options {
@@ -51,6 +56,7 @@ interface Options {
   readonly warmup: number;
   readonly blockMs: number;
   readonly settleRecords: number;
+  readonly innerSchema: boolean;
 }
 
 function listOption<T extends string>(argv: readonly string[], flag: string, known: readonly T[], fallback: readonly T[]): readonly T[] {
@@ -84,6 +90,7 @@ function parseOptions(argv: readonly string[]): Options {
     warmup: number('--warmup', quick ? 1 : 3),
     blockMs: number('--block', quick ? 15 : 100),
     settleRecords: number('--settle', quick ? 2_000 : 50_000),
+    innerSchema: argv.includes('--inner-schema'),
   };
 }
 
@@ -102,12 +109,12 @@ function bundleRuntimeChild(directory: string): string {
   return outfile;
 }
 
-function runChild(script: string, options: RuntimeOptions): Promise<RuntimeReport> {
+function runChild<R extends RuntimeReport | SchemaReport>(script: string, options: RuntimeOptions): Promise<R> {
   return new Promise((resolve, reject) => {
     const child = fork(script, [JSON.stringify(options)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    let report: RuntimeReport | undefined;
+    let report: R | undefined;
     child.on('message', (message) => {
-      report = message as RuntimeReport;
+      report = message as R;
     });
     child.on('error', reject);
     child.on('exit', (code) => {
@@ -141,6 +148,20 @@ function judgeRuntime(reports: readonly RuntimeReport[]): RuntimeGoals {
   return { met: misses.length === 0, misses };
 }
 
+/** The child's options the runner's options decide; the caller names the workload and contract. */
+function runtimeOptions(options: Options): Omit<RuntimeOptions, 'workload' | 'contract'> {
+  return {
+    sizes: options.sizes,
+    rounds: options.rounds,
+    warmup: options.warmup,
+    blockMs: options.blockMs,
+    settleRecords: options.settleRecords,
+    collect: !options.quick,
+    diagnostics: !options.quick,
+    memoryBatchBytes: 6_000_000,
+  };
+}
+
 function log(options: Options, message: string): void {
   if (!options.json) process.stderr.write(`${message}\n`);
 }
@@ -172,26 +193,14 @@ async function main(): Promise<void> {
       stageSeconds[stage] = Math.round((Date.now() - stageStart) / 1000);
       stageStart = Date.now();
     };
+    let childScript: string | undefined;
+    const script = () => (childScript ??= bundleRuntimeChild(directory));
     if (options.stages.includes('runtime')) {
-      const script = bundleRuntimeChild(directory);
       const reports: RuntimeReport[] = [];
       for (const workload of options.workloads) {
         for (const contract of Object.values(SinkContract)) {
           log(options, `runtime: ${workload} (${contract})...`);
-          reports.push(
-            await runChild(script, {
-              workload,
-              contract,
-              sizes: options.sizes,
-              rounds: options.rounds,
-              warmup: options.warmup,
-              blockMs: options.blockMs,
-              settleRecords: options.settleRecords,
-              collect: !options.quick,
-              diagnostics: !options.quick,
-              memoryBatchBytes: 6_000_000,
-            }),
-          );
+          reports.push(await runChild<RuntimeReport>(script(), { ...runtimeOptions(options), workload, contract }));
         }
       }
       const goals = judgeRuntime(reports);
@@ -210,6 +219,20 @@ async function main(): Promise<void> {
         goals,
       };
       stageDone('runtime');
+    }
+    if (options.stages.includes('schema')) {
+      log(options, 'schema: kinesis-json-1kb with zod...');
+      const schema = await runChild<SchemaReport>(script(), {
+        ...runtimeOptions(options),
+        workload: Scenario.KinesisLarge,
+        contract: SinkContract.Session,
+        schema: true,
+        innerSchema: options.innerSchema,
+      });
+      const misses = schema.sizes.filter((size) => size.vsPowertools < GOALS.schemaVsPowertoolsParser).map((size) => `x${size.size}: ${size.vsPowertools}x Powertools' parser`);
+      verdicts.schema = misses.length === 0;
+      report.schema = { results: schema, goals: { met: misses.length === 0, misses } };
+      stageDone('schema');
     }
     if (options.stages.includes('cold-start')) {
       log(options, 'cold start...');

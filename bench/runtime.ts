@@ -60,6 +60,20 @@ export interface RuntimeOptions {
   readonly diagnostics: boolean;
   /** Wire size of the memory pass's batch. */
   readonly memoryBatchBytes: number;
+  /** Measure the schema workload (bench/schema.ts) on the workload's events instead, with no memory pass. */
+  readonly schema?: boolean;
+  /** With `schema`: also Powertools' documented `innerSchema` configuration (slow, and it leaks on Node 20). */
+  readonly innerSchema?: boolean;
+}
+
+/** Who runs: the subjects, and the names of shardflow's subject and of the baselines its ratios are taken against. */
+export interface Lineup {
+  readonly subjects: readonly Subject[];
+  readonly goal: string;
+  readonly handLoop: string;
+  readonly powertools: string;
+  /** Powertools' order-keeping mode, a diagnostic. */
+  readonly powertoolsSequential?: string;
 }
 
 export interface SubjectResult {
@@ -138,7 +152,8 @@ async function timeBlock(subject: Subject, event: StreamEvent, context: Context,
 }
 
 /** Times every subject on every size; checks first that they all compute the same totals. */
-async function measureSizes(subjects: readonly Subject[], goal: string, options: RuntimeOptions): Promise<SizeReport[]> {
+export async function measureSizes(lineup: Lineup, options: RuntimeOptions): Promise<SizeReport[]> {
+  const { subjects, goal } = lineup;
   const context = benchContext();
   const events = new Map(options.sizes.map((size) => [size, workloadEvent(options.workload, size)]));
   for (const [size, event] of events) {
@@ -189,7 +204,7 @@ async function measureSizes(subjects: readonly Subject[], goal: string, options:
       };
     }
     const diagnostics: Record<string, number> = {};
-    if (results['powertools-sequential'] !== undefined) diagnostics.vsPowertoolsSequential = ratio('powertools-sequential');
+    if (lineup.powertoolsSequential !== undefined) diagnostics.vsPowertoolsSequential = ratio(lineup.powertoolsSequential);
     if (results['normalize-only'] !== undefined) {
       diagnostics.normalizeOnlyVsHandLoop = ratio('hand-loop', 'normalize-only');
       diagnostics.vsNormalizeOnly = ratio('normalize-only');
@@ -197,9 +212,9 @@ async function measureSizes(subjects: readonly Subject[], goal: string, options:
     return {
       size,
       subjects: results,
-      vsHandLoop: ratio('hand-loop'),
-      vsPowertools: ratio('powertools'),
-      handLoopVsPowertools: ratio('powertools', 'hand-loop'),
+      vsHandLoop: ratio(lineup.handLoop),
+      vsPowertools: ratio(lineup.powertools),
+      handLoopVsPowertools: ratio(lineup.powertools, lineup.handLoop),
       diagnostics,
     };
   });
@@ -239,7 +254,8 @@ export async function measureRuntime(options: RuntimeOptions): Promise<RuntimeRe
   const goal = shardflow(options.workload, options.contract);
   const subjects: Subject[] = [handLoop(options.workload), powertools(options.workload, true), goal];
   if (options.diagnostics) subjects.push(powertools(options.workload, false), normalizeOnly(options.workload));
-  const sizes = await measureSizes(subjects, goal.name, options);
+  const lineup: Lineup = { subjects, goal: goal.name, handLoop: 'hand-loop', powertools: 'powertools', ...(options.diagnostics ? { powertoolsSequential: 'powertools-sequential' } : {}) };
+  const sizes = await measureSizes(lineup, options);
   const memory = await measureMemory(options);
   return { workload: options.workload, contract: options.contract, shardflowSubject: goal.name, sizes, memory };
 }

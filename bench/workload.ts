@@ -351,7 +351,7 @@ class SumSink implements Sink<AddEffect> {
 }
 
 /** The same sink with sessions: each record's effects are folded into the batch's sums as the record finishes. */
-class SessionSumSink extends SumSink {
+export class SessionSumSink extends SumSink {
   open(): SinkSession<AddEffect> {
     return new SumSession(this);
   }

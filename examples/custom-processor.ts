@@ -2,20 +2,21 @@
  * The README's example, kept compiling and tested (test/seed/custom-processor.test.ts): a processor of Kinesis
  * order events into per-customer totals, as an app with its Lambda handler.
  */
-import { ValidationError, defineApp, lambdaHandler, provenanceOf, type AddEffect, type Processor } from '../src';
+import { z } from 'zod';
+import { defineApp, defineProcessor, lambdaHandler, provenanceOf } from '../src';
 
-// Pure: a record in, effects out. So whatever it throws would be thrown again on every delivery: the record is
-// captured as a fault with its data (a ValidationError, the INVALID_JSON that payload.json() throws, a TypeError
-// alike). Only a RetryableError reports the record for retry.
-export const ordersPerCustomer: Processor<AddEffect> = {
+// What an order event holds. Any Standard Schema library works (zod, valibot, arktype); none is a dependency.
+const Order = z.object({ customer: z.string(), total: z.number() });
+
+// Pure: a record in, effects out. The pipeline validates the payload first, and `order` is typed from the schema.
+// A record that does not match is captured as a fault with its data and each issue (`payload.total: Invalid
+// input: ...`), as is anything else the processor throws (the INVALID_JSON of a payload that is not JSON, a
+// TypeError): it would fail again on every delivery. Only a RetryableError reports the record for retry.
+export const ordersPerCustomer = defineProcessor({
   name: 'orders-per-customer',
-  select: { sources: ['aws:kinesis'], streams: ['orders'] },
-  process(record) {
-    if (record.source !== 'aws:kinesis') return [];
-    const order = record.payload.json() as { customer?: unknown; total?: unknown };
-    if (typeof order.customer !== 'string' || typeof order.total !== 'number') {
-      throw new ValidationError(`Record ${record.recordId} is not an order: it needs customer and total.`);
-    }
+  select: { streams: ['orders'] },
+  schema: { payload: Order },
+  process(record, { payload: order }) {
     return [
       {
         type: 'add',
@@ -26,7 +27,7 @@ export const ordersPerCustomer: Processor<AddEffect> = {
       },
     ];
   },
-};
+});
 
 // The app: what it reads, what it writes, how it is fed. Its effects on CustomerTotals are applied exactly once.
 export const app = defineApp({

@@ -27,6 +27,7 @@ export type {
 export {
   ErrorCode,
   RetryableError,
+  SchemaValidationError,
   ShardflowError,
   ValidationError,
   decodeError,
@@ -34,13 +35,14 @@ export {
   isRetryable,
   isShardflowError,
 } from './runtime/errors';
-export type { ShardflowErrorOptions } from './runtime/errors';
+export type { SchemaIssue, ShardflowErrorOptions } from './runtime/errors';
 
 // Contracts between the runtime, processors and sinks
 export { LogLevel } from './runtime/types';
 export type {
   AddEffect,
   Amount,
+  AnyProcessor,
   Effect,
   EffectBase,
   Fault,
@@ -50,12 +52,40 @@ export type {
   Processor,
   RecordEffects,
   RecordFailure,
+  SchemaProcessor,
+  SchemaSelector,
   Selector,
   Sink,
   SinkCounts,
   SinkResult,
   SinkSession,
 } from './runtime/types';
+
+// Schemas: what a processor reads, validated and typed (any Standard Schema: zod, valibot, arktype, ...)
+export { defineProcessor } from './runtime/define-processor';
+export { runProcessor } from './runtime/run-processor';
+export type {
+  CompiledRecordSchema,
+  DynamoDBRecordSchema,
+  KinesisRecordSchema,
+  RecordSchema,
+  RecordSchemaPart,
+  RecordValue,
+  SchemaRecord,
+  SchemaRecordKind,
+} from './runtime/record-schema';
+export type {
+  InferSchemaOutput,
+  StandardSchemaFailure,
+  StandardSchemaIssue,
+  StandardSchemaOptions,
+  StandardSchemaPathSegment,
+  StandardSchemaProps,
+  StandardSchemaResult,
+  StandardSchemaSuccess,
+  StandardSchemaTypes,
+  StandardSchemaV1,
+} from './runtime/standard-schema';
 
 // Normalization (raw Lambda record -> StreamRecord)
 export { normalizeRecord } from './runtime/normalize';

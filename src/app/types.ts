@@ -6,7 +6,7 @@ import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { PipelineOptions } from '../runtime/pipeline-options';
 import type { ExactlyOnceMode } from '../sinks/dynamodb';
-import type { Effect, EffectBase, Processor, Sink, StreamHandler } from '../runtime/types';
+import type { AnyProcessor, Effect, EffectBase, Sink, StreamHandler } from '../runtime/types';
 
 /** A table an app needs: CreateTable's input plus the TTL attribute, which CreateTable cannot set. */
 export type TableDefinition = CreateTableCommandInput & {
@@ -53,8 +53,7 @@ export interface EventSourceSettings {
   /**
    * Event filtering by the mapping, per source (a table or Kinesis stream name from `sources`): up to 5 patterns,
    * OR'ed. Kinesis patterns match the record's JSON `data`, DynamoDB patterns the record (`eventName`,
-   * `dynamodb`). Lambda drops records that match none before the app sees them. The local runner does not
-   * filter.
+   * `dynamodb`). Lambda drops records that match none before the app sees them; so do replay and dev.
    * @default {} (no filtering: every record reaches the app)
    * @example { Carts: [{ eventName: ['INSERT', 'MODIFY'] }], 'checkout-events': [{ data: { type: ['paid'] } }] }
    */
@@ -105,8 +104,8 @@ export interface AppSpec<E extends EffectBase = Effect> {
   readonly tables?: readonly TableDefinition[];
   /** Event source mapping settings (batch size, starting position, retries...). */
   readonly eventSource?: EventSourceSettings;
-  /** The app's processors (pure: records in, effects out). */
-  readonly processors: readonly Processor<E>[];
+  /** The app's processors (pure: records in, effects out), with or without a schema (`defineProcessor`). */
+  readonly processors: readonly AnyProcessor<E>[];
   /**
    * The sinks, made for each handler. By default: the exactly-once `DynamoDBSink` for `outputs` (when there are
    * any) and a `LogSink` for log effects.

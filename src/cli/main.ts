@@ -117,7 +117,7 @@ function pointSdkAt(flags: EndpointFlags): void {
 
 function printSummary(summary: ReplaySummary): void {
   const lines = [
-    `Replayed ${summary.deliveries} deliveries (${summary.records} records) through ${summary.app}: ` +
+    `Replayed ${summary.deliveries} deliveries (${summary.records} records${summary.filtered > 0 ? `, ${summary.filtered} dropped by the app's filters` : ''}) through ${summary.app}: ` +
       `${summary.invocations} invocations, ${summary.batchItemFailures} batch item failures, ${summary.functionErrors} failed invocations.`,
     describeTotals(summary.totals),
     `Faults captured: ${summary.faults.length}`,
@@ -279,7 +279,7 @@ export function buildProgram(): Command {
       await session.stop();
       // Read after stop(): it finishes the batches in flight, which count too.
       const stats = session.poller.stats();
-      log(`Stopped after ${stats.records} records in ${stats.invocations} invocations.`);
+      log(`Stopped after ${stats.records} records (${stats.filtered} dropped by filters) in ${stats.invocations} invocations.`);
       for (const [app, collector] of session.totals) {
         log(`${app}: ${describeTotals(collector.totals())}`);
         const warning = unroutedWarning(collector.unrouted());

@@ -5,6 +5,7 @@
 import type { AppDefinition, AppEnvironment, StartingPosition, TableDefinition } from '../app/types';
 import { ShardflowError, ErrorCode } from '../runtime/errors';
 import { ensureStreams, ensureTables, type LocalEnvironment } from './environment';
+import { appRecordFilter } from './event-filter';
 import type { EventSourceMappingOptions } from './event-source';
 import type { PollerMapping, PollerSource } from './poller';
 
@@ -53,11 +54,13 @@ export function appMappings(selected: readonly AppDefinition[], environment: App
   }));
 }
 
-/** The event source mapping emulation's settings that come from the app. */
+/** The event source mapping emulation's settings that come from the app: retries, bisection, event filtering. */
 export function appInvocation(app: AppDefinition): EventSourceMappingOptions {
+  const filter = appRecordFilter(app);
   return {
     functionName: `shardflow-${app.name}`,
     maxRetries: app.eventSource.retryAttempts,
     bisectBatchOnFunctionError: app.eventSource.bisectBatchOnError,
+    ...(filter !== undefined && { filter }),
   };
 }

@@ -7,9 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import type { StreamEvent, StreamHandler } from '../runtime/types';
 import { errorMessage } from '../runtime/errors';
+import { jsonText } from '../runtime/json-text';
 import { LOCAL_INVOCATION, type LocalInvocation } from '../runtime/local-invocation';
 import { compareSequenceNumbers } from '../runtime/model';
-import { checkInteger, checkName, checkNumber, resolveOptions } from '../runtime/options';
+import { checkFunction, checkInteger, checkName, checkNumber, resolveOptions } from '../runtime/options';
+import type { RecordFilter } from './event-filter';
 import { createLocalContext, localFunctionArn } from './lambda-context';
 import { recordPosition, type LambdaStreamRecord } from './lambda-records';
 
@@ -36,6 +38,8 @@ export interface EventSourceMappingOptions {
   readonly functionName?: string;
   /** @default process.env.AWS_REGION ?? 'us-east-1' */
   readonly region?: string;
+  /** Lambda's event filtering: records it rejects are dropped before the invocation (see event-filter.ts). @default none */
+  readonly filter?: RecordFilter;
 }
 
 const COMPONENT = 'EventSourceMapping';
@@ -46,6 +50,7 @@ const DEFAULTS = {
   timeoutMs: 60_000,
   functionName: 'shardflow-local',
   region: undefined as string | undefined,
+  filter: undefined as RecordFilter | undefined,
 } satisfies EventSourceMappingOptions;
 
 export const FailureCondition = {
@@ -131,6 +136,8 @@ export interface DeliveryOptions {
 
 export interface DeliveryResult {
   readonly records: number;
+  /** Records the mapping's filter dropped: never invoked, done all the same. */
+  readonly filtered: number;
   readonly invocations: number;
   /** Identifiers returned in partial batch responses, summed over invocations. */
   readonly batchItemFailures: number;
@@ -143,6 +150,8 @@ export interface DeliveryResult {
 export interface DeliveryTotals {
   readonly batches: number;
   readonly records: number;
+  /** Records the mappings' filters dropped. */
+  readonly filtered: number;
   readonly invocations: number;
   readonly batchItemFailures: number;
   readonly functionErrors: number;
@@ -150,12 +159,13 @@ export interface DeliveryTotals {
   readonly onFailure: number;
 }
 
-export const NO_DELIVERIES: DeliveryTotals = { batches: 0, records: 0, invocations: 0, batchItemFailures: 0, functionErrors: 0, onFailure: 0 };
+export const NO_DELIVERIES: DeliveryTotals = { batches: 0, records: 0, filtered: 0, invocations: 0, batchItemFailures: 0, functionErrors: 0, onFailure: 0 };
 
 export function addDelivery(totals: DeliveryTotals, result: DeliveryResult): DeliveryTotals {
   return {
     batches: totals.batches + 1,
     records: totals.records + result.records,
+    filtered: totals.filtered + result.filtered,
     invocations: totals.invocations + result.invocations,
     batchItemFailures: totals.batchItemFailures + result.batchItemFailures,
     functionErrors: totals.functionErrors + result.functionErrors,
@@ -184,6 +194,7 @@ export class EventSourceMapping {
   private readonly timeoutMs: number;
   private readonly functionName: string;
   private readonly region: string;
+  private readonly filter: RecordFilter | undefined;
 
   constructor(handler: StreamHandler, options: EventSourceMappingOptions = {}) {
     const settings = resolveOptions(COMPONENT, options, DEFAULTS);
@@ -196,6 +207,8 @@ export class EventSourceMapping {
     this.timeoutMs = settings.timeoutMs;
     this.functionName = settings.functionName;
     this.region = settings.region ?? process.env.AWS_REGION ?? 'us-east-1';
+    if (settings.filter !== undefined) checkFunction(COMPONENT, 'filter', settings.filter);
+    this.filter = settings.filter;
   }
 
   /**
@@ -203,7 +216,9 @@ export class EventSourceMapping {
    * on-failure record after the retries ran out.
    */
   async deliver(event: StreamEvent, options: DeliveryOptions = {}): Promise<DeliveryResult> {
-    const records: readonly LambdaStreamRecord[] = event.Records;
+    const delivered: readonly LambdaStreamRecord[] = event.Records;
+    const filter = this.filter;
+    const records = filter === undefined ? delivered : delivered.filter((record) => filter(record));
     const queue: WorkItem[] = records.length === 0 ? [] : [{ records, attempts: 0, invokeCount: 0 }];
     const onFailure: OnFailureRecord[] = [];
     let invocations = 0;
@@ -260,7 +275,9 @@ export class EventSourceMapping {
       if (retry.attempts > this.maxRetries) await giveUp(retry, requestId, true);
       else queue.unshift(retry);
     }
-    return { records: records.length, invocations, batchItemFailures, functionErrors, onFailure };
+    // Every record is done now, the filtered ones included: the checkpoint moves past the whole batch.
+    if (records.length < delivered.length) await checkpoint(delivered);
+    return { records: delivered.length, filtered: delivered.length - records.length, invocations, batchItemFailures, functionErrors, onFailure };
   }
 
   private async invoke(records: readonly LambdaStreamRecord[], requestId: string, local: LocalInvocation | undefined): Promise<InvocationResult> {
@@ -275,7 +292,9 @@ export class EventSourceMapping {
     // Not enumerable: a handler that logs its context should not print the hook.
     if (local !== undefined) Object.defineProperty(context, LOCAL_INVOCATION, { value: local });
     // Every invocation gets its own copy, as from the wire: a handler that mutates its event cannot change a retry.
-    const event = { Records: structuredClone(records) } as StreamEvent;
+    // Through JSON text, as Lambda sends it, without recursion: a record nested 100,000 levels deep is a fault for
+    // the handler to capture, not a stack overflow of the emulator (structuredClone recurses).
+    const event = { Records: JSON.parse(jsonText(records)) as LambdaStreamRecord[] } as StreamEvent;
     const run = Promise.resolve()
       .then(() => this.handler(event, context))
       .then(

@@ -34,6 +34,8 @@ export type {
   OnFailureRecordBase,
 } from './event-source';
 export type { LambdaStreamRecord } from './lambda-records';
+export { appRecordFilter, matchesFilter } from './event-filter';
+export type { RecordFilter } from './event-filter';
 export { LocalPoller } from './poller';
 export type { PollerMapping, PollerOptions, PollerSource, PollerStats } from './poller';
 export { CHECKPOINT_TABLE, DynamoDBCheckpointStore, checkpointTableDefinition } from './checkpoints';

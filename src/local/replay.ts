@@ -62,6 +62,8 @@ export interface ReplaySummary {
   readonly deliveries: number;
   /** Records in those events (each counted once, however often it was invoked). */
   readonly records: number;
+  /** Records the app's event filters dropped, as Lambda would: never invoked. */
+  readonly filtered: number;
   readonly invocations: number;
   /** Identifiers returned in partial batch responses, summed over invocations. */
   readonly batchItemFailures: number;
@@ -154,6 +156,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       recordings: options.recordings,
       deliveries: totals.batches,
       records: totals.records,
+      filtered: totals.filtered,
       invocations: totals.invocations,
       batchItemFailures: totals.batchItemFailures,
       functionErrors: totals.functionErrors,

@@ -1,5 +1,4 @@
-/** Pieces the processors share: the delta rule over a change's images, exact number reading, option checks. */
-import { decimalOf, isWholeDecimal } from '../runtime/decimal';
+/** Pieces the delta processors share: the delta rule over a change's images, and exact integer amounts. */
 import { carriesNewImage, carriesOldImage } from '../runtime/dynamodb';
 import { ErrorCode, ShardflowError, ValidationError } from '../runtime/errors';
 import {
@@ -7,9 +6,9 @@ import {
   StreamViewType,
   provenanceOf,
   type DynamoDBStreamRecord,
-  type Item,
 } from '../runtime/model';
 import { LogLevel, type Amount, type Effect } from '../runtime/types';
+import { issueReason, type ItemSchema, type Reading } from './item-schema';
 import { describeValue, toJsonValue } from './json';
 
 /**
@@ -33,27 +32,6 @@ function requireImagesForDelta(record: DynamoDBStreamRecord, processorName: stri
   );
 }
 
-export type Reading<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
-
-/**
- * Reads a number that takes part in a sum: an integer of any size, exactly, as a bigint. Numbers come in the
- * runtime's number types (a `number`, a `bigint` beyond the safe range, a `NumberValue` for a long decimal), so
- * sums and deltas stay exact however large they get. Anything else is a reason, never a crash.
- */
-export function readInteger(value: unknown, attribute: string): Reading<bigint> {
-  if (value === undefined) return { ok: false, reason: `${attribute} is missing` };
-  const decimal = decimalOf(value);
-  if (decimal === undefined) {
-    if (typeof value === 'number') return { ok: false, reason: `${attribute} is ${value}, not a finite number` };
-    if (typeof value === 'string') return { ok: false, reason: `${attribute} is the string ${describeValue(value, 60)}, not a number` };
-    return { ok: false, reason: `${attribute} is ${describeValue(value, 60)}, not a number` };
-  }
-  if (!isWholeDecimal(decimal)) {
-    return { ok: false, reason: `${attribute} is ${String(value)}, not an integer (totals are kept as exact integers)` };
-  }
-  return { ok: true, value: decimal.coefficient / 10n ** BigInt(decimal.scale) };
-}
-
 /** An exact integer as an `AddEffect` amount: a number while a double holds it, a bigint beyond. */
 export function integerAmount(value: bigint): Amount {
   return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
@@ -70,8 +48,8 @@ export interface DeltaRules<T> {
   readonly target: string;
   /** What one counted item is, for the warning: "score record". */
   readonly counted: string;
-  /** Reads what an image counts as; `what` ("old image") goes into the reason. */
-  read(image: Item | undefined, what: string): Reading<T>;
+  /** What an image counts as, when it is valid. */
+  readonly schema: ItemSchema<T>;
   /** The add effects of a change between two counted values (undefined counts nothing). */
   adds(before: T | undefined, after: T | undefined): Effect[];
   /** Where a counted old value went, for the warning: "its old Score 5 was subtracted from Jane's total". */
@@ -92,8 +70,12 @@ export function deltaEffects<T>(record: DynamoDBStreamRecord, rules: DeltaRules<
     new ValidationError(`Record ${record.recordId} (${describe()}) cannot be added to ${rules.target}: ${reason}.`, {
       recordId: record.recordId,
     });
-  const before = record.kind === RecordKind.Insert ? undefined : rules.read(record.oldImage, 'old image');
-  const after = record.kind === RecordKind.Remove ? undefined : rules.read(record.newImage, 'new image');
+  const read = (image: unknown, what: string): Reading<T> => {
+    const result = rules.schema['~standard'].validate(image);
+    return result.issues ? { ok: false, reason: issueReason(result.issues, what) } : { ok: true, value: result.value };
+  };
+  const before = record.kind === RecordKind.Insert ? undefined : read(record.oldImage, 'old image');
+  const after = record.kind === RecordKind.Remove ? undefined : read(record.newImage, 'new image');
   if (after?.ok === false && before?.ok !== true) throw reject(after.reason);
   const effects = rules.adds(before?.ok === true ? before.value : undefined, after?.ok === true ? after.value : undefined);
   if (after?.ok === false && before?.ok === true) {
@@ -108,18 +90,4 @@ export function deltaEffects<T>(record: DynamoDBStreamRecord, rules: DeltaRules<
     });
   }
   return effects;
-}
-
-/** DynamoDB limits a partition key value to 2048 bytes; a longer one would fail in the sink, not here. */
-const MAX_PARTITION_KEY_BYTES = 2048;
-
-/** Reads a string that becomes the partition key of a target item. */
-export function readKeyString(value: unknown, attribute: string): Reading<string> {
-  if (value === undefined) return { ok: false, reason: `${attribute} is missing` };
-  if (typeof value !== 'string') return { ok: false, reason: `${attribute} is ${describeValue(value, 60)}, not a string` };
-  if (value.length === 0) return { ok: false, reason: `${attribute} is empty, and DynamoDB keys cannot be empty` };
-  if (Buffer.byteLength(value, 'utf8') > MAX_PARTITION_KEY_BYTES) {
-    return { ok: false, reason: `${attribute} is longer than the ${MAX_PARTITION_KEY_BYTES} bytes DynamoDB allows in a key` };
-  }
-  return { ok: true, value };
 }

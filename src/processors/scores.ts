@@ -25,15 +25,14 @@ import {
   RecordKind,
   RecordSource,
   type DynamoDBStreamRecord,
-  type Item,
   type KinesisStreamRecord,
   type StreamRecord,
   provenanceOf,
 } from '../runtime/model';
 import type { AddEffect, Effect, Processor } from '../runtime/types';
 import { checkName, checkNames, checkOneOf, optionsError, resolveOptions } from '../runtime/options';
-import { deltaEffects, integerAmount, readInteger, readKeyString, type Reading } from './common';
-import { describeValue } from './json';
+import { deltaEffects, integerAmount } from './common';
+import { exactInteger, issueReason, itemSchema, keyString } from './item-schema';
 
 /** What a TTL delete of a score record does to the user's total. */
 export const TtlDeletePolicy = {
@@ -122,15 +121,11 @@ export function createScoreAggregator(options: ScoreAggregatorOptions): Processo
   const { name, sourceTable, targetTable, userAttribute, scoreAttribute, ttlDeletes } = settings;
   const kinesisStreams: readonly string[] = [...settings.kinesisStreams];
 
-  /** Reads the user and the score from an image or a Kinesis JSON object. */
-  function readScoreEntry(source: Item | undefined, what: string): Reading<ScoreEntry> {
-    if (source === undefined) return { ok: false, reason: `the ${what} is missing` };
-    const username = readKeyString(source[userAttribute], userAttribute);
-    if (!username.ok) return { ok: false, reason: `in the ${what}, ${username.reason}` };
-    const score = readInteger(source[scoreAttribute], scoreAttribute);
-    if (!score.ok) return { ok: false, reason: `in the ${what}, ${score.reason}` };
-    return { ok: true, value: { username: username.value, score: score.value } };
-  }
+  // A score record, in an image or a Kinesis JSON payload: what the aggregator reads, and all it checks.
+  const scoreRecord = itemSchema<ScoreEntry>({
+    username: { attribute: userAttribute, read: keyString },
+    score: { attribute: scoreAttribute, read: exactInteger },
+  });
 
   const effect = (record: StreamRecord, username: string, delta: bigint): AddEffect => ({
     type: 'add',
@@ -141,14 +136,10 @@ export function createScoreAggregator(options: ScoreAggregatorOptions): Processo
   });
 
   function fromKinesis(record: KinesisStreamRecord): AddEffect[] {
-    const data = record.payload.json();
-    const entry =
-      typeof data === 'object' && data !== null && !Array.isArray(data)
-        ? readScoreEntry(data as Item, 'JSON payload')
-        : ({ ok: false, reason: `its JSON payload is ${describeValue(data, 60)}, not an object with ${userAttribute} and ${scoreAttribute}` } as const);
-    if (!entry.ok) {
+    const entry = scoreRecord['~standard'].validate(record.payload.json());
+    if (entry.issues) {
       throw new ValidationError(
-        `Record ${record.recordId} from Kinesis stream ${record.streamName} cannot be added to ${targetTable}: ${entry.reason}.`,
+        `Record ${record.recordId} from Kinesis stream ${record.streamName} cannot be added to ${targetTable}: ${issueReason(entry.issues, 'JSON payload')}.`,
         { recordId: record.recordId },
       );
     }
@@ -161,7 +152,7 @@ export function createScoreAggregator(options: ScoreAggregatorOptions): Processo
       processor: `the ${name} processor`,
       target: targetTable,
       counted: 'score record',
-      read: readScoreEntry,
+      schema: scoreRecord,
       adds(before, after) {
         // Per-user deltas in first-seen order: the old user first, so a Username change subtracts before it adds.
         const deltas = new Map<string, bigint>();

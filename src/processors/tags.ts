@@ -12,10 +12,11 @@
  * it counted for ever) and reports the reason in a WARN `LogEffect`.
  */
 import { ValidationError } from '../runtime/errors';
-import { RecordSource, provenanceOf, type DynamoDBStreamRecord, type Item } from '../runtime/model';
+import { RecordSource, provenanceOf, type DynamoDBStreamRecord } from '../runtime/model';
 import { checkName, resolveOptions } from '../runtime/options';
 import type { Effect, Processor } from '../runtime/types';
-import { deltaEffects, integerAmount, readInteger, type Reading } from './common';
+import { deltaEffects, integerAmount } from './common';
+import { exactInteger, itemSchema } from './item-schema';
 
 export interface TagTotalOptions {
   /**
@@ -62,27 +63,25 @@ export function createTagTotal(options: TagTotalOptions): Processor<Effect> {
   }
   const { name, table, keyAttribute, counterId, countAttribute, totalAttribute } = settings;
 
-  function readCount(image: Item | undefined, what: string): Reading<bigint> {
-    if (image === undefined) return { ok: false, reason: `the ${what} is missing` };
-    if (image[countAttribute] === undefined) return { ok: true, value: 0n };
-    const count = readInteger(image[countAttribute], countAttribute);
-    return count.ok ? count : { ok: false, reason: `in the ${what}, ${count.reason}` };
-  }
+  // An item counts as its count; one without a count (no views yet) as 0, as ADD starts from 0.
+  const countedItem = itemSchema<{ count: bigint }>({
+    count: { attribute: countAttribute, read: (value) => (value === undefined ? { ok: true, value: 0n } : exactInteger(value)) },
+  });
 
   function process(record: DynamoDBStreamRecord): Effect[] {
     if (record.keys[keyAttribute] === counterId) return [];
-    return deltaEffects<bigint>(record, {
+    return deltaEffects<{ count: bigint }>(record, {
       processor: `the ${name} processor`,
       target: `${counterId}.${totalAttribute}`,
       counted: 'item',
-      read: readCount,
-      adds(before = 0n, after = 0n) {
-        const delta = after - before;
+      schema: countedItem,
+      adds(before, after) {
+        const delta = (after?.count ?? 0n) - (before?.count ?? 0n);
         return delta === 0n
           ? []
           : [{ type: 'add', provenance: provenanceOf(record), table, key: { [keyAttribute]: counterId }, add: { [totalAttribute]: integerAmount(delta) } }];
       },
-      subtracted: (before) => `its old ${countAttribute} ${before} was subtracted from ${counterId}.${totalAttribute}`,
+      subtracted: (before) => `its old ${countAttribute} ${before.count} was subtracted from ${counterId}.${totalAttribute}`,
     });
   }
 

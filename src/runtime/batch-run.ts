@@ -15,9 +15,11 @@ import { provenanceData, type BatchItemFailure, type Provenance, type StreamReco
 import { decodeRecord, faultRaw, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
 import { InflationBudget } from './payload';
 import { NORMALIZE_STAGE, PermanentErrorAction, type PermanentFailure } from './pipeline-options';
+import { RecordValidation } from './record-schema';
 import type { Route, Router } from './router';
+import { callProcessor } from './run-processor';
 import { SinkStage, noSink, routeEffects } from './sink-stage';
-import type { EffectBase, Fault, FaultSink, ProcessContext, Processor, Sink, SinkCounts, SinkResult, StreamEvent } from './types';
+import type { AnyProcessor, EffectBase, Fault, FaultSink, ProcessContext, Sink, SinkCounts, SinkResult, StreamEvent } from './types';
 
 /** Longer error messages are cut in faults: a fault's size must not depend on what a processor put in a message. */
 const MAX_FAULT_MESSAGE_LENGTH = 4096;
@@ -77,7 +79,7 @@ interface LateBlock {
 
 /** What `definePipeline` fixed once, shared by every batch. */
 export interface PipelineSetup<E extends EffectBase> {
-  readonly router: Router<Processor<E>>;
+  readonly router: Router<AnyProcessor<E>>;
   readonly sinks: readonly Sink<E>[];
   readonly faultSink: FaultSink | undefined;
   /** `capture` or `retry` when it cannot depend on the failure, else the user's callback (checked). */
@@ -111,6 +113,8 @@ export class BatchRun<E extends EffectBase> {
   private readonly context: Pick<Context, 'getRemainingTimeInMillis'> | undefined;
   private readonly stages: SinkStage<E>[];
   private readonly inflation: InflationBudget;
+  /** Schema results of the record in hand, shared by the processors that read it with the same schema. */
+  private readonly validation = new RecordValidation();
 
   /** Reported sequence numbers by raw position, so the response comes out in batch order; made on first use. */
   private reportedAt: (string | undefined)[] | undefined;
@@ -349,17 +353,18 @@ export class BatchRun<E extends EffectBase> {
   }
 
   /**
-   * Runs the record's processors from route `from` on. Returns undefined when everything ran synchronously:
-   * only a processor that really returns a promise makes the record (and the loop) await.
+   * Runs the record's processors from route `from` on (a processor with a schema gets the record validated
+   * first). Returns undefined when everything ran synchronously: only a processor or schema that really returns a
+   * promise makes the record (and the loop) await.
    */
-  private step(record: StreamRecord, routes: readonly Route<Processor<E>>[], from: number): Promise<void> | undefined {
+  private step(record: StreamRecord, routes: readonly Route<AnyProcessor<E>>[], from: number): Promise<void> | undefined {
     try {
       for (let r = from; r < routes.length; r++) {
         const route = routes[r];
         this.stage = route.processor.name;
         if (route.where !== undefined && !route.where(record)) continue;
         this.routed = true;
-        const out = route.processor.process(record, this.clock);
+        const out = callProcessor(route, this.validation, record, this.clock);
         if (!Array.isArray(out)) return this.resume(record, routes, r, out);
         this.collect(record, out);
       }
@@ -373,7 +378,7 @@ export class BatchRun<E extends EffectBase> {
 
   private async resume(
     record: StreamRecord,
-    routes: readonly Route<Processor<E>>[],
+    routes: readonly Route<AnyProcessor<E>>[],
     r: number,
     result: readonly E[] | Promise<readonly E[]>,
   ): Promise<void> {

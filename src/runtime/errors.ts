@@ -135,6 +135,30 @@ export class ValidationError extends ShardflowError {
   }
 }
 
+/** One issue a schema found, located in the record: `{ path: ['payload', 'items', 0, 'sku'], message: 'Required' }`. */
+export interface SchemaIssue {
+  /** The part of the record the schema read (`payload`, `newImage`, `oldImage` or `keys`), then the issue's own path. */
+  readonly path: readonly PropertyKey[];
+  /** The schema library's message. */
+  readonly message: string;
+}
+
+/**
+ * A record that does not match the schema its processor declares: a `VALIDATION` error, so the record is captured
+ * as a fault with its data. The message names the record, the processor and each issue (`payload.total: Expected
+ * number, received string`); `issues` holds them as data.
+ */
+export class SchemaValidationError extends ValidationError {
+  /** The issues, in the schema's order: at most 100 (the message counts them all). */
+  readonly issues: readonly SchemaIssue[];
+
+  constructor(message: string, issues: readonly SchemaIssue[], options: ShardflowErrorOptions = {}) {
+    super(message, options);
+    this.name = 'SchemaValidationError';
+    this.issues = issues;
+  }
+}
+
 /** A failure that another delivery can fix (throttling, a dependency that is down). */
 export class RetryableError extends ShardflowError {
   constructor(message: string, options: ShardflowErrorOptions = {}) {

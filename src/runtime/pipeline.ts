@@ -10,10 +10,11 @@ import { LentLogger, type PipelineLogger } from './logging';
 import { checkOptionKeys, optionsError } from './options';
 import { PermanentErrorAction, resolvePipelineOptions, type PipelineOptions } from './pipeline-options';
 import { compileRouter } from './router';
-import type { Effect, EffectBase, FaultSink, Processor, Sink, StreamEvent } from './types';
+import type { AnyProcessor, Effect, EffectBase, FaultSink, Sink, StreamEvent } from './types';
 
 export interface PipelineConfig<E extends EffectBase = Effect> {
-  readonly processors: readonly Processor<E>[];
+  /** Processors, with or without a schema (`defineProcessor`). */
+  readonly processors: readonly AnyProcessor<E>[];
   readonly sinks: readonly Sink<E>[];
   /** Where permanently failing records are kept. Without one, they are reported for retry. */
   readonly faultSink?: FaultSink;

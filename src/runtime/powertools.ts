@@ -8,7 +8,8 @@ import type { Context, DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
 import { normalizeRecord } from './normalize';
 import { routeEffects } from './sink-stage';
 import { compileRouter } from './router';
-import type { Effect, EffectBase, ProcessContext, Processor, RecordEffects, Sink } from './types';
+import { runSelected } from './run-processor';
+import type { AnyProcessor, Effect, EffectBase, ProcessContext, RecordEffects, Sink } from './types';
 
 export interface PowertoolsRecordHandlerOptions<E extends EffectBase = Effect> {
   /**
@@ -27,7 +28,8 @@ export type PowertoolsRecordHandler<E extends EffectBase = Effect> = (
 
 /**
  * Wraps a processor as a Powertools record handler. The record is normalized (a KPL aggregate runs once per
- * user record), passed to the processor if its selector wants it, and its effects applied through `sinks`.
+ * user record), passed to the processor if its selector wants it (validated first, if the processor has a
+ * schema), and its effects applied through `sinks`.
  * Any failure throws, so Powertools reports the record (by its parent sequence number) for retry.
  *
  * @example
@@ -38,7 +40,7 @@ export type PowertoolsRecordHandler<E extends EffectBase = Effect> = (
  *   processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
  */
 export function asPowertoolsRecordHandler<E extends EffectBase = Effect>(
-  processor: Processor<E>,
+  processor: AnyProcessor<E>,
   options: PowertoolsRecordHandlerOptions<E> = {},
 ): PowertoolsRecordHandler<E> {
   const router = compileRouter([processor]);
@@ -53,9 +55,8 @@ export function asPowertoolsRecordHandler<E extends EffectBase = Effect>(
     };
     const produced: RecordEffects<E>[] = [];
     for (const record of result.records) {
-      const route = router.candidates(record)[0];
-      if (route === undefined || (route.where !== undefined && !route.where(record))) continue;
-      produced.push({ record, effects: await processor.process(record, processContext) });
+      const effects = runSelected(router, record, processContext);
+      if (effects !== undefined) produced.push({ record, effects: await effects });
     }
     if (sinks.length === 0) return produced.flatMap(({ effects }) => effects);
     // Routed as the batch loop routes them; an effect no sink accepts fails the record before any sink runs.

@@ -5,12 +5,15 @@
  */
 import { ErrorCode, ShardflowError } from './errors';
 import { RecordKind, RecordSource, type StreamRecord } from './model';
-import type { EffectBase, Processor, Selector } from './types';
+import { compileRecordSchema, kindsOf, type CompiledRecordSchema } from './record-schema';
+import type { AnyProcessor, EffectBase, Selector } from './types';
 
 /** A processor the static part of its selector admits; `where` (if any) is still to be asked per record. */
 export interface Route<P> {
   readonly processor: P;
   readonly where: ((record: StreamRecord) => boolean) | undefined;
+  /** The processor's schema, checked; undefined for a processor without one. */
+  readonly schema: CompiledRecordSchema | undefined;
 }
 
 export interface Router<P> {
@@ -54,18 +57,29 @@ function compileField(
   return new Set(values);
 }
 
-function compileSelector(processor: string, select: Selector): CompiledSelector {
+function compileSelector(processor: string, select: Selector, schema: CompiledRecordSchema | undefined): CompiledSelector {
   if (select === null || typeof select !== 'object') throw invalid(processor, 'select must be an object');
   const known = new Set(['sources', 'streams', 'kinds', 'where']);
   for (const key of Object.keys(select)) {
     if (!known.has(key)) throw invalid(processor, `unknown field "${key}" (known: ${[...known].join(', ')})`);
   }
   if (select.where !== undefined && typeof select.where !== 'function') throw invalid(processor, 'where must be a function');
-  return {
+  const compiled: CompiledSelector = {
     sources: compileField(processor, 'sources', select.sources, SOURCES),
     streams: compileField(processor, 'streams', select.streams, undefined),
     kinds: compileField(processor, 'kinds', select.kinds, KINDS),
   };
+  if (schema === undefined) return compiled;
+  // The schema fixes the source, so a selector that names another source, or kinds of another, is a mistake.
+  const reads = schema.source === RecordSource.Kinesis ? 'its schema reads a Kinesis payload' : 'its schema reads DynamoDB images and keys';
+  for (const source of compiled.sources ?? []) {
+    if (source !== schema.source) throw invalid(processor, `sources holds "${source}", but ${reads}`);
+  }
+  const possible: readonly string[] = kindsOf(schema.source);
+  for (const kind of compiled.kinds ?? []) {
+    if (!possible.includes(kind)) throw invalid(processor, `kinds holds "${kind}", but ${reads}`);
+  }
+  return { ...compiled, sources: new Set([schema.source]) };
 }
 
 function streamOf(record: StreamRecord): string {
@@ -73,10 +87,11 @@ function streamOf(record: StreamRecord): string {
 }
 
 /**
- * Compiles the processors' selectors once. Throws `INVALID_OPTIONS` for a selector that is malformed or can
- * never match, and for two processors with the same name (faults and logs name processors).
+ * Compiles the processors' selectors and schemas once. Throws `INVALID_OPTIONS` for a selector that is malformed or
+ * can never match, for a schema that is malformed or contradicts its selector, and for two processors with the same
+ * name (faults and logs name processors).
  */
-export function compileRouter<P extends Processor<EffectBase>>(processors: readonly P[]): Router<P> {
+export function compileRouter<P extends AnyProcessor<EffectBase>>(processors: readonly P[]): Router<P> {
   const seen = new Set<string>();
   const compiled = processors.map((processor) => {
     if (typeof processor.name !== 'string' || processor.name.length === 0) {
@@ -87,7 +102,8 @@ export function compileRouter<P extends Processor<EffectBase>>(processors: reado
     }
     seen.add(processor.name);
     if (typeof processor.process !== 'function') throw invalid(processor.name, 'process must be a function');
-    return { processor, selector: compileSelector(processor.name, processor.select ?? {}) };
+    const schema = processor.schema === undefined ? undefined : compileRecordSchema(processor.name, processor.schema);
+    return { processor, schema, selector: compileSelector(processor.name, processor.select ?? {}, schema) };
   });
 
   const cache = new Map<string, readonly Route<P>[]>();
@@ -108,7 +124,7 @@ export function compileRouter<P extends Processor<EffectBase>>(processors: reado
             (selector.streams === undefined || selector.streams.has(stream)) &&
             (selector.kinds === undefined || selector.kinds.has(kind)),
         )
-        .map(({ processor }) => ({ processor, where: processor.select?.where }));
+        .map(({ processor, schema }) => ({ processor, where: processor.select?.where, schema }));
       cache.set(key, routes);
     }
     return routes;

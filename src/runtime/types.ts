@@ -5,6 +5,7 @@
 import type { NumberValue } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
 import type { PartialBatchResponse, Provenance, RecordKind, RecordSource, StreamRecord } from './model';
+import type { RecordSchema, RecordValue, SchemaRecord } from './record-schema';
 
 /** What Lambda delivers from a Kinesis or DynamoDB Streams event source mapping. */
 export type StreamEvent = KinesisStreamEvent | DynamoDBStreamEvent;
@@ -79,8 +80,66 @@ export interface ProcessContext {
 export interface Processor<E extends EffectBase = Effect> {
   readonly name: string;
   readonly select: Selector;
+  /** A processor without a schema reads the record itself (see `SchemaProcessor` for one that declares what it reads). */
+  readonly schema?: undefined;
   process(record: StreamRecord, context: ProcessContext): readonly E[] | Promise<readonly E[]>;
 }
+
+/**
+ * Which records a processor with a schema wants. The schema fixes the source (a payload schema reads Kinesis
+ * records, an image or keys schema DynamoDB records), so `where` gets records of that source, and of the `kinds`
+ * given; `sources`, if given, must name that source only.
+ */
+export interface SchemaSelector<S extends RecordSchema, K extends RecordKind = RecordKind> {
+  /**
+   * The schema's source, if given at all: the schema decides it.
+   * @default the source the schema reads
+   */
+  readonly sources?: readonly SchemaRecord<S, K>['source'][];
+  /**
+   * Kinesis stream names or DynamoDB table names (parsed from the record's ARN).
+   * @default every stream or table of the source
+   * @example ['Carts']
+   */
+  readonly streams?: readonly string[];
+  /**
+   * Kinds of record. For a DynamoDB schema, leaving out REMOVE makes the new image always present in the value's
+   * type, and leaving out INSERT the old image.
+   * @default every kind of the source
+   * @example ['insert', 'modify']
+   */
+  readonly kinds?: readonly K[];
+  /**
+   * Asked per record after the fields above and before validation, so a record it refuses is never validated.
+   * @default none: every record the fields above admit
+   */
+  where?(record: SchemaRecord<S, K>): boolean;
+}
+
+/**
+ * A processor that declares what it reads (`schema`: a Kinesis payload, or DynamoDB images and keys, as Standard
+ * Schemas from zod, valibot, arktype, ...). The pipeline validates each record it selects before `process` runs,
+ * once per record and schema however many processors share the schema, and passes the output next to the record,
+ * typed from the schemas. A record that does not match is a permanent `SchemaValidationError` (`VALIDATION`) of the
+ * processor: it is captured as a fault with its data and every issue's path and message. Otherwise it is a
+ * `Processor`: pure, and every error it throws permanent but a `RetryableError`. Make one with `defineProcessor`.
+ */
+export interface SchemaProcessor<S extends RecordSchema = RecordSchema, E extends EffectBase = Effect, K extends RecordKind = RecordKind> {
+  /** The processor's name, in faults, logs and metrics; unique in a pipeline. */
+  readonly name: string;
+  /** Which records it wants, within the source its schema reads. */
+  readonly select: SchemaSelector<S, K>;
+  /**
+   * What it reads: `{ payload }` of a Kinesis record, or any of `{ newImage, oldImage, keys }` of a DynamoDB record.
+   * @example { payload: z.object({ customer: z.string(), total: z.number() }) }
+   */
+  readonly schema: S;
+  /** Effects of one record, given the record and the schema's output for it (`{ payload }`, `{ newImage, ... }`). */
+  process(record: SchemaRecord<S, K>, value: RecordValue<S, K>, context: ProcessContext): readonly E[] | Promise<readonly E[]>;
+}
+
+/** A processor with or without a schema: what pipelines and apps take. */
+export type AnyProcessor<E extends EffectBase = Effect> = Processor<E> | SchemaProcessor<RecordSchema, E>;
 
 /** The effects one record produced for one sink, in batch order. */
 export interface RecordEffects<E extends EffectBase = Effect> {

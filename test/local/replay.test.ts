@@ -14,6 +14,8 @@ import { batchInfo, type OnFailureRecord } from '../../src/local/event-source';
 import { countDeliveries } from '../../src/local/recording';
 import { replay, type ReplaySummary } from '../../src/local/replay';
 import { ErrorCode } from '../../src/runtime/errors';
+import { jsonText } from '../../src/runtime/json-text';
+import { badInput } from '../helpers/bad-input';
 import { useDynamoDBLocal } from '../../src/testing';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
@@ -104,6 +106,16 @@ describe('replay of the sample recordings', () => {
     const scores = Object.fromEntries((summary.tables.GameScoresByUser ?? []).map((item) => [item.Username, item.Score]));
     expect(scores).toMatchObject({ 'Jane Doe': 110, 'John Roe': 125 });
     expect([[0, 5], [3, 12]]).toContainEqual([scores['Ana Silva'] ?? 0, scores['Wei Chen']]);
+  });
+
+  it('replays a record nested 100,000 levels deep into a fault, without overflowing the emulator', async () => {
+    const deep = badInput['an image nested 100,000 levels deep'].raw();
+    const file = join(scratch, 'deep.jsonl');
+    // JSON.stringify would overflow on this record: the recording is written the way the runtime writes faults.
+    await writeFile(file, `${jsonText({ Records: [deep] })}\n`);
+    const summary = await replay({ app: scoresApp, recordings: [file], dynamodb });
+    expect(summary).toMatchObject({ invocations: 1, functionErrors: 0, dlq: [] });
+    expect(summary.faults.map((fault) => fault.error.code)).toEqual([ErrorCode.InvalidAttributeValue]);
   });
 
   it('accepts a .json file holding one event', async () => {

@@ -34,7 +34,11 @@ describe('the README example processor', () => {
     ]);
     const faults = await new DynamoDBFaultSink({ client, table: FAULT_TABLE }).listFaults();
     expect(faults).toHaveLength(1);
-    expect(faults[0].error.message).toMatch(/is not an order: it needs customer and total/);
+    expect(faults[0].error).toMatchObject({ code: 'VALIDATION', retryable: false });
+    expect(faults[0].error.message).toBe(
+      `Record ${event.Records[2].eventID} from Kinesis stream orders does not match the schema of processor "orders-per-customer": ` +
+        'payload.total: Invalid input: expected number, received undefined.',
+    );
     expect(faults[0].raw).toEqual(event.Records[2]);
     client.destroy();
   });
