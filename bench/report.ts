@@ -28,7 +28,8 @@ function barChart(title: string, groups: readonly Group[], goal?: { value: numbe
   const series = [...new Set(groups.flatMap((group) => group.bars.map((bar) => bar.label)))];
   const barWidth = 14;
   const groupWidth = series.length * barWidth + 18;
-  const width = Math.max(420, 60 + groups.length * groupWidth);
+  // Room on the right for the last group's label, drawn at an angle.
+  const width = Math.max(420, 60 + groups.length * groupWidth + 90);
   const height = 240;
   const top = 28;
   const bottom = 70;
