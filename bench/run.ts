@@ -1,45 +1,70 @@
 /**
- * Runtime benchmark: 10,000-record batches through (a) a hand-written loop, (b) Powertools' BatchProcessor
- * (parallel, its default, and sequential, the order-keeping setting) and (c) the shardflow pipeline. The
- * subjects of a scenario run in one process, in rounds after a warm-up, and are judged as ratios. In a round
- * each subject (in an order that rotates) gets a full collection, a few untimed batches that bring the heap to
- * that subject's steady state, then a block of timed batches back to back: each pays for its own garbage, as a
- * Lambda function running batch after batch does, and none for another subject's.
- * Each scenario gets its own process, as a Lambda function sees one event source: a process that ran Kinesis
- * batches first would hand the DynamoDB scenario call sites already made polymorphic.
- * The measure is the process's CPU time per batch (user + system, GC threads included), which other load on
- * a shared machine does not inflate the way it inflates wall time; wall time is reported next to it.
+ * The benchmark suite: the runtime against a hand-written loop and Powertools' BatchProcessor on every workload,
+ * batch size and sink contract (each workload and contract in a process of its own), the peak heap of a ~6 MB
+ * batch, validation with a zod schema against Powertools' parser, each bundled app's cold start against a handler that
+ * only creates a DynamoDB client, and the exactly-once
+ * sink's cost on DynamoDB Local in both modes against the seeds' per-record ADD. Every figure is a ratio to a
+ * baseline measured in the same process and run. Results go to bench/results/ (JSON and an HTML report) unless
+ * --no-save.
  *
- *   npm run bench                     full run, table on stdout
- *   npm run bench -- --quick --json   fewer rounds, exactly one JSON document on stdout
- *   npm run bench -- --schema         the schema workload alone (bench/schema.ts)
- *   options: --size <records per batch> --rounds <n> --warmup <n>
- *            --block <timed batches per subject and round> --settle <untimed batches before them>
+ *   npm run bench                     the full suite, a summary on stderr
+ *   npm run bench -- --quick --json   fewer rounds, exactly one JSON document on stdout (under two minutes)
+ *   options: --only <runtime,schema,cold-start,sink-cost> --workloads <a,b> --sizes <100,1000> --rounds <n> --warmup <n>
+ *            --block <ms of the hand loop per timed block> --settle <untimed records before it> --no-save
+ *            --inner-schema (the schema stage also runs Powertools' innerSchema configuration: small sizes only)
  */
 import { fork } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { createLocalContext } from '../src/local/lambda-context';
-import type { StreamEvent } from '../src/runtime/types';
-import { SCHEMA_SCENARIO, measureSchemaScenario } from './schema';
-import { Scenario, dynamodbBatch, handLoop, kinesisBatch, normalizeOnly, powertools, shardflow, type Subject, type Totals } from './workload';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { measureColdStarts, type ColdStartReport } from './cold-start';
+import { htmlReport } from './report';
+import type { RuntimeOptions, RuntimeReport } from './runtime';
+import type { SchemaReport } from './schema';
+import { measureSinkCost, type SinkCostReport } from './sink-cost';
+import { Scenario, SinkContract } from './workload';
 
-const GOAL_VS_HAND_LOOP = 0.8;
-const GOAL_VS_POWERTOOLS = 1.8;
+export const GOALS = {
+  /** shardflow's records per CPU second over the hand loop's, at least. */
+  vsHandLoop: 0.8,
+  /** ... over Powertools' BatchProcessor in its default configuration, at least. */
+  vsPowertools: 1.8,
+  /** With a zod schema on the payload: shardflow over Powertools' BatchProcessor with its parser and the same schema, at least. */
+  schemaVsPowertoolsParser: 1,
+  /** Peak heap growth of a ~6 MB batch over its size on the wire, at most. */
+  heapVsWire: 2,
+  /** A bundled app's cold start over a handler that only imports and creates a DynamoDB client, at most. */
+  coldStart: 1.1,
+  /** The checkpoint mode's write capacity over the seeds' per-record ADD on the 100-key workload, at most. */
+  checkpointCapacity: 1.25,
+  /** The seeds' requests over the checkpoint mode's on the 100-key workload, at least. */
+  requestReduction: 10,
+} as const;
+
+const STAGES = ['runtime', 'schema', 'cold-start', 'sink-cost'] as const;
+type Stage = (typeof STAGES)[number];
 
 interface Options {
   readonly quick: boolean;
   readonly json: boolean;
-  readonly size: number;
+  readonly save: boolean;
+  readonly stages: readonly Stage[];
+  readonly workloads: readonly Scenario[];
+  readonly sizes: readonly number[];
   readonly rounds: number;
   readonly warmup: number;
-  /** Timed batches per subject and round, run back to back; a sample is their mean CPU time. */
-  readonly block: number;
-  /** Untimed batches per subject and round after the full collection, before the timed ones. */
-  readonly settle: number;
-  /** Set in a child process: the one scenario it measures. */
-  readonly scenario: Scenario | typeof SCHEMA_SCENARIO | undefined;
+  readonly blockMs: number;
+  readonly settleRecords: number;
+  readonly innerSchema: boolean;
+}
+
+function listOption<T extends string>(argv: readonly string[], flag: string, known: readonly T[], fallback: readonly T[]): readonly T[] {
+  const at = argv.indexOf(flag);
+  if (at === -1) return fallback;
+  const values = (argv[at + 1] ?? '').split(',');
+  for (const value of values) if (!known.includes(value as T)) throw new Error(`${flag} takes ${known.join(', ')}; got ${value}.`);
+  return values as T[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -48,240 +73,200 @@ function parseOptions(argv: readonly string[]): Options {
     const at = argv.indexOf(flag);
     if (at === -1) return fallback;
     const value = Number(argv[at + 1]);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${flag} needs a positive integer.`);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${flag} needs a whole number.`);
     return value;
   };
+  const sizesAt = argv.indexOf('--sizes');
+  const sizes = sizesAt === -1 ? [100, 1_000, 10_000] : (argv[sizesAt + 1] ?? '').split(',').map(Number);
+  if (sizes.some((size) => !Number.isInteger(size) || size <= 0 || size > 10_000)) throw new Error('--sizes takes batch sizes from 1 to 10,000.');
   return {
     quick,
     json: argv.includes('--json'),
-    size: number('--size', 10_000),
-    rounds: number('--rounds', quick ? 9 : 31),
-    warmup: number('--warmup', quick ? 4 : 12),
-    block: number('--block', quick ? 3 : 5),
-    settle: number('--settle', 16),
-    scenario: scenarioOption(argv),
+    save: !argv.includes('--no-save'),
+    stages: listOption(argv, '--only', STAGES, STAGES),
+    workloads: listOption(argv, '--workloads', Object.values(Scenario), Object.values(Scenario)),
+    sizes,
+    rounds: number('--rounds', quick ? 3 : 15),
+    warmup: number('--warmup', quick ? 1 : 3),
+    blockMs: number('--block', quick ? 15 : 100),
+    settleRecords: number('--settle', quick ? 2_000 : 50_000),
+    innerSchema: argv.includes('--inner-schema'),
   };
 }
 
-function scenarioOption(argv: readonly string[]): Options['scenario'] {
-  const at = argv.indexOf('--scenario');
-  if (at === -1) return undefined;
-  const value = argv[at + 1];
-  const known: readonly string[] = [...Object.values(Scenario), SCHEMA_SCENARIO];
-  if (value === undefined || !known.includes(value)) throw new Error(`--scenario must be one of ${known.join(', ')}.`);
-  return value as Options['scenario'];
+/**
+ * esbuild settings of ShardflowApp's bundles (src/cdk/function-options.ts): everything bundled, minified, names not
+ * kept. The runtime child and the cold-start bundles are built with them, so the code measured is the code Lambda
+ * runs. Names are not kept because esbuild keeps them by redefining each class's `name`, which takes V8 off its
+ * fast path for `new`: the runtime ran 3.4x slower on Node 22 and 1.6x on Node 24 with them (see bench/README.md).
+ */
+export const LAMBDA_BUNDLING = { bundle: true, platform: 'node', format: 'cjs', target: `node${process.versions.node.split('.')[0]}`, minify: true, keepNames: false, logLevel: 'error' } as const;
+
+/** The runtime child: bundled once, forked per workload and contract. */
+function bundleRuntimeChild(directory: string): string {
+  const outfile = join(directory, 'runtime-child.js');
+  buildSync({ ...LAMBDA_BUNDLING, entryPoints: [join(__dirname, 'runtime-child.ts')], outfile });
+  return outfile;
 }
 
-// Full collections on demand: between subjects' blocks, and before each batch of the memory pass.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function sameTotals(a: Totals, b: Totals): boolean {
-  if (a.size !== b.size) return false;
-  for (const [key, value] of a) if (b.get(key) !== value) return false;
-  return true;
-}
-
-interface SubjectResult {
-  /** Batch size / CPU time per batch: the median, over rounds, of the mean of a timed block. */
-  readonly recordsPerSecond: number;
-  readonly medianCpuMs: number;
-  readonly minCpuMs: number;
-  readonly maxCpuMs: number;
-  /** Batch size / median wall time of a batch (inflated by other load on the machine). */
-  readonly wallRecordsPerSecond: number;
-  readonly medianWallMs: number;
-  /** Heap in use after one batch minus before it (after a full collection), median over the rounds. */
-  readonly heapDeltaBytes: number;
-}
-
-async function measure(subjects: readonly Subject[], event: StreamEvent, options: Options): Promise<Record<string, SubjectResult>> {
-  // Lambda's longest timeout: the deadline never cuts a batch short.
-  const context = createLocalContext({ functionName: 'bench', region: 'us-east-1', timeoutMs: 15 * 60 * 1000, requestId: 'bench' });
-  const reference = await subjects[0]!.run(event, context);
-  for (const subject of subjects.slice(1)) {
-    if (!sameTotals(reference, await subject.run(event, context))) {
-      throw new Error(`${subject.name} computed different totals than ${subjects[0]!.name}; the comparison would be meaningless.`);
-    }
-  }
-  for (let i = 0; i < options.warmup; i++) for (const subject of subjects) await subject.run(event, context);
-
-  const times = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
-  const walls = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
-  for (let round = 0; round < options.rounds; round++) {
-    // Each round gives every subject a block of consecutive batches, in an order that rotates every round.
-    // Before a block: a full collection, so no subject pays for the garbage another left, then untimed batches
-    // that bring the subject back to its steady state. A full collection shrinks the young generation, and it
-    // lets V8 drop optimized code whose embedded hidden classes died (no object of the last batch is alive, so
-    // their classes die): the next 3 to 5 batches run while V8 compiles again, at up to 10x the steady cost,
-    // and functions called once per batch (a sink's flush) are compiled again only batches later. A Lambda
-    // function running batch after batch pays none of this, so 16 untimed batches come first (see README).
-    for (let k = 0; k < subjects.length; k++) {
-      const subject = subjects[(round + k) % subjects.length]!;
-      gc();
-      for (let w = 0; w < options.settle; w++) await subject.run(event, context);
-      const cpuStart = process.cpuUsage();
-      const start = process.hrtime.bigint();
-      for (let b = 0; b < options.block; b++) await subject.run(event, context);
-      const wall = Number(process.hrtime.bigint() - start) / 1e6;
-      const cpu = process.cpuUsage(cpuStart);
-      times.get(subject.name)!.push((cpu.user + cpu.system) / 1000 / options.block);
-      walls.get(subject.name)!.push(wall / options.block);
-    }
-  }
-  // Memory, in a separate untimed pass: a full collection before each batch gives every subject the same clean
-  // heap, so the heap in use right after the batch is what the batch allocated and had not yet dropped.
-  const heap = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
-  for (let round = 0; round < Math.min(options.rounds, 5); round++) {
-    for (const subject of subjects) {
-      gc();
-      const heapBefore = process.memoryUsage().heapUsed;
-      await subject.run(event, context);
-      heap.get(subject.name)!.push(process.memoryUsage().heapUsed - heapBefore);
-    }
-  }
-  const results: Record<string, SubjectResult> = {};
-  for (const subject of subjects) {
-    const samples = times.get(subject.name)!;
-    const medianMs = median(samples);
-    const medianWallMs = median(walls.get(subject.name)!);
-    results[subject.name] = {
-      recordsPerSecond: Math.round(options.size / (medianMs / 1000)),
-      medianCpuMs: round3(medianMs),
-      minCpuMs: round3(Math.min(...samples)),
-      maxCpuMs: round3(Math.max(...samples)),
-      wallRecordsPerSecond: Math.round(options.size / (medianWallMs / 1000)),
-      medianWallMs: round3(medianWallMs),
-      heapDeltaBytes: Math.round(median(heap.get(subject.name)!)),
-    };
-  }
-  return results;
-}
-
-function round3(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}
-
-interface ScenarioReport {
-  readonly subjects: Record<string, SubjectResult>;
-  readonly ratios: Record<string, number>;
-  readonly goals: {
-    readonly shardflowVsHandLoopAtLeast: number;
-    readonly shardflowVsPowertoolsAtLeast: number;
-    /** Which Powertools subject the Powertools goal compares with. */
-    readonly powertoolsGoalSubject: string;
-    readonly met: { readonly vsHandLoop: boolean; readonly vsPowertools: boolean };
-  };
-}
-
-/** Child process: measures one scenario and sends the report to the parent. */
-async function measureScenario(scenario: NonNullable<Options['scenario']>, options: Options): Promise<ScenarioReport> {
-  if (scenario === SCHEMA_SCENARIO) return measureSchemaScenario(options.size, (subjects, event) => measure(subjects, event, options));
-  const event = scenario === Scenario.Kinesis ? kinesisBatch(options.size) : dynamodbBatch(options.size);
-  const subjects = [handLoop(scenario), powertools(scenario, true), powertools(scenario, false), shardflow(), normalizeOnly()];
-  const results = await measure(subjects, event, options);
-  const rate = (name: string) => results[name]!.recordsPerSecond;
-  const vsHand = rate('shardflow') / rate('hand-loop');
-  // The goal is stated against "Powertools' BatchProcessor": its default configuration, which runs the
-  // handler over all records in parallel. The order-keeping sequential mode is reported next to it.
-  const vsPowertools = rate('shardflow') / rate('powertools');
-  return {
-    subjects: results,
-    ratios: {
-      shardflowVsHandLoop: round3(vsHand),
-      shardflowVsPowertools: round3(vsPowertools),
-      shardflowVsPowertoolsSequential: round3(rate('shardflow') / rate('powertools-sequential')),
-      shardflowVsBestPowertools: round3(rate('shardflow') / Math.max(rate('powertools'), rate('powertools-sequential'))),
-      wallShardflowVsHandLoop: round3(results['shardflow']!.wallRecordsPerSecond / results['hand-loop']!.wallRecordsPerSecond),
-      // Diagnostics: what the normalizer alone reaches, and what the pipeline costs on top of it.
-      normalizeOnlyVsHandLoop: round3(rate('normalize-only') / rate('hand-loop')),
-      shardflowVsNormalizeOnly: round3(rate('shardflow') / rate('normalize-only')),
-      heapShardflowVsHandLoop: round3(results['shardflow']!.heapDeltaBytes / Math.max(1, results['hand-loop']!.heapDeltaBytes)),
-    },
-    goals: {
-      shardflowVsHandLoopAtLeast: GOAL_VS_HAND_LOOP,
-      shardflowVsPowertoolsAtLeast: GOAL_VS_POWERTOOLS,
-      powertoolsGoalSubject: 'powertools',
-      met: { vsHandLoop: vsHand >= GOAL_VS_HAND_LOOP, vsPowertools: vsPowertools >= GOAL_VS_POWERTOOLS },
-    },
-  };
-}
-
-/** Runs one scenario in a fresh process (same runtime flags as this one) and returns its report. */
-function runChild(scenario: NonNullable<Options['scenario']>, argv: readonly string[]): Promise<ScenarioReport> {
+function runChild<R extends RuntimeReport | SchemaReport>(script: string, options: RuntimeOptions): Promise<R> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, [...argv, '--scenario', scenario], {
-      execArgv: [...process.execArgv, '--require', require.resolve('ts-node/register/transpile-only')],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    let report: ScenarioReport | undefined;
+    const child = fork(script, [JSON.stringify(options)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let report: R | undefined;
     child.on('message', (message) => {
-      report = message as ScenarioReport;
+      report = message as R;
     });
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code === 0 && report !== undefined) resolve(report);
-      else reject(new Error(`The ${scenario} benchmark process exited with code ${String(code)}.`));
+      else reject(new Error(`The ${options.workload} (${options.contract}) benchmark process exited with code ${String(code)}.`));
     });
   });
+}
+
+interface RuntimeGoals {
+  readonly met: boolean;
+  /** Every (workload, contract, size) that misses a goal, with the ratio it reached. */
+  readonly misses: readonly string[];
+}
+
+function judgeRuntime(reports: readonly RuntimeReport[]): RuntimeGoals {
+  const misses: string[] = [];
+  for (const report of reports) {
+    const where = `${report.workload} (${report.contract})`;
+    for (const size of report.sizes) {
+      if (size.vsHandLoop < GOALS.vsHandLoop) misses.push(`${where} x${size.size}: ${size.vsHandLoop}x the hand loop`);
+      if (size.vsPowertools < GOALS.vsPowertools) {
+        const reach = size.handLoopVsPowertools < GOALS.vsPowertools ? ` (out of reach: the hand loop itself is ${size.handLoopVsPowertools}x Powertools)` : '';
+        misses.push(`${where} x${size.size}: ${size.vsPowertools}x Powertools${reach}`);
+      }
+    }
+    if (report.memory.peakHeapGrowthVsWire > GOALS.heapVsWire) {
+      misses.push(`${where}: peak heap growth ${report.memory.peakHeapGrowthVsWire}x the batch's wire size`);
+    }
+  }
+  return { met: misses.length === 0, misses };
+}
+
+/** The child's options the runner's options decide; the caller names the workload and contract. */
+function runtimeOptions(options: Options): Omit<RuntimeOptions, 'workload' | 'contract'> {
+  return {
+    sizes: options.sizes,
+    rounds: options.rounds,
+    warmup: options.warmup,
+    blockMs: options.blockMs,
+    settleRecords: options.settleRecords,
+    collect: !options.quick,
+    diagnostics: !options.quick,
+    memoryBatchBytes: 6_000_000,
+  };
+}
+
+function log(options: Options, message: string): void {
+  if (!options.json) process.stderr.write(`${message}\n`);
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const options = parseOptions(argv);
-  if (options.scenario !== undefined) {
-    const report = await measureScenario(options.scenario, options);
-    process.send?.(report);
-    return;
-  }
-  const scenarios: Record<string, ScenarioReport> = {};
-  for (const scenario of argv.includes('--schema') ? ([SCHEMA_SCENARIO] as const) : [Scenario.Kinesis, Scenario.DynamoDB]) {
-    if (!options.json) process.stderr.write(`${scenario}: measuring...\n`);
-    scenarios[scenario] = await runChild(scenario, argv);
-  }
-  const allGoalsMet = Object.values(scenarios).every((r) => r.goals.met.vsHandLoop && r.goals.met.vsPowertools);
-  const report = {
-    benchmark: 'shardflow batch runtime',
-    batchSize: options.size,
-    rounds: options.rounds,
-    warmup: options.warmup,
-    block: options.block,
-    settle: options.settle,
-    unit: 'records per second = batch size / CPU time per batch (process user + system; median over rounds of a block mean)',
-    machine: {
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      totalMemoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-    },
-    command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
-    scenarios,
-    allGoalsMet,
-  };
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return;
-  }
-  process.stdout.write(`${report.benchmark}: ${options.size} records per batch, ${options.rounds} rounds after ${options.warmup} warm-up\n`);
-  process.stdout.write(`${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}; ${report.unit}\n\n`);
-  for (const [name, { subjects, ratios }] of Object.entries(scenarios)) {
-    process.stdout.write(`${name}\n`);
-    for (const [subject, r] of Object.entries(subjects)) {
-      process.stdout.write(
-        `  ${subject.padEnd(22)} ${String(r.recordsPerSecond).padStart(9)} records/s (cpu ${r.medianCpuMs.toFixed(2)} ms, wall ${r.medianWallMs.toFixed(2)} ms)  heap +${Math.round(r.heapDeltaBytes / 1024)} KiB\n`,
-      );
+  const started = new Date();
+  const directory = mkdtempSync(join(tmpdir(), 'shardflow-bench-'));
+  try {
+    const report: Record<string, unknown> = {
+      benchmark: 'shardflow',
+      date: started.toISOString(),
+      command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        totalMemoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+        loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+      },
+      goals: GOALS,
+    };
+    const verdicts: Record<string, boolean> = {};
+    const stageSeconds: Record<string, number> = {};
+    let stageStart = Date.now();
+    const stageDone = (stage: Stage) => {
+      stageSeconds[stage] = Math.round((Date.now() - stageStart) / 1000);
+      stageStart = Date.now();
+    };
+    let childScript: string | undefined;
+    const script = () => (childScript ??= bundleRuntimeChild(directory));
+    if (options.stages.includes('runtime')) {
+      const reports: RuntimeReport[] = [];
+      for (const workload of options.workloads) {
+        for (const contract of Object.values(SinkContract)) {
+          log(options, `runtime: ${workload} (${contract})...`);
+          reports.push(await runChild<RuntimeReport>(script(), { ...runtimeOptions(options), workload, contract }));
+        }
+      }
+      const goals = judgeRuntime(reports);
+      verdicts.runtime = goals.met;
+      report.runtime = {
+        method: {
+          unit: 'CPU time of the process (user + system) per batch; the median over rounds of a timed block',
+          ratios: "records per CPU second over the baseline's, the median over rounds of each round's ratio",
+          rounds: options.rounds,
+          warmup: options.warmup,
+          timedBlockMs: options.blockMs,
+          settleRecords: options.settleRecords,
+          fullCollectionBeforeEachBlock: !options.quick,
+        },
+        results: reports,
+        goals,
+      };
+      stageDone('runtime');
     }
-    process.stdout.write(`  ratios ${JSON.stringify(ratios)}\n\n`);
+    if (options.stages.includes('schema')) {
+      log(options, 'schema: kinesis-json-1kb with zod...');
+      const schema = await runChild<SchemaReport>(script(), {
+        ...runtimeOptions(options),
+        workload: Scenario.KinesisLarge,
+        contract: SinkContract.Session,
+        schema: true,
+        innerSchema: options.innerSchema,
+      });
+      const misses = schema.sizes.filter((size) => size.vsPowertools < GOALS.schemaVsPowertoolsParser).map((size) => `x${size.size}: ${size.vsPowertools}x Powertools' parser`);
+      verdicts.schema = misses.length === 0;
+      report.schema = { results: schema, goals: { met: misses.length === 0, misses } };
+      stageDone('schema');
+    }
+    if (options.stages.includes('cold-start')) {
+      log(options, 'cold start...');
+      const coldStart: ColdStartReport = await measureColdStarts({ directory, runs: options.quick ? 9 : 25, bundling: LAMBDA_BUNDLING });
+      verdicts.coldStart = coldStart.goalMet;
+      report.coldStart = coldStart;
+      stageDone('cold-start');
+    }
+    if (options.stages.includes('sink-cost')) {
+      log(options, 'sink cost on DynamoDB Local...');
+      const sinkCost: SinkCostReport = await measureSinkCost({ quick: options.quick });
+      verdicts.checkpointCapacity = sinkCost.goals.capacityMet;
+      verdicts.requestReduction = sinkCost.goals.requestsMet;
+      report.sinkCost = sinkCost;
+      stageDone('sink-cost');
+    }
+    report.durationSeconds = Math.round((Date.now() - started.getTime()) / 1000);
+    report.stageSeconds = stageSeconds;
+    report.verdicts = verdicts;
+    report.allGoalsMet = Object.values(verdicts).every(Boolean);
+    if (options.save) {
+      const results = join(__dirname, 'results');
+      mkdirSync(results, { recursive: true });
+      const stamp = started.toISOString().replace(/[:.]/g, '-');
+      const name = `${stamp}${options.quick ? '-quick' : ''}`;
+      writeFileSync(join(results, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+      writeFileSync(join(results, `${name}.html`), htmlReport(report));
+      log(options, `results: bench/results/${name}.json and .html`);
+    }
+    if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stderr.write(`${JSON.stringify({ verdicts, allGoalsMet: report.allGoalsMet, misses: (report.runtime as { goals?: RuntimeGoals } | undefined)?.goals?.misses })}\n`);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
   }
-  const { shardflowVsHandLoopAtLeast, shardflowVsPowertoolsAtLeast } = Object.values(scenarios)[0]!.goals;
-  process.stdout.write(`goals (>= ${shardflowVsHandLoopAtLeast}x hand loop, >= ${shardflowVsPowertoolsAtLeast}x Powertools): ${allGoalsMet ? 'met' : 'NOT met'}\n`);
 }
 
 main().catch((error: unknown) => {

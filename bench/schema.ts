@@ -1,5 +1,5 @@
 /**
- * The schema workload (`npm run bench -- --schema`): the Kinesis JSON batches of `kinesis-json`, each payload
+ * The schema workload (`npm run bench -- --only schema`): the Kinesis JSON batches of `kinesis-json-1kb`, each payload
  * validated by one zod schema before its Score is summed. Validation is opt-in in shardflow (a processor declares a
  * schema), so it is measured on its own, against Powertools' `BatchProcessor` with its parser integration
  * (`@aws-lambda-powertools/batch/parser`) and the same schema, and a hand loop that calls `safeParse`. Every subject
@@ -10,7 +10,7 @@
  * transformer) is much slower: it builds that record schema again for every record (zod compiles each new object
  * schema on its first parse), and its `Base64Encoded` helper tries `gunzipSync` on every payload, which on Node 20
  * keeps about 9 KiB of memory per plain JSON payload for good. `--inner-schema` adds that subject; give it small
- * batches (`--size 1000 --quick`), or the process runs out of memory.
+ * batches (`--only schema --sizes 100,1000 --quick`), or the process runs out of memory.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { parser } from '@aws-lambda-powertools/batch/parser';
@@ -20,13 +20,12 @@ import { KinesisDataStreamRecord, KinesisDataStreamRecordPayload } from '@aws-la
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { defineProcessor } from '../src/runtime/define-processor';
+import { createHandler } from '../src/runtime/handler';
 import { definePipeline } from '../src/runtime/pipeline';
-import type { StreamEvent } from '../src/runtime/types';
-import { SessionSumSink, kinesisBatch, type Subject, type Totals } from './workload';
+import { measureSizes, type RuntimeOptions, type SizeReport } from './runtime';
+import { SessionSumSink, type Scenario, type Subject, type Totals } from './workload';
 
-export const SCHEMA_SCENARIO = 'kinesis-json-zod';
-
-/** What a score event is; `kinesisBatch` makes only valid ones. */
+/** What a score event of the ~1 KB workload is, in part (the rest passes unchecked); the workload makes only valid ones. */
 const ScoreEvent = z.object({
   Username: z.string().min(1),
   Score: z.number().int(),
@@ -89,71 +88,52 @@ function powertoolsParser(name: string, processInParallel: boolean, inner = fals
   };
 }
 
-/** The shardflow pipeline with a processor that declares the schema: the value it gets is validated and typed. */
+/** shardflow on the path users run, with a processor that declares the schema: the value it gets is validated and typed. */
 function shardflowZod(): Subject {
-  const sink = new SessionSumSink();
+  const sink = new SessionSumSink(undefined);
   const scores = defineProcessor({
     name: 'scores',
     select: {},
     schema: { payload: ScoreEvent },
     process: (record, { payload }) => [{ type: 'add', provenance: record, table: 'GameScoresByUser', key: { Username: payload.Username }, add: { Score: payload.Score } }],
   });
-  const pipeline = definePipeline({ processors: [scores], sinks: [sink] });
+  const handler = createHandler(definePipeline({ processors: [scores], sinks: [sink] }), { serviceName: 'bench' });
   return {
     name: 'shardflow-zod',
     async run(event, context) {
       sink.totals = new Map();
-      const outcome = await pipeline.run(event, context);
-      if (outcome.response.batchItemFailures.length > 0 || outcome.stats.faulted > 0) throw new Error('shardflow failed records of the benchmark batch.');
+      const response = await handler(event, context);
+      if (response.batchItemFailures.length > 0) throw new Error('shardflow reported failures in the benchmark batch.');
       return sink.totals;
     },
   };
 }
 
-const GOAL_VS_HAND_LOOP = 0.8;
-/** The issue's goal: validation in shardflow at least as fast as in Powertools. */
-const GOAL_VS_POWERTOOLS = 1;
-
-interface Measured {
-  readonly recordsPerSecond: number;
-  readonly wallRecordsPerSecond: number;
+export interface SchemaReport {
+  readonly workload: Scenario;
+  readonly schema: 'zod';
+  readonly shardflowSubject: string;
+  readonly sizes: readonly SizeReport[];
 }
 
-/**
- * Measures the schema scenario with the runner's `measure` (same rounds, blocks and settling as the other
- * scenarios) and reports it in the runner's scenario shape.
- */
-export async function measureSchemaScenario<R extends Measured>(
-  size: number,
-  measure: (subjects: readonly Subject[], event: StreamEvent) => Promise<Record<string, R>>,
-) {
+/** Measures the schema workload with the runtime's rounds, blocks and settling; ratios against the zod hand loop and Powertools' parser. */
+export async function measureSchema(options: RuntimeOptions): Promise<SchemaReport> {
   const subjects = [
     handLoopZod(),
     powertoolsParser('powertools-parser', true),
-    powertoolsParser('powertools-parser-sequential', false),
-    ...(process.argv.includes('--inner-schema') ? [powertoolsParser('powertools-inner-schema', true, true)] : []),
     shardflowZod(),
+    ...(options.diagnostics ? [powertoolsParser('powertools-parser-sequential', false)] : []),
+    ...(options.innerSchema === true ? [powertoolsParser('powertools-inner-schema', true, true)] : []),
   ];
-  const results = await measure(subjects, kinesisBatch(size));
-  const rate = (name: string) => results[name]!.recordsPerSecond;
-  const ratio = (value: number) => Math.round(value * 1000) / 1000;
-  const vsHand = rate('shardflow-zod') / rate('hand-loop-zod');
-  const vsPowertools = rate('shardflow-zod') / rate('powertools-parser');
-  return {
-    subjects: results,
-    ratios: {
-      shardflowVsHandLoop: ratio(vsHand),
-      shardflowVsPowertools: ratio(vsPowertools),
-      shardflowVsPowertoolsSequential: ratio(rate('shardflow-zod') / rate('powertools-parser-sequential')),
-      shardflowVsBestPowertools: ratio(rate('shardflow-zod') / Math.max(rate('powertools-parser'), rate('powertools-parser-sequential'))),
-      ...(results['powertools-inner-schema'] === undefined ? {} : { shardflowVsPowertoolsInnerSchema: ratio(rate('shardflow-zod') / rate('powertools-inner-schema')) }),
-      wallShardflowVsHandLoop: ratio(results['shardflow-zod']!.wallRecordsPerSecond / results['hand-loop-zod']!.wallRecordsPerSecond),
+  const sizes = await measureSizes(
+    {
+      subjects,
+      goal: 'shardflow-zod',
+      handLoop: 'hand-loop-zod',
+      powertools: 'powertools-parser',
+      ...(options.diagnostics ? { powertoolsSequential: 'powertools-parser-sequential' } : {}),
     },
-    goals: {
-      shardflowVsHandLoopAtLeast: GOAL_VS_HAND_LOOP,
-      shardflowVsPowertoolsAtLeast: GOAL_VS_POWERTOOLS,
-      powertoolsGoalSubject: 'powertools-parser',
-      met: { vsHandLoop: vsHand >= GOAL_VS_HAND_LOOP, vsPowertools: vsPowertools >= GOAL_VS_POWERTOOLS },
-    },
-  };
+    options,
+  );
+  return { workload: options.workload, schema: 'zod', shardflowSubject: 'shardflow-zod', sizes };
 }

@@ -124,7 +124,7 @@ export { PayloadEncoding, TtlDeletePolicy, createRecordLogger, createScoreAggreg
 export type { RecordLoggerOptions, ScoreAggregatorOptions, TagTotalOptions } from './processors';
 
 // Sinks (idempotent: a record's effects apply once, whatever the delivery)
-export { DynamoDBSink, MARKER_TTL_ATTRIBUTE, markerTableDefinition } from './sinks/dynamodb';
+export { DynamoDBSink, ExactlyOnceMode, MARKER_TTL_ATTRIBUTE, markerTableDefinition } from './sinks/dynamodb';
 export type { DynamoDBSinkMetrics, DynamoDBSinkOptions } from './sinks/dynamodb';
 export { DynamoDBFaultSink, faultTableDefinition } from './sinks/dynamodb-faults';
 export type { DynamoDBFaultSinkOptions } from './sinks/dynamodb-faults';

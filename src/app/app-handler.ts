@@ -1,12 +1,10 @@
 /**
  * An app's handler: its processors, its sinks (by default the exactly-once DynamoDB sink for its outputs and a log
- * sink), the fault sink the environment names, and one logger and one metrics object shared by the pipeline, the
- * sinks and the handler, all carrying the app's name as their service.
+ * sink), the fault sink the environment names, and one logger shared by the pipeline, the sinks and the handler, which
+ * publishes the metrics; logs and metrics carry the app's name as their service.
  */
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createHandler } from '../runtime/handler';
 import { createLogger } from '../runtime/logging';
-import { METRICS_NAMESPACE } from '../runtime/metrics';
 import { definePipeline } from '../runtime/pipeline';
 import type { EffectBase, FaultSink, Sink, StreamHandler } from '../runtime/types';
 import { DynamoDBSink } from '../sinks/dynamodb';
@@ -21,7 +19,7 @@ function faultSinkFor(app: Pick<AppDefinition, 'faultTable'>, environment: AppEn
   return new DynamoDBFaultSink({ client: environment.dynamodb, table: faults?.table ?? app.faultTable });
 }
 
-function defaultSinks(app: Pick<AppDefinition, 'name' | 'outputs' | 'markerTable'>, environment: AppEnvironment, { logger }: SinkContext): Sink<EffectBase>[] {
+function defaultSinks(app: Pick<AppDefinition, 'name' | 'outputs' | 'markerTable' | 'exactlyOnce'>, environment: AppEnvironment, { logger }: SinkContext): Sink<EffectBase>[] {
   const sinks: Sink<EffectBase>[] = [];
   if (app.markerTable !== undefined) {
     sinks.push(
@@ -31,6 +29,7 @@ function defaultSinks(app: Pick<AppDefinition, 'name' | 'outputs' | 'markerTable
         // The name is also the marker scope: apps sharing the marker table never skip each other's records.
         name: `${app.name}-dynamodb`,
         tables: app.outputs.map((table) => table.TableName as string),
+        exactlyOnce: app.exactlyOnce,
         logger,
       }) as Sink<EffectBase>,
     );
@@ -45,7 +44,6 @@ export function buildAppHandler<E extends EffectBase>(
   environment: AppEnvironment,
 ): StreamHandler {
   const logger = createLogger({ serviceName: app.name });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: app.name });
   const sinks = spec.sinks === undefined ? (defaultSinks(app, environment, { logger }) as Sink<E>[]) : spec.sinks(environment, { logger });
   const pipeline = definePipeline<E>({
     processors: spec.processors,
@@ -53,5 +51,5 @@ export function buildAppHandler<E extends EffectBase>(
     faultSink: faultSinkFor(app, environment),
     options: { ...spec.pipeline, logger },
   });
-  return createHandler(pipeline, { serviceName: app.name, logger, metrics });
+  return createHandler(pipeline, { serviceName: app.name, logger });
 }

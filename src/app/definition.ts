@@ -6,7 +6,7 @@
 import { checkFunction, checkInteger, checkName, checkNames, checkOneOf, invalidOption, optionsError, resolveOptions, shown } from '../runtime/options';
 import { resolvePipelineOptions } from '../runtime/pipeline-options';
 import type { Effect, EffectBase } from '../runtime/types';
-import { MARKER_TTL_ATTRIBUTE, markerTableDefinition } from '../sinks/dynamodb';
+import { ExactlyOnceMode, MARKER_TTL_ATTRIBUTE, markerTableDefinition } from '../sinks/dynamodb';
 import { faultTableDefinition } from '../sinks/dynamodb-faults';
 import { buildAppHandler } from './app-handler';
 import { StartingPosition, type AppDefinition, type AppSpec, type EventSourceSettings, type TableDefinition } from './types';
@@ -32,6 +32,7 @@ const SPEC_DEFAULTS = {
   tables: [] as readonly TableDefinition[],
   eventSource: undefined as EventSourceSettings | undefined,
   sinks: undefined as AppSpec['sinks'],
+  exactlyOnce: ExactlyOnceMode.Markers as ExactlyOnceMode,
   markerTable: DEFAULT_MARKER_TABLE,
   faultTable: DEFAULT_FAULT_TABLE,
   pipeline: undefined as AppSpec['pipeline'],
@@ -92,6 +93,7 @@ export function defineApp<E extends EffectBase>(spec: AppSpec<E>): AppDefinition
   }
   if (settings.sinks !== undefined) checkFunction(component, 'sinks', settings.sinks);
   if (settings.http !== undefined) checkFunction(component, 'http', settings.http);
+  checkOneOf(component, 'exactlyOnce', settings.exactlyOnce, ExactlyOnceMode);
   checkName(component, 'markerTable', settings.markerTable);
   checkName(component, 'faultTable', settings.faultTable);
   const eventSource = resolveOptions(`${component}, eventSource`, settings.eventSource, EVENT_SOURCE_DEFAULTS);
@@ -113,6 +115,7 @@ export function defineApp<E extends EffectBase>(spec: AppSpec<E>): AppDefinition
     tables,
     eventSource,
     markerTable,
+    exactlyOnce: settings.exactlyOnce,
     faultTable: settings.faultTable,
     http: settings.http,
     deadlineMarginMs: resolvePipelineOptions(settings.pipeline).deadlineMarginMs,
@@ -166,6 +169,8 @@ const DEFINITION_FIELDS: Readonly<Record<keyof AppDefinition, string>> = {
   tables: 'object',
   eventSource: 'object',
   markerTable: 'string|undefined',
+  // Apps defined by an earlier shardflow have none: they use markers.
+  exactlyOnce: 'string|undefined',
   faultTable: 'string',
   http: 'function|undefined',
   deadlineMarginMs: 'number',

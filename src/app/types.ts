@@ -5,6 +5,7 @@
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { PipelineOptions } from '../runtime/pipeline-options';
+import type { ExactlyOnceMode } from '../sinks/dynamodb';
 import type { AnyProcessor, Effect, EffectBase, Sink, StreamHandler } from '../runtime/types';
 
 /** A table an app needs: CreateTable's input plus the TTL attribute, which CreateTable cannot set. */
@@ -111,7 +112,18 @@ export interface AppSpec<E extends EffectBase = Effect> {
    */
   readonly sinks?: (environment: AppEnvironment, context: SinkContext) => readonly Sink<E>[];
   /**
-   * Table of the exactly-once sink's dedupe markers, shared by apps (each app's markers have its own scope).
+   * How the default `DynamoDBSink` applies effects exactly once: `'markers'` writes a dedupe marker per record;
+   * `'checkpoint'` advances a checkpoint per Kinesis shard in each transaction instead (a fraction of the write
+   * capacity), but needs the Kinesis mappings' ParallelizationFactor to be 1, which `ShardflowApp` then sets and
+   * refuses to change, and stops a shard's batch at its first failed record. DynamoDB Streams records use markers in
+   * both modes. With `sinks` of your own, `'checkpoint'` says that they need ParallelizationFactor 1. See
+   * docs/decisions/exactly-once.md.
+   * @default 'markers'
+   * @example { exactlyOnce: 'checkpoint' }
+   */
+  readonly exactlyOnce?: ExactlyOnceMode;
+  /**
+   * Table of the exactly-once sink's dedupe markers and checkpoints, shared by apps (each app's have their own scope).
    * On Lambda, the `SHARDFLOW_MARKER_TABLE` environment variable overrides it.
    * @default 'ShardflowMarkers'
    */
@@ -137,6 +149,8 @@ export interface AppDefinition {
   readonly eventSource: Required<EventSourceSettings>;
   /** The marker table, when the default sinks write outputs. */
   readonly markerTable: string | undefined;
+  /** How the default sink applies effects exactly once; in checkpoint mode, Kinesis mappings need ParallelizationFactor 1. */
+  readonly exactlyOnce: ExactlyOnceMode;
   readonly faultTable: string;
   /** The app's HTTP routes, if it has any. */
   readonly http: ((environment: AppEnvironment) => HttpHandler) | undefined;

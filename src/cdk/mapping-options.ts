@@ -7,7 +7,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { StreamEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { AppDefinition, FilterPattern } from '../app/types';
-import { checkInteger } from '../runtime/options';
+import { checkInteger, optionsError } from '../runtime/options';
+import { ExactlyOnceMode } from '../sinks/dynamodb';
 
 /** Overrides of the mappings' settings; what is not given comes from the app's `eventSource`. */
 export interface MappingOptions {
@@ -24,9 +25,10 @@ export interface MappingOptions {
   /** @default the app's `eventSource.maxRecordAgeSeconds` */
   readonly maxRecordAge?: Duration;
   /**
-   * Batches of one shard in flight at once. The exactly-once sink does not need 1 (markers are per record and ADD
-   * commutes), but per-key order does when producers aggregate with the KPL: Lambda then spreads one user key over
-   * several aggregates' keys.
+   * Batches of one shard in flight at once. The exactly-once sink in marker mode does not need 1 (markers are per
+   * record and ADD commutes), but per-key order does when producers aggregate with the KPL: Lambda then spreads one
+   * user key over several aggregates' keys. An app in checkpoint mode (`exactlyOnce: 'checkpoint'`) needs 1 on its
+   * Kinesis streams, and anything else is refused: its checkpoint assumes one batch of a shard at a time.
    * @default 1
    */
   readonly parallelizationFactor?: number;
@@ -55,6 +57,13 @@ export function streamEventSourceProps(app: AppDefinition, source: string, optio
   const settings = app.eventSource;
   const parallelizationFactor = options.parallelizationFactor ?? 1;
   checkInteger(COMPONENT, 'parallelizationFactor', parallelizationFactor, 1, 10);
+  if (parallelizationFactor !== 1 && app.exactlyOnce === ExactlyOnceMode.Checkpoint && app.sources.kinesisStreams.includes(source)) {
+    throw optionsError(
+      COMPONENT,
+      `option "parallelizationFactor" must be 1 for Kinesis stream ${source}: app "${app.name}" applies effects exactly once ` +
+        `with a checkpoint per shard (exactlyOnce: 'checkpoint'), which needs one batch of a shard at a time; got ${parallelizationFactor}`,
+    );
+  }
   const filters: readonly FilterPattern[] = settings.filters[source] ?? [];
   return {
     batchSize: options.batchSize ?? settings.batchSize,

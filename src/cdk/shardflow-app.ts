@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import type { AppDefinition } from '../app/types';
 import { LambdaEnvironment } from '../app/lambda';
 import { optionsError } from '../runtime/options';
+import { ExactlyOnceMode } from '../sinks/dynamodb';
 import { appAlarms, type AlarmOptions, type AppAlarms } from './app-alarms';
 import type { DeployedApp, DeployedMapping } from './app-metrics';
 import { appDashboard } from './cloudwatch-dashboard';
@@ -44,7 +45,8 @@ export interface ShardflowAppProps extends FunctionOptions, AlarmOptions {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * Overrides of the event source mappings' settings.
+   * Overrides of the event source mappings' settings. An app in checkpoint mode keeps ParallelizationFactor 1 on its
+   * Kinesis streams.
    * @default the app's `eventSource` settings, with partial batch responses, ParallelizationFactor 1 and the mapping's metrics on
    */
   readonly mapping?: MappingOptions;
@@ -130,7 +132,7 @@ export class ShardflowApp extends Construct {
     grantTableAccess(fn, this.faultTable, SinkTableAccess.Fault);
     // With the default sinks the exactly-once sink writes the outputs; custom sinks get no grants they did not ask for.
     if (this.markerTable === undefined) return;
-    grantTableAccess(fn, this.markerTable, SinkTableAccess.Marker);
+    grantTableAccess(fn, this.markerTable, this.app.exactlyOnce === ExactlyOnceMode.Checkpoint ? SinkTableAccess.Checkpoint : SinkTableAccess.Marker);
     for (const output of this.app.outputs) grantTableAccess(fn, this.tables.get(output.TableName as string) as dynamodb.ITable, SinkTableAccess.Output);
   }
 

@@ -20,6 +20,11 @@ export const SinkTableAccess = {
   /** `DynamoDBSink` puts each record's marker, on the condition it does not exist, in the same transaction. */
   Marker: { actions: ['dynamodb:PutItem'], conditions: IN_TRANSACTIONS },
   /**
+   * In checkpoint mode it also advances the shard's checkpoint, on the condition it is where the sink expects, with
+   * an `Update` in the same transaction (and puts markers for redriven faults).
+   */
+  Checkpoint: { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], conditions: IN_TRANSACTIONS },
+  /**
    * `DynamoDBFaultSink` stores a fault as several items (large records in chunks) and writes them in BatchWriteItem
    * requests of up to 25 puts; it never deletes (IAM cannot tell a batch's puts from deletes, the code can).
    */

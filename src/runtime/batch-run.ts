@@ -11,7 +11,7 @@ import type { Context } from 'aws-lambda';
 import type { BatchOutcome } from './batch-outcome';
 import { ErrorCode, ShardflowError, errorMessage, isRetryable, isShardflowError } from './errors';
 import type { PipelineLogger } from './logging';
-import { provenanceOf, type BatchItemFailure, type Provenance, type StreamRecord } from './model';
+import { provenanceData, type BatchItemFailure, type Provenance, type StreamRecord } from './model';
 import { decodeRecord, faultRaw, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
 import { InflationBudget } from './payload';
 import { NORMALIZE_STAGE, PermanentErrorAction, type PermanentFailure } from './pipeline-options';
@@ -85,6 +85,8 @@ export interface PipelineSetup<E extends EffectBase> {
   /** `capture` or `retry` when it cannot depend on the failure, else the user's callback (checked). */
   readonly permanentAction: PermanentErrorAction | ((failure: PermanentFailure) => PermanentErrorAction);
   readonly deadlineMarginMs: number;
+  /** A sink needs each shard's records without holes: the batch stops at its first failed record (`Sink.stopAtFirstFailure`). */
+  readonly stopAtFirstFailure: boolean;
   /** What the batch's gzip payloads may inflate to in total. */
   readonly inflationBudgetBytes: number;
   readonly logger: PipelineLogger;
@@ -203,12 +205,14 @@ export class BatchRun<E extends EffectBase> {
         notStarted: this.deadlineSkipped,
       });
     }
+    // A sink that needs no holes must not write past a record that is neither applied nor kept: faults first.
+    const capturedFirst = this.setup.stopAtFirstFailure ? await this.captureFaultsBeforeSinks() : [];
     // Sinks are independent of each other, so they run concurrently; each got its records in batch order.
     const results = await Promise.all(this.stages.map((stage) => stage.flush((i) => this.ranRecord(i).recordId)));
     this.judgeSinkFailures(results);
     const captured = await this.captureFaults();
     this.reportLateBlocks();
-    return this.outcome(captured, sumCounts(results));
+    return this.outcome([...capturedFirst, ...captured], sumCounts(results));
   }
 
   private pastDeadline(): boolean {
@@ -266,9 +270,9 @@ export class BatchRun<E extends EffectBase> {
     this.onFailure(error, NORMALIZE_STAGE, undefined, provenance, raw, position, kpl ? undefined : provenance.partitionKey);
   }
 
-  /** A record failed in processing: block its key (or everything, when the key is unknown). */
+  /** A record failed in processing: block its key (or everything, when the key is unknown or holes are not allowed). */
   private blockAfter(partitionKey: string | undefined): void {
-    if (partitionKey === undefined) this.blockAll = true;
+    if (partitionKey === undefined || this.setup.stopAtFirstFailure) this.blockAll = true;
     else this.blocked.add(partitionKey);
   }
 
@@ -412,7 +416,7 @@ export class BatchRun<E extends EffectBase> {
 
   private failRecord(record: StreamRecord, error: unknown): void {
     releaseRecord(record);
-    this.onFailure(processorFailure(error, this.stage, record), this.stage, record, provenanceOf(record), record.raw, record.position, record.partitionKey);
+    this.onFailure(processorFailure(error, this.stage, record), this.stage, record, provenanceData(record), record.raw, record.position, record.partitionKey);
   }
 
   /** Hands the record's effects to its sinks' stages; the record stays, what its processors decoded need not. */
@@ -472,7 +476,7 @@ export class BatchRun<E extends EffectBase> {
         for (const i of indices) {
           if (this.ranState()[i] === FAILED) continue;
           const record = this.ranRecord(i);
-          if (this.retries(failure.error, sinks[s].name, record, provenanceOf(record), record.position, record.raw)) {
+          if (this.retries(failure.error, sinks[s].name, record, provenanceData(record), record.position, record.raw)) {
             // A retry wins over a capture by another sink: the record comes back and is judged again.
             this.ranState()[i] = FAILED;
             sinkFaults.delete(i);
@@ -491,7 +495,7 @@ export class BatchRun<E extends EffectBase> {
       this.pending.push({
         fault: {
           recordId: record.recordId,
-          provenance: provenanceOf(record),
+          provenance: provenanceData(record),
           position: record.position,
           error: errorSummary(error),
           stage,
@@ -504,6 +508,25 @@ export class BatchRun<E extends EffectBase> {
         cursor: i + 1,
       });
     }
+  }
+
+  /**
+   * Captures the faults of processing before the sinks write (`stopAtFirstFailure`). One that cannot be kept fails
+   * the whole batch: reported instead, it would come back after the sinks had passed it, and a checkpoint that passed
+   * a record skips it on every later delivery.
+   */
+  private async captureFaultsBeforeSinks(): Promise<Fault[]> {
+    if (this.pending.length === 0) return [];
+    const captured = await this.captureFaults();
+    if (captured.length === 0) {
+      throw new ShardflowError(
+        ErrorCode.FaultCaptureFailed,
+        `Records ${this.pending.map((p) => p.fault.recordId).join(', ')} could not be captured as faults, and a sink needs ` +
+          'its shard\'s records without holes, so the whole batch must be retried.',
+      );
+    }
+    this.pending.length = 0;
+    return captured;
   }
 
   /** Captures the pending faults; what cannot be kept is reported, and what cannot be reported fails the batch. */
@@ -564,7 +587,7 @@ export class BatchRun<E extends EffectBase> {
     const keyFrom = new Map<string, number>();
     for (const { partitionKey, cursor } of this.lateBlocks) {
       from = Math.min(from, cursor);
-      if (partitionKey === undefined) allFrom = Math.min(allFrom, cursor);
+      if (partitionKey === undefined || this.setup.stopAtFirstFailure) allFrom = Math.min(allFrom, cursor);
       else keyFrom.set(partitionKey, Math.min(keyFrom.get(partitionKey) ?? Infinity, cursor));
     }
     for (let i = from; i < this.ranPositions.length; i++) {

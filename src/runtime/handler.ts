@@ -4,7 +4,7 @@
  * invocation.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type {
   Context,
   DynamoDBBatchResponse,
@@ -15,11 +15,12 @@ import type {
 } from 'aws-lambda';
 import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
 import { createLogger, defaultLogger, resolveServiceName } from './logging';
-import { METRICS_NAMESPACE, MetricName, addBatchMetrics, addSinkMetrics, lastArrivalTime } from './metrics';
+import { EmfWriter, METRICS_NAMESPACE, MetricName, addBatchMetrics, addSinkMetrics, lastArrivalTime } from './metrics';
 import { localInvocationOf } from './local-invocation';
 import { resolveOptions } from './options';
 import { lendLogger, type Pipeline } from './pipeline';
-import type { StreamEvent, StreamHandler } from './types';
+import type { BatchOutcome, BatchStats } from './batch-outcome';
+import type { SinkCounts, StreamEvent, StreamHandler } from './types';
 
 /** A handler for a Kinesis event source mapping with ReportBatchItemFailures. */
 export type KinesisBatchHandler = Handler<KinesisStreamEvent, KinesisStreamBatchResponse>;
@@ -41,13 +42,16 @@ export interface HandlerOptions {
    */
   readonly logger?: Logger;
   /**
-   * Where batch metrics go (EMF on stdout). Flushed at the end of every invocation.
-   * @default new Metrics({ namespace: 'shardflow', serviceName })
+   * A Powertools `Metrics` for the batch metrics, when they should carry your namespace, dimensions or metadata;
+   * flushed at the end of every invocation.
+   * @default shardflow's own EMF line on stdout, namespace 'shardflow', dimension `service`: the document Powertools
+   * writes, written in a seventh of the time (see `EmfWriter`)
    */
   readonly metrics?: Metrics;
   /**
-   * Log one INFO line per batch with its counts.
-   * @default true
+   * Also log one INFO line per batch with its counts. The EMF line already carries them; the summary line costs
+   * about as much again as the metrics (a seventh of a hand loop's time on 100 small records).
+   * @default false
    */
   readonly logBatchSummary?: boolean;
 }
@@ -56,7 +60,7 @@ const DEFAULT_HANDLER_OPTIONS: HandlerOptions & { readonly logBatchSummary: bool
   serviceName: undefined,
   logger: undefined,
   metrics: undefined,
-  logBatchSummary: true,
+  logBatchSummary: false,
 } satisfies { [K in keyof Required<HandlerOptions>]: HandlerOptions[K] };
 
 function isLambdaContext(context: unknown): context is Context {
@@ -84,33 +88,47 @@ export function createHandler(pipeline: Pipeline, options: HandlerOptions = {}):
   // Resolved here, once, so metrics carry the service logs carry (Metrics alone would say "service_undefined").
   const serviceName = resolveServiceName(resolved.serviceName);
   const logger = resolved.logger ?? (resolved.serviceName === undefined ? defaultLogger() : createLogger({ serviceName }));
-  const metrics = resolved.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+  const metrics = resolved.metrics === undefined ? new EmfWriter(METRICS_NAMESPACE, serviceName) : new PowertoolsPublisher(resolved.metrics);
   lendLogger(pipeline, logger);
   const logBatchSummary = resolved.logBatchSummary;
 
   return async (event: StreamEvent, context: Context) => {
     if (isLambdaContext(context)) logger.addContext(context);
+    let outcome: BatchOutcome;
     try {
-      const outcome = await pipeline.run(event, context);
-      const local = localInvocationOf(context);
-      const arrival = lastArrivalTime(event);
-      const iteratorAgeMs = arrival === undefined ? undefined : (local?.now() ?? Date.now()) - arrival;
-      addBatchMetrics(metrics, outcome.stats, iteratorAgeMs);
-      addSinkMetrics(metrics, outcome.sinkCounts);
-      local?.onBatch({ stats: outcome.stats, sinkCounts: outcome.sinkCounts, iteratorAgeMs });
-      if (logBatchSummary) logger.info('Batch processed', { stats: outcome.stats });
-      return outcome.response;
+      outcome = await pipeline.run(event, context);
     } catch (error) {
       const records: unknown = (event as { Records?: unknown } | null)?.Records;
-      metrics.addMetric(MetricName.BatchErrors, MetricUnit.Count, 1);
-      if (isShardflowError(error) && error.code === ErrorCode.DeploymentError) metrics.addMetric(MetricName.DeploymentErrors, MetricUnit.Count, 1);
-      metrics.addMetric(MetricName.RecordsIn, MetricUnit.Count, Array.isArray(records) ? records.length : 0);
+      metrics.publishBatchError(Array.isArray(records) ? records.length : 0, isShardflowError(error) && error.code === ErrorCode.DeploymentError);
       logger.error('Batch failed as a whole; Lambda will retry all of it', {
         error: { code: isShardflowError(error) ? error.code : ErrorCode.Unexpected, message: errorMessage(error) },
       });
       throw error;
-    } finally {
-      metrics.publishStoredMetrics();
     }
+    const local = localInvocationOf(context);
+    const arrival = lastArrivalTime(event);
+    const iteratorAgeMs = arrival === undefined ? undefined : (local?.now() ?? Date.now()) - arrival;
+    metrics.publishBatch(outcome.stats, outcome.sinkCounts, iteratorAgeMs);
+    local?.onBatch({ stats: outcome.stats, sinkCounts: outcome.sinkCounts, iteratorAgeMs });
+    if (logBatchSummary) logger.info('Batch processed', { stats: outcome.stats });
+    return outcome.response;
   };
+}
+
+/** The batch metrics through a Powertools `Metrics` the user gave. */
+class PowertoolsPublisher {
+  constructor(private readonly metrics: Metrics) {}
+
+  publishBatch(stats: BatchStats, sinkCounts: SinkCounts, iteratorAgeMs: number | undefined): void {
+    addBatchMetrics(this.metrics, stats, iteratorAgeMs);
+    addSinkMetrics(this.metrics, sinkCounts);
+    this.metrics.publishStoredMetrics();
+  }
+
+  publishBatchError(recordsIn: number, deployment: boolean): void {
+    this.metrics.addMetric(MetricName.BatchErrors, MetricUnit.Count, 1);
+    if (deployment) this.metrics.addMetric(MetricName.DeploymentErrors, MetricUnit.Count, 1);
+    this.metrics.addMetric(MetricName.RecordsIn, MetricUnit.Count, recordsIn);
+    this.metrics.publishStoredMetrics();
+  }
 }

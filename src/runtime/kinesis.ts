@@ -90,14 +90,14 @@ abstract class KinesisRecordBase extends RecordFields implements KinesisStreamRe
   protected abstract decodePayload(): CachedPayload;
 
   /**
-   * Drops what the record's processors decoded. A plain record drops its payload (the base64 data in the raw
-   * record is decoded again if it is read later); a gzip payload drops its inflated bytes, text and JSON but stays,
-   * remembering that its batch's inflation budget admitted it; a KPL user record's payload drops text and JSON.
+   * Drops what the record's processors decoded. A payload that is not gzip goes (made again from the raw record's
+   * base64 data, or from a KPL user record's bytes, if it is read later); a gzip payload drops its inflated bytes,
+   * text and JSON but stays, remembering that its batch's inflation budget admitted it.
    */
   release(): void {
     const payload = this.cachedPayload;
     if (payload === undefined) return;
-    if (payload.gzipped || this.subSequenceNumber !== undefined) payload.release();
+    if (payload.gzipped) payload.release();
     else this.cachedPayload = undefined;
   }
 
@@ -132,7 +132,6 @@ class KinesisRecord extends KinesisRecordBase {
  * aggregate of a thousand gzip records holds one inflated payload at a time, not a thousand.
  */
 class KplSubRecord extends KinesisRecordBase {
-  declare readonly recordId: string;
   declare readonly explicitHashKey: string | undefined;
   declare readonly subSequenceNumber: number;
   /** The user record's data: a view into the aggregate's bytes. */
@@ -149,11 +148,15 @@ class KplSubRecord extends KinesisRecordBase {
     budget: InflationBudget,
   ) {
     super(eventID, user.partitionKey, sequenceNumber, position, raw, undefined);
-    this.recordId = `${eventID}#${subSequenceNumber}`;
     this.explicitHashKey = user.explicitHashKey;
     this.subSequenceNumber = subSequenceNumber;
     this.data = user.data;
     this.budget = budget;
+  }
+
+  // Made when read: a sink's `apply` batch keeps a thousand user records of an aggregate alive, not their ids.
+  get recordId(): string {
+    return `${this.eventID}#${this.subSequenceNumber}`;
   }
 
   protected decodePayload(): CachedPayload {
@@ -192,7 +195,8 @@ function parseStreamName(arn: string): string | undefined {
 export function shardIdFromEventId(eventID: string): string | undefined {
   // A batch comes from one shard: reuse the last shard id (it holds no ':', so this is the first ':').
   const last = lastShardId;
-  if (eventID.charCodeAt(last.length) === COLON && eventID.startsWith(last)) return last;
+  // `lastIndexOf` from 0 compares the prefix only, and costs about half of what `startsWith` does in Node 20.
+  if (eventID.charCodeAt(last.length) === COLON && eventID.lastIndexOf(last, 0) === 0) return last;
   const at = eventID.indexOf(':');
   if (at <= 0) return undefined;
   lastShardId = eventID.slice(0, at);

@@ -1,6 +1,7 @@
 /**
- * Metric names, defined once: the handler publishes them as CloudWatch EMF through Powertools Metrics and the
- * infrastructure code graphs and alarms on the same names.
+ * Metric names, defined once: the handler publishes them as CloudWatch EMF (one line per invocation, written by
+ * `EmfWriter` or through a Powertools `Metrics` the user gives) and the infrastructure code graphs and alarms on the
+ * same names.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { BatchStats } from './batch-outcome';
@@ -105,6 +106,88 @@ export function addSinkMetrics(metrics: Metrics, counts: SinkCounts): void {
     const value = counts[name as keyof SinkCounts];
     if (value !== undefined) metrics.addMetric(metric, MetricUnit.Count, value);
   }
+}
+
+/** The truthy spellings Powertools accepts in its boolean environment variables. */
+const TRUTHY = new Set(['1', 'y', 'yes', 't', 'true', 'on']);
+
+function envFlag(name: string): boolean | undefined {
+  const value = process.env[name];
+  return value === undefined ? undefined : TRUTHY.has(value.trim().toLowerCase());
+}
+
+/** One metric of an EMF document. */
+interface EmfMetric {
+  readonly name: string;
+  readonly unit: string;
+  readonly value: number;
+}
+
+/**
+ * Writes a batch's metrics as one CloudWatch EMF line on stdout: the document Powertools `Metrics` writes (namespace,
+ * the `service` dimension, each metric's name, unit and value), written directly. Powertools stores each metric
+ * through its per-invocation storage and serializes them generically, about 22 µs per batch in bench/; a shardflow
+ * handler publishes a fixed set once per invocation, about 3 µs here, and that difference is a fifth of what a hand
+ * loop spends on a batch of 100 small records. Like Powertools, it writes nothing when `POWERTOOLS_METRICS_DISABLED`
+ * is true, or when it is unset and `POWERTOOLS_DEV` is true.
+ */
+export class EmfWriter {
+  private readonly disabled: boolean;
+  private readonly dimension: string;
+
+  constructor(
+    private readonly namespace: string,
+    service: string,
+  ) {
+    this.disabled = envFlag('POWERTOOLS_METRICS_DISABLED') ?? envFlag('POWERTOOLS_DEV') ?? false;
+    this.dimension = JSON.stringify(service);
+  }
+
+  /** A batch's counts, its sinks' counts and (when known) its iterator age. */
+  publishBatch(stats: BatchStats, sinkCounts: SinkCounts, iteratorAgeMs: number | undefined): void {
+    const metrics: EmfMetric[] = [
+      count(MetricName.RecordsIn, stats.recordsIn),
+      count(MetricName.RecordsProcessed, stats.processed),
+      count(MetricName.RecordsFailed, stats.failed),
+      count(MetricName.RecordsSkipped, stats.skipped),
+      count(MetricName.RecordsNotStarted, stats.deadlineSkipped),
+      count(MetricName.RecordsFaulted, stats.faulted),
+      count(MetricName.RecordsUnrouted, stats.unrouted),
+      count(MetricName.Effects, stats.effects),
+      count(MetricName.BatchItemFailures, stats.batchItemFailures),
+      { name: MetricName.BatchDuration, unit: MetricUnit.Milliseconds, value: stats.durationMs },
+    ];
+    if (iteratorAgeMs !== undefined) metrics.push({ name: MetricName.IteratorAge, unit: MetricUnit.Milliseconds, value: Math.max(0, iteratorAgeMs) });
+    for (const [name, metric] of Object.entries(SINK_METRIC_OF)) {
+      const value = sinkCounts[name as keyof SinkCounts];
+      if (value !== undefined) metrics.push(count(metric, value));
+    }
+    this.write(metrics);
+  }
+
+  /** A batch that failed as a whole: `BatchErrors`, `DeploymentErrors` when the deployment is the cause, records in. */
+  publishBatchError(recordsIn: number, deployment: boolean): void {
+    this.write([count(MetricName.BatchErrors, 1), ...(deployment ? [count(MetricName.DeploymentErrors, 1)] : []), count(MetricName.RecordsIn, recordsIn)]);
+  }
+
+  private write(metrics: readonly EmfMetric[]): void {
+    if (this.disabled) return;
+    let directives = '';
+    let values = '';
+    for (let i = 0; i < metrics.length; i++) {
+      const { name, unit, value } = metrics[i]!;
+      directives += `${i === 0 ? '' : ','}{"Name":"${name}","Unit":"${unit}"}`;
+      values += `,"${name}":${JSON.stringify(value)}`;
+    }
+    process.stdout.write(
+      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[{"Namespace":${JSON.stringify(this.namespace)},"Dimensions":[["service"]],` +
+        `"Metrics":[${directives}]}]},"service":${this.dimension}${values}}\n`,
+    );
+  }
+}
+
+function count(name: string, value: number): EmfMetric {
+  return { name, unit: MetricUnit.Count, value };
 }
 
 /** Adds a batch's counts and writes them out as one EMF line. */

@@ -79,11 +79,26 @@ export function releaseRecord(record: StreamRecord): void {
 }
 
 /**
- * The record as a fault keeps it: as delivered, except a KPL user record, which is kept on its own with its
- * parent's identifiers rather than as the whole aggregate (see `userRecordRaw`).
+ * The field `redriveEvents` sets on every record it replays: a sink that keeps a checkpoint per shard applies such a
+ * record through markers, since the shard's checkpoint passed it when it was captured. Lambda's records never have
+ * it (a producer controls a record's data and partition key, not the envelope).
+ */
+export const REDRIVE_FIELD = 'shardflowRedrive';
+
+/** Whether the record is a fault being redriven (see `REDRIVE_FIELD`). */
+export function isRedriven(record: StreamRecord): boolean {
+  return (record.raw as Record<string, unknown> | null)?.[REDRIVE_FIELD] === true;
+}
+
+/**
+ * The record as a fault keeps it: as delivered (a redrive's mark removed), except a KPL user record, which is kept on
+ * its own with its parent's identifiers rather than as the whole aggregate (see `userRecordRaw`).
  */
 export function faultRaw(record: StreamRecord): unknown {
-  return record.source === RecordSource.Kinesis ? userRecordRaw(record) : record.raw;
+  const raw = record.source === RecordSource.Kinesis ? userRecordRaw(record) : record.raw;
+  if (!isObject(raw) || !(REDRIVE_FIELD in raw)) return raw;
+  const { [REDRIVE_FIELD]: _redrive, ...delivered } = raw;
+  return delivered;
 }
 
 function describeSource(source: unknown): string {

@@ -76,6 +76,7 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
               return action;
             },
     deadlineMarginMs,
+    stopAtFirstFailure: config.sinks.some((sink) => sink.stopAtFirstFailure === true),
     inflationBudgetBytes,
     logger: lent ?? logger,
   };

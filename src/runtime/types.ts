@@ -209,6 +209,14 @@ export interface Sink<E extends EffectBase = Effect> {
    * one `apply` gives for the session's records. Sinks without it get their batch through `apply`.
    */
   open?(): SinkSession<E>;
+  /**
+   * Whether the sink needs each shard's records applied in order without holes, as one that keeps a checkpoint per
+   * shard does. The batch loop then stops at the first record it reports for retry and reports every record after
+   * it (Lambda re-delivers from there anyway) instead of letting other partition keys go on, and keeps faults before
+   * the sinks write: a fault that cannot be kept then fails the whole batch.
+   * @default false
+   */
+  readonly stopAtFirstFailure?: boolean;
 }
 
 /** A record that could not be processed and is kept, with its data, instead of blocking the shard. */

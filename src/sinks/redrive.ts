@@ -4,6 +4,7 @@
  */
 import { errorMessage } from '../runtime/errors';
 import { jsonText } from '../runtime/json-text';
+import { REDRIVE_FIELD } from '../runtime/normalize';
 import type { PartialBatchResponse } from '../runtime/model';
 import type { Fault } from '../runtime/types';
 import { compareStreamOrder, type FaultStore, type ListFaultsOptions } from './fault-store';
@@ -30,7 +31,9 @@ export interface RedriveReport {
 /**
  * Groups faults into Lambda events, one per stream and shard, records in sequence order. Records that appear in
  * several faults (KPL sub-records of one aggregate, or one record failing at two stages) appear once: redriving a
- * whole aggregate re-applies the sub-records that had succeeded, which the idempotent DynamoDB sink skips.
+ * whole aggregate re-applies the sub-records that had succeeded, which the idempotent DynamoDB sink skips. Each
+ * record carries `REDRIVE_FIELD`, so a sink in checkpoint mode applies it through markers: the shard's checkpoint
+ * passed it when it was captured.
  */
 export function redriveEvents<F extends Fault>(faults: readonly F[]): { event: RedriveEvent; faults: F[] }[] {
   const groups = new Map<string, F[]>();
@@ -48,7 +51,7 @@ export function redriveEvents<F extends Fault>(faults: readonly F[]): { event: R
       const identity = jsonText(fault.raw);
       if (seen.has(identity)) continue;
       seen.add(identity);
-      records.push(fault.raw);
+      records.push(typeof fault.raw === 'object' && fault.raw !== null ? { ...fault.raw, [REDRIVE_FIELD]: true } : fault.raw);
     }
     return { event: { Records: records }, faults: ordered };
   });

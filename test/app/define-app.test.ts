@@ -4,7 +4,7 @@ import { checkAppDefinition, defineApp } from '../../src/app/definition';
 import { LambdaEnvironment, lambdaHandler } from '../../src/app/lambda';
 import type { AppSpec, TableDefinition } from '../../src/app/types';
 import { createLocalContext, dumpTable, ensureTables, localClientConfig } from '../../src/local/index';
-import { ValidationError, provenanceOf, type AddEffect, type LogEffect, type Processor, type Sink } from '../../src/index';
+import { ExactlyOnceMode, ValidationError, provenanceOf, type AddEffect, type LogEffect, type Processor, type Sink } from '../../src/index';
 import { DynamoDBFaultSink } from '../../src/sinks/dynamodb-faults';
 import { kinesisEvent, kinesisRecord } from '../helpers/factories';
 import { useDynamoDBLocal } from '../../src/testing';
@@ -46,6 +46,11 @@ describe('defineApp', () => {
     expect(app.markerTable).toBe('ShardflowMarkers');
   });
 
+  it('applies effects exactly once with markers unless told to keep a checkpoint per shard', () => {
+    expect(defineApp(spec).exactlyOnce).toBe(ExactlyOnceMode.Markers);
+    expect(defineApp({ ...spec, exactlyOnce: ExactlyOnceMode.Checkpoint }).exactlyOnce).toBe(ExactlyOnceMode.Checkpoint);
+  });
+
   it('needs no marker table without outputs, or with sinks of its own', () => {
     expect(defineApp({ ...spec, outputs: [] }).markerTable).toBeUndefined();
     const own = defineApp({ ...spec, sinks: () => [] });
@@ -62,6 +67,7 @@ describe('defineApp', () => {
     ['an unknown key', { ...spec, output: [] }, 'unknown option "output"'],
     ['a batch size beyond Lambda', { ...spec, eventSource: { batchSize: 20_000 } }, 'eventSource: option "batchSize" must be an integer from 1 to 10000, got 20000'],
     ['a table defined twice', { ...spec, tables: [{ ...table('Clicks'), KeySchema: [{ AttributeName: 'other', KeyType: 'HASH' }] }] }, 'table Clicks is defined twice'],
+    ['an exactly-once mode it does not know', { ...spec, exactlyOnce: 'checkpoints' }, 'option "exactlyOnce" must be one of "markers", "checkpoint", got "checkpoints"'],
   ])('rejects %s, naming the app and the field', (_case, given, message) => {
     expect(() => defineApp(given as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringContaining(message) }));
   });
@@ -129,6 +135,24 @@ describe('lambdaHandler', () => {
       expect(faults.map((fault) => fault.recordId)).toEqual([event.Records[1].eventID]);
     } finally {
       process.env = saved;
+      client.destroy();
+    }
+  });
+
+  it('keeps a checkpoint per shard instead of a marker per record in checkpoint mode', async () => {
+    const client = new DynamoDBClient(localClientConfig(ddb.endpoint()));
+    const app = defineApp({ ...spec, name: 'clicks-checkpoint', outputs: [table('CheckpointClicks')], markerTable: 'CheckpointMarkers', exactlyOnce: ExactlyOnceMode.Checkpoint,
+      processors: [{ ...counter, process: (record, context) => (counter.process(record, context) as AddEffect[]).map((effect) => ({ ...effect, table: 'CheckpointClicks' })) }] });
+    await ensureTables(client, app.tables);
+    try {
+      const handler = app.createHandler({ dynamodb: client, faults: { file: '/dev/null' } });
+      const event = kinesisEvent(['a', 'b', 'a'].map((id) => kinesisRecord({ streamName: 'clicks', json: { id } })));
+      const context = createLocalContext({ functionName: 'clicks', region: 'us-east-1', timeoutMs: 60_000 });
+      await handler(event, context);
+      await handler(event, context);
+      expect(await dumpTable(client, 'CheckpointClicks')).toEqual([{ id: 'a', n: 2 }, { id: 'b', n: 1 }]);
+      expect((await dumpTable(client, 'CheckpointMarkers')).map((item) => item.pk)).toEqual([`clicks-checkpoint-dynamodb|${event.Records[0].eventSourceARN}|shardId-000000000000|checkpoint`]);
+    } finally {
       client.destroy();
     }
   });

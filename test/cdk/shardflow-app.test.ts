@@ -4,7 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { LambdaEnvironment } from '../../src';
+import { ExactlyOnceMode, LambdaEnvironment } from '../../src';
 import { DASHBOARD_WIDGETS, LAMBDA_NAMESPACE, MetricSource } from '../../src/cdk';
 import { METRICS_NAMESPACE } from '../../src/runtime/metrics';
 import { CARTS, CHECKOUT_EVENTS, checkoutApp } from './checkout/app';
@@ -157,6 +157,20 @@ describe('ShardflowApp overrides', () => {
       ReservedConcurrentExecutions: 3,
       Environment: { Variables: Match.objectLike({ STAGE: 'test' }) },
     });
+  });
+
+  it('keeps ParallelizationFactor 1 on the Kinesis streams of an app in checkpoint mode, and lets it advance its checkpoints', () => {
+    const checkpointApp = { ...checkoutApp, exactlyOnce: ExactlyOnceMode.Checkpoint };
+    expect(() => checkoutStack({ app: checkpointApp, mapping: { parallelizationFactor: 2 } })).toThrow(
+      /option "parallelizationFactor" must be 1 for Kinesis stream checkout-events: app "checkout" applies effects exactly once with a checkpoint per shard/,
+    );
+    const { stack, deployed } = checkoutStack({ app: checkpointApp });
+    const template = Template.fromStack(stack);
+    template.allResourcesProperties('AWS::Lambda::EventSourceMapping', { ParallelizationFactor: 1 });
+    const inTransactions = { 'ForAnyValue:StringEquals': { 'dynamodb:EnclosingOperation': ['TransactWriteItems'] } };
+    expect(policyStatements(template, deployed.lambdaFunction).get(`arn:${resourceIdOf(stack, deployed.markerTable as dynamodb.ITable)}`)).toEqual([
+      { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], conditions: inTransactions },
+    ]);
   });
 
   it('grants nothing on the outputs of an app with its own sinks: it cannot know what they call', () => {

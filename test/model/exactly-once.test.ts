@@ -1,13 +1,13 @@
 /**
- * Model-based property test of the exactly-once DynamoDB sink. Random histories of additive effects from several
- * shards (Kinesis, with KPL aggregates, and DynamoDB streams) are delivered the way Lambda's event source mapping
- * does it, at its worst: batches of random size, retries from the lowest reported failure, bisection after
- * function errors, duplicate deliveries raced by a second applier, and, inside the real SDK request path, requests
- * that fail before committing, commit with a lost response, or are throttled. Shards run concurrently and share
- * target items. When every record has been acknowledged, the table must equal the model: each distinct record's
- * effects summed exactly once.
+ * Model-based property test of the exactly-once DynamoDB sink, in both of its modes (a marker per record; a
+ * checkpoint per Kinesis shard). Random histories of additive effects from several shards (Kinesis, with KPL
+ * aggregates, and DynamoDB streams) are delivered the way Lambda's event source mapping does it, at its worst:
+ * batches of random size, retries from the lowest reported failure, bisection after function errors, duplicate
+ * deliveries raced by a second applier, and, inside the real SDK request path, requests that fail before committing,
+ * commit with a lost response, or are throttled. Shards run concurrently and share target items. When every record
+ * has been acknowledged, the table must equal the model: each distinct record's effects summed exactly once.
  *
- * Runs: 100 by default; set SHARDFLOW_MODEL_RUNS for more.
+ * Runs: 100 per mode by default; set SHARDFLOW_MODEL_RUNS for more.
  */
 import fc from 'fast-check';
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -15,7 +15,7 @@ import { localClientConfig } from '../../src/local/clients';
 import { isShardflowError } from '../../src/runtime/errors';
 import type { StreamRecord } from '../../src/runtime/model';
 import type { AddEffect, RecordEffects } from '../../src/runtime/types';
-import { DynamoDBSink, markerTableDefinition } from '../../src/sinks/dynamodb';
+import { DynamoDBSink, ExactlyOnceMode, markerTableDefinition } from '../../src/sinks/dynamodb';
 import { useDynamoDBLocal } from '../../src/testing';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { canonicalNumber, deliverShard, deliveryStats, invocationPlan, MODEL_RUNS } from './esm';
@@ -53,18 +53,21 @@ const history = fc.array(shard, { minLength: 1, maxLength: 3 });
 type Shard = typeof shard extends fc.Arbitrary<infer T> ? T : never;
 
 /** What the runs exercised, so the test fails if a fault kind never happens. */
-const seen = {
-  ...deliveryStats(),
-  partlyApplied: 0,
-  lostResponses: 0,
-  failedBefore: 0,
-  throttled: 0,
-  conflicts: 0,
-  sinkFailures: 0,
-  subRecords: 0,
-};
+function exercised() {
+  return {
+    ...deliveryStats(),
+    partlyApplied: 0,
+    lostResponses: 0,
+    failedBefore: 0,
+    throttled: 0,
+    conflicts: 0,
+    sinkFailures: 0,
+    subRecords: 0,
+  };
+}
 
-describe('exactly-once model', () => {
+describe.each([ExactlyOnceMode.Markers, ExactlyOnceMode.Checkpoint])('exactly-once model, %s mode', (mode) => {
+  const seen = exercised();
   const ddb = useDynamoDBLocal();
   let client: DynamoDBClient;
   let run = 0;
@@ -151,6 +154,7 @@ describe('exactly-once model', () => {
     handler.queue('TransactWriteItems', spec.network);
     const options = {
       markerTable: MARKERS,
+      exactlyOnce: mode,
       maxTransactionItems: spec.maxTransactionItems,
       backoff: { maxAttempts: spec.maxAttempts, baseDelayMs: 1, maxDelayMs: 3 },
     };
@@ -195,7 +199,7 @@ describe('exactly-once model', () => {
       await fc.assert(
         fc.asyncProperty(history, async (shards) => {
           run += 1;
-          const ns = `r${run}-`;
+          const ns = `${mode}${run}-`;
           const parents = build(ns, shards);
           seen.subRecords += parents.flat().filter((records) => records.length > 1).length;
           await Promise.all(shards.map((spec, s) => deliver(spec, parents[s]!)));

@@ -35,7 +35,7 @@ describe('record logger: Kinesis (seed Lab-Stream)', () => {
       gzipped: false,
       aggregated: false,
     });
-    expect(log.provenance).toEqual({
+    expect(log.provenance).toMatchObject({
       source: 'aws:kinesis',
       eventID: raw.eventID,
       streamArn: raw.eventSourceARN,

@@ -23,7 +23,7 @@ describe('score aggregator: the seed (GameScoreRecords -> GameScoresByUser)', ()
     expect(selects(aggregator, record)).toBe(true);
     const effects = run(aggregator, record);
     expect(summary(effects)).toEqual([['GameScoresByUser', { Username: 'Jane Doe' }, { Score: 100 }]]);
-    expect(effects[0]?.provenance).toEqual({
+    expect(effects[0]?.provenance).toMatchObject({
       source: 'aws:dynamodb',
       eventID: raw.eventID,
       streamArn: raw.eventSourceARN,

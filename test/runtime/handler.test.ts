@@ -108,11 +108,12 @@ describe('createHandler', () => {
     });
   });
 
-  it('logs a structured summary line with the Lambda context, and record failures through the same logger', async () => {
+  it('logs a structured summary line with the Lambda context when asked, and record failures through the same logger', async () => {
     const logger = new Logger({ serviceName: 'scores' });
     const handler = createHandler(scoresPipeline(logger, (id) => (id === 'x' ? Behaviour.Retryable : Behaviour.Ok)), {
       serviceName: 'scores',
       logger,
+      logBatchSummary: true,
     });
     const bad = kinesisRecord({ json: { id: 'x' } });
     await handler(kinesisEvent([bad]), lambdaContext());
@@ -180,11 +181,12 @@ describe('createHandler', () => {
     expect(services).toEqual([DEFAULT_SERVICE_NAME, 'from-env']);
   });
 
-  it('keeps the default of an option given as undefined', async () => {
+  it('keeps the default of an option given as undefined: no summary line, the EMF line carries the counts', async () => {
     const logger = new Logger({ serviceName: 'scores' });
     const handler = createHandler(scoresPipeline(logger), { logger, logBatchSummary: undefined });
     await handler(kinesisEvent([kinesisRecord({ json: { id: 'a' } })]), lambdaContext());
-    expect(stdout.lines().filter((line) => line.message === 'Batch processed')).toHaveLength(1);
+    expect(stdout.lines().filter((line) => line.message === 'Batch processed')).toHaveLength(0);
+    expect(stdout.lines().filter((line) => '_aws' in line)).toMatchObject([{ [MetricName.RecordsIn]: 1, [MetricName.RecordsProcessed]: 1 }]);
   });
 
   it('rejects unknown options and things that are not pipelines', () => {

@@ -45,6 +45,18 @@ describe('inexactJsonNumber', () => {
     );
   });
 
+  it('finds a long number wherever JSON puts one, and skips long digits that are inside strings', () => {
+    const inexact = '2.9999999999999999';
+    for (const json of [inexact, ` ${inexact} `, `[${inexact}]`, `[1,\n\t ${inexact}]`, `{"a":\r\n-${inexact}}`, `{"a":[{"b":${inexact}}]}`]) {
+      expect([json, inexactJsonNumber(json)?.text.replace('-', '')]).toEqual([json, inexact]);
+    }
+    // Digits after a letter, a quote or a hyphen are inside a string: no scan needed, and none would find anything.
+    expect(inexactJsonNumber('{"id":"s-29999999999999999","at":"1767225600123456789","ok":1}')).toBeUndefined();
+    // A string that looks like a member (`:` before the digits) costs the scan, which skips strings.
+    expect(inexactJsonNumber('{"note":"x:29999999999999999","n":1.5}')).toBeUndefined();
+    expect(inexactJsonNumber('{"note":"x:29999999999999999","n":29999999999999999}')).toEqual({ text: '29999999999999999', readsAs: 30000000000000000 });
+  });
+
   it('names the examples of the issue', () => {
     expect(inexactJsonNumber('{"Score":2.9999999999999999}')).toEqual({ text: '2.9999999999999999', readsAs: 3 });
     expect(inexactJsonNumber('[9007199254740991.4]')).toEqual({ text: '9007199254740991.4', readsAs: 9007199254740991 });

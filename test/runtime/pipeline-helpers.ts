@@ -95,6 +95,8 @@ export class MemorySink implements Sink<AddEffect> {
   readonly applied: string[] = [];
   readonly batches: (readonly RecordEffects<AddEffect>[])[] = [];
   throwOnApply: unknown = undefined;
+  /** Whether the batch loop must stop at the first failed record for this sink. */
+  stopAtFirstFailure = false;
 
   constructor(
     readonly name: string = 'memory',

@@ -732,6 +732,8 @@ describe('properties of the batch loop', () => {
     readonly inflationBudgetBytes: number | undefined;
     /** Whether the sink cannot reach its table at all (a broken deployment). */
     readonly deployment: boolean;
+    /** Whether the sink needs its shard's records without holes (`Sink.stopAtFirstFailure`). */
+    readonly stop: boolean;
   }
 
   const userArb: fc.Arbitrary<UserSpec> = fc.record({
@@ -767,6 +769,7 @@ describe('properties of the batch loop', () => {
       sessions: fc.boolean(),
       inflationBudgetBytes: fc.option(fc.nat({ max: 2000 }), { nil: undefined }),
       deployment: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      stop: fc.boolean(),
     }),
   );
   // About 300 bytes of JSON: a few records exhaust a small inflation budget.
@@ -844,6 +847,7 @@ describe('properties of the batch loop', () => {
         const SinkClass = scenario.sessions ? SessionMemorySink : MemorySink;
         const sink = new SinkClass('totals', (record) => specById.get(idOf(record))!.sink);
         if (scenario.deployment) sink.throwOnApply = new ShardflowError(ErrorCode.DeploymentError, 'The totals table does not exist.');
+        sink.stopAtFirstFailure = scenario.stop;
         const faultSink = scenario.faultSink === 'none' ? undefined : new MemoryFaultSink();
         if (scenario.faultSink === 'failing') faultSink!.failWith = new Error('fault table unavailable');
         const pipeline = definePipeline({
@@ -859,14 +863,19 @@ describe('properties of the batch loop', () => {
         } catch (error) {
           // Acceptable throws, after which Lambda retries the whole batch:
           if ((error as ShardflowError).code === ErrorCode.DeploymentError) {
-            // the sink cannot reach its table: nothing is applied, and no record becomes a fault for it;
+            // the sink cannot reach its table: nothing is applied, and no record becomes a fault for it (for a sink
+            // that needs no holes, faults of processing are kept before the sinks write);
             expect(scenario.deployment).toBe(true);
-            expect([sink.applied, faultSink?.faults ?? []]).toEqual([[], []]);
+            const faults = (faultSink?.faults ?? []).filter((fault) => !scenario.stop || fault.stage === sink.name);
+            expect([sink.applied, faults]).toEqual([[], []]);
             return;
           }
-          // a fault that can be neither captured nor reported.
+          // a fault that can be neither captured nor reported, or, for a sink that needs no holes, one that cannot
+          // be captured before the sinks write (then nothing is written).
           expect((error as ShardflowError).code).toBe(ErrorCode.FaultCaptureFailed);
-          expect(scenario.raws.some((r) => r.kind === 'noSequence') && scenario.faultSink !== 'ok').toBe(true);
+          const stoppedBeforeSinks = scenario.stop && scenario.faultSink === 'failing';
+          expect((scenario.raws.some((r) => r.kind === 'noSequence') && scenario.faultSink !== 'ok') || stoppedBeforeSinks).toBe(true);
+          if (stoppedBeforeSinks) expect(sink.applied).toEqual([]);
           return;
         }
         expect(scenario.raws.some((r) => r.kind === 'noSequence') && scenario.faultSink !== 'ok').toBe(false);
@@ -894,12 +903,13 @@ describe('properties of the batch loop', () => {
         expect(outcome.faults).toEqual(captured);
 
         // Per-key order: once a record of a key failed in processing (and was not captured), no later record of
-        // that key ran.
+        // that key ran; of any key, for a sink that needs no holes.
         const retryPermanent = scenario.policy === 'retry' || scenario.faultSink === 'none';
         const blocked = new Set<string>();
         for (const unit of units) {
           const ran = unit.id !== undefined && calls.has(unit.id);
           if (unit.key !== undefined && blocked.has(unit.key)) expect(ran).toBe(false);
+          if (scenario.stop && blocked.size > 0) expect(ran).toBe(false);
           if (unit.key === undefined) continue;
           if (unit.spec === undefined) {
             if (retryPermanent) blocked.add(unit.key);
@@ -919,12 +929,11 @@ describe('properties of the batch loop', () => {
           const aggregate = scenario.raws[position]!;
           return aggregate.kind === 'kpl' ? aggregate.users.map((_u, i) => `${raw.eventID}#${i}`) : [raw.eventID];
         };
+        const recordIdOf = (unit: Unit): string => recordIdsOf(unit.position)[units.filter((u) => u.position === unit.position).indexOf(unit)]!;
+        const isReportedAt = (position: number): boolean => reportedSet.has(sequenceOf(raws[position]) ?? '');
         units.forEach((unit) => {
-          const raw = raws[unit.position];
-          const sequence = sequenceOf(raw);
-          const isReported = sequence !== undefined && reportedSet.has(sequence);
-          const index = units.filter((u) => u.position === unit.position).indexOf(unit);
-          const recordId = recordIdsOf(unit.position)[index]!;
+          const isReported = isReportedAt(unit.position);
+          const recordId = recordIdOf(unit);
           const timesCaptured = capturedAt.get(`${unit.position}/${recordId}`) ?? 0;
           const timesApplied = applied.get(recordId) ?? 0;
           expect(timesCaptured).toBeLessThanOrEqual(1);
@@ -938,6 +947,13 @@ describe('properties of the batch loop', () => {
           if (unit.id !== undefined && timesCaptured === 0) expect(calls.get(unit.id)).toBe(1);
           expect(timesCaptured + timesApplied).toBe(1);
         });
+
+        // A sink that needs no holes: what is applied and acknowledged all comes before the first record reported.
+        if (scenario.stop) {
+          const firstReported = raws.findIndex((_raw, position) => isReportedAt(position));
+          const acknowledgedAfter = units.filter((unit) => firstReported !== -1 && unit.position > firstReported && applied.has(recordIdOf(unit)) && !isReportedAt(unit.position));
+          expect(acknowledgedAfter).toEqual([]);
+        }
 
         const s = outcome.stats;
         expect(s.processed + s.unrouted + s.failed + s.skipped + s.deadlineSkipped + s.faulted).toBe(s.records);

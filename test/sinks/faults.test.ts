@@ -20,6 +20,7 @@ import type { AddEffect, Processor, Sink, StreamEvent } from '../../src/runtime/
 import { dynamodbRecord, kinesisRecord, kinesisStreamArn, kplAggregateRecord } from '../helpers/factories';
 import { useDynamoDBLocal } from '../../src/testing';
 import { Fault as Injected, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
+import { REDRIVE_FIELD } from '../../src/runtime/normalize';
 
 const BATCH_WRITE = 'BatchWriteItem';
 
@@ -76,6 +77,12 @@ function malformedFault(capturedAt = 3_000): Fault {
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const strip = ({ faultId: _id, captureId: _capture, ...fault }: Fault & { faultId: string; captureId: string }) => fault;
+
+
+/** A record as a redrive replays it: as delivered, marked as redriven (a sink in checkpoint mode applies it through markers). */
+function redriven<T extends object>(raw: T): T & { [REDRIVE_FIELD]: true } {
+  return { ...raw, [REDRIVE_FIELD]: true };
+}
 
 describe('fault sinks', () => {
   const ddb = useDynamoDBLocal();
@@ -181,7 +188,7 @@ describe('fault sinks', () => {
         return { batchItemFailures: [] };
       });
       expect(report).toMatchObject({ events: 1, deleted: 1, kept: 0 });
-      expect(jsonText(replayed[0]?.Records)).toBe(jsonText([raw]));
+      expect(jsonText(replayed[0]?.Records)).toBe(jsonText([redriven(raw)]));
     });
 
     it('deletes a fault only while it holds the listed capture', async () => {
@@ -218,7 +225,7 @@ describe('fault sinks', () => {
         },
         { streamArn: kinesisStreamArn('Redrive') },
       );
-      expect(replayed.map((event) => event.Records)).toEqual([shard0, [shard1]]);
+      expect(replayed.map((event) => event.Records)).toEqual([shard0.map(redriven), [redriven(shard1)]]);
       expect(report).toEqual({ events: 2, deleted: 2, kept: 2, errors: [] });
       const left = await store.listFaults();
       expect(left.map((fault) => fault.recordId).sort()).toEqual([shard0[1]!.eventID, shard1.eventID, other.recordId].sort());
@@ -279,7 +286,7 @@ describe('fault sinks', () => {
       return { ...fault, recordId: `${raw.eventID}#${index}`, provenance: { ...fault.provenance, subSequenceNumber: index } };
     };
     const [group] = redriveEvents([sub(2), sub(0)]);
-    expect(group?.event.Records).toEqual([raw]);
+    expect(group?.event.Records).toEqual([redriven(raw)]);
     expect(group?.faults.map((fault) => fault.recordId)).toEqual([`${raw.eventID}#0`, `${raw.eventID}#2`]);
   });
 

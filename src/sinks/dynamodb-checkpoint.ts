@@ -1,0 +1,582 @@
+/**
+ * Checkpoint mode of the exactly-once DynamoDB sink, for Kinesis records (docs/decisions/exactly-once.md). Instead of
+ * a marker per record, one checkpoint item per (sink scope, stream, shard) holds, for each of 16 groups of target
+ * items, the position (sequence and sub-sequence number) of the last record whose effects on the group's items are
+ * applied. A transaction adds the summed effects of a run of records on some groups' items and advances those groups'
+ * positions in the same TransactWriteItems, on the condition that they are where the sink expects (below the run's
+ * first record while it does not know). A delivery at or below a group's position skips that group's part of those
+ * records; an overlapping one applies what lies above. Its cost is a checkpoint write per transaction, not a marker
+ * per record.
+ *
+ * Groups exist because a transaction holds 100 items: with one position per shard, a transaction could apply only a
+ * run of records touching at most 99 items, so 10,000 records over 100 keys would take a hundred transactions of one
+ * record per key. With 16 groups (a fixed hash of the target's table and key), each group's run covers the batch.
+ *
+ * It needs each shard's records in order without holes: ParallelizationFactor 1, and a batch loop that stops at the
+ * first record it reports for retry (`DynamoDBSink.stopAtFirstFailure`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { Decimal } from '../runtime/decimal';
+import { ErrorCode, ShardflowError } from '../runtime/errors';
+import { compareSequenceNumbers, type KinesisStreamRecord } from '../runtime/model';
+import type { AddEffect, Amount } from '../runtime/types';
+import { MARKER_KEY_ATTRIBUTE, MARKER_TTL_ATTRIBUTE, markerKey, type MarkerSettings } from './dynamodb-markers';
+import { ExactSum, exactAmount, refusedEffects, targetOf, updateAction, updateBytes, type Target } from './dynamodb-targets';
+import { CONDITION_FAILED, MAX_ACTIONS, MAX_TRANSACTION_BYTES, type BatchWrites, type TransactionInput } from './dynamodb-transactions';
+
+/** Groups of target items per checkpoint. Fixed: a target's group must be the same on every delivery. */
+export const CHECKPOINT_GROUPS = 16;
+
+/** The checkpoint item's attribute holding group `g`'s position. */
+const groupAttribute = (group: number): string => `g${group}`;
+
+/**
+ * A target's checkpoint group: FNV-1a (32 bits) of its canonical id, modulo 16. Part of the stored state's meaning:
+ * changing it (or the id's form, or the number of groups) would apply records again or skip them.
+ */
+export function checkpointGroupOf(targetId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < targetId.length; i++) hash = Math.imul(hash ^ targetId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % CHECKPOINT_GROUPS;
+}
+
+/** A record's place in its shard: sequence number, then KPL sub-sequence number (-1 for a record not aggregated). */
+export interface Position {
+  readonly sequence: string;
+  readonly sub: number;
+}
+
+export function comparePositions(a: Position, b: Position): number {
+  return compareSequenceNumbers(a.sequence, b.sequence) || a.sub - b.sub;
+}
+
+/**
+ * A position as a string whose order is the positions' order, for conditions in DynamoDB: the sequence number in
+ * base 36 after its length (two base-36 digits), then, for a KPL user record, `.` and its sub-sequence number the
+ * same way (one digit of length). 56 decimal digits take 38 characters, so 16 positions keep the item under 1 KB.
+ * A record not aggregated and a KPL user record never share a sequence number, so the two forms never meet.
+ */
+export function encodePosition(position: Position): string {
+  const sequence = BigInt(position.sequence).toString(36);
+  const head = `${sequence.length.toString(36).padStart(2, '0')}${sequence}`;
+  if (position.sub < 0) return head;
+  const sub = position.sub.toString(36);
+  return `${head}.${sub.length.toString(36)}${sub}`;
+}
+
+/** The position `encodePosition` wrote, or undefined for anything else. */
+export function decodePosition(text: string): Position | undefined {
+  const length = parseInt(text.slice(0, 2), 36);
+  const digits = text.slice(2, 2 + length);
+  if (!Number.isInteger(length) || digits.length !== length || !/^[0-9a-z]+$/.test(digits)) return undefined;
+  let sequence = 0n;
+  for (const digit of digits) sequence = sequence * 36n + BigInt(parseInt(digit, 36));
+  const rest = text.slice(2 + length);
+  if (rest === '') return { sequence: sequence.toString(), sub: -1 };
+  const sub = /^\.([0-9a-z])([0-9a-z]+)$/.exec(rest);
+  if (sub === null || parseInt(sub[1]!, 36) !== sub[2]!.length) return undefined;
+  return { sequence: sequence.toString(), sub: parseInt(sub[2]!, 36) };
+}
+
+/** What the sink knows of a group's stored position: unknown, known absent (`null`), or a position. */
+type Known = Position | null | undefined;
+
+/** A run of one group's records with their summed effects: what one transaction applies for the group. */
+interface Chunk {
+  readonly group: number;
+  /** Local indices of the records, ascending. */
+  readonly records: number[];
+  /** Target slot to attribute to sum. */
+  readonly sums: Map<number, Map<string, ExactSum>>;
+  bytes: number;
+}
+
+const NOT_DONE_MASK = 0;
+
+/** Checkpoint mode's part of one batch for one shard: sums folded as records arrive, written at `flush`. */
+export class CheckpointWrites {
+  private readonly checkpointKey: string;
+  private readonly maxTargets: number;
+  // Per record (local index), in shard order: where it is in the batch, its id and position, the groups it touches
+  // and which of its groups' parts are committed now or were applied before.
+  private readonly batchIndex: number[] = [];
+  private readonly recordIds: string[] = [];
+  private readonly sequences: string[] = [];
+  private readonly subs: number[] = [];
+  private readonly groupsMask: number[] = [];
+  private readonly committedMask: number[] = [];
+  private readonly skippedMask: number[] = [];
+  // What each record added, to sum again what is left when a checkpoint shows part of the batch applied before.
+  private readonly contributionStart: number[] = [];
+  private readonly contributionSlot: number[] = [];
+  private readonly contributionAttribute: string[] = [];
+  private readonly contributionAmount: Amount[] = [];
+  // Target items, by slot.
+  private readonly targets: Target[] = [];
+  private readonly targetGroup: number[] = [];
+  private readonly slots = new Map<string, number>();
+  /** Chunks closed as records arrived, in order, and each group's open one. */
+  private readonly closed: Chunk[] = [];
+  private readonly open: (Chunk | undefined)[] = new Array<Chunk | undefined>(CHECKPOINT_GROUPS).fill(undefined);
+  private readonly known: Known[] = new Array<Known>(CHECKPOINT_GROUPS).fill(undefined);
+  /** Records refused by DynamoDB (local index to error), and what follows them in their group is not sent. */
+  private readonly refused = new Map<number, unknown>();
+  /** Per group, the first refused record: the group's later records are not sent in this batch. */
+  private readonly stopped: (number | undefined)[] = new Array<number | undefined>(CHECKPOINT_GROUPS).fill(undefined);
+  /** Second copies of a record in the same batch, to the batch index of the first copy. */
+  readonly copies = new Map<number, number>();
+  /** Batch indices of records some of whose parts were committed now. */
+  readonly committed = new Set<number>();
+  /** A record that came after a later one of its shard: the batch is not the shard's records in order. */
+  private outOfOrder: string | undefined;
+
+  constructor(
+    private readonly settings: MarkerSettings,
+    private readonly batch: BatchWrites,
+    private readonly streamArn: string,
+    private readonly shardId: string,
+  ) {
+    this.checkpointKey = `${settings.scope}|${streamArn}|${shardId}|checkpoint`;
+    this.maxTargets = Math.min(settings.maxItems, MAX_ACTIONS) - 1;
+  }
+
+  private positionOf(local: number): Position {
+    return { sequence: this.sequences[local]!, sub: this.subs[local]! };
+  }
+
+  /** Adds a record's effects: checked, logged, and folded into its groups' open runs. */
+  add(index: number, record: KinesisStreamRecord, effects: readonly AddEffect[]): void {
+    const position: Position = { sequence: record.sequenceNumber, sub: record.subSequenceNumber ?? -1 };
+    const count = this.recordIds.length;
+    if (count > 0 && comparePositions(position, this.positionOf(count - 1)) <= 0) {
+      this.earlier(index, record.recordId, position);
+      return;
+    }
+    const start = this.contributionSlot.length;
+    let mask = 0;
+    try {
+      for (const effect of effects) {
+        const target = targetOf(effect, record.recordId, this.batch.sink);
+        let slot = this.slots.get(target.id);
+        if (slot === undefined) {
+          slot = this.targets.push(target) - 1;
+          this.targetGroup.push(checkpointGroupOf(target.id));
+          this.slots.set(target.id, slot);
+        }
+        for (const attribute in effect.add) {
+          const amount = effect.add[attribute]!;
+          // A safe integer is exact as it is; anything else is checked now, so the sums cannot fail later.
+          if (typeof amount !== 'number' || !Number.isSafeInteger(amount)) exactAmount(amount, attribute, target.table, record.recordId, this.batch.sink);
+          this.contributionSlot.push(slot);
+          this.contributionAttribute.push(attribute);
+          this.contributionAmount.push(amount);
+          mask |= 1 << this.targetGroup[slot]!;
+        }
+      }
+      for (let group = 0; group < CHECKPOINT_GROUPS; group++) {
+        if ((mask & (1 << group)) !== 0 && this.distinctTargets(start, group) > this.maxTargets) {
+          throw refusedEffects(
+            this.batch.sink,
+            record.recordId,
+            `it adds to more than ${this.maxTargets} items of one checkpoint group, more than one transaction holds; marker mode applies such records in parts`,
+          );
+        }
+      }
+    } catch (error) {
+      this.contributionSlot.length = start;
+      this.contributionAttribute.length = start;
+      this.contributionAmount.length = start;
+      this.batch.failures.set(index, { recordId: record.recordId, error });
+      return;
+    }
+    const local = this.recordIds.push(record.recordId) - 1;
+    this.batchIndex.push(index);
+    this.sequences.push(position.sequence);
+    this.subs.push(position.sub);
+    this.groupsMask.push(mask);
+    this.committedMask.push(NOT_DONE_MASK);
+    this.skippedMask.push(NOT_DONE_MASK);
+    this.contributionStart.push(start);
+    for (let group = 0; group < CHECKPOINT_GROUPS; group++) {
+      if ((mask & (1 << group)) === 0) continue;
+      let chunk = this.open[group];
+      if (chunk !== undefined && !this.fits(chunk, local)) {
+        this.closed.push(chunk);
+        chunk = undefined;
+      }
+      chunk ??= this.open[group] = newChunk(group);
+      this.fold(chunk, local);
+    }
+  }
+
+  /** A record at or before the last one: a second copy of an earlier record, or a batch out of shard order. */
+  private earlier(index: number, recordId: string, position: Position): void {
+    for (let local = this.recordIds.length - 1; local >= 0 && comparePositions(this.positionOf(local), position) >= 0; local--) {
+      if (this.recordIds[local] === recordId) {
+        this.batch.counters.duplicatesSkipped += 1;
+        this.copies.set(index, this.batchIndex[local]!);
+        return;
+      }
+    }
+    this.outOfOrder ??= recordId;
+  }
+
+  private contributionEnd(local: number): number {
+    return local + 1 < this.contributionStart.length ? this.contributionStart[local + 1]! : this.contributionSlot.length;
+  }
+
+  /** Distinct targets of the group among the contributions from `start` (one record's) on. */
+  private distinctTargets(start: number, group: number): number {
+    const seen = new Set<number>();
+    for (let c = start; c < this.contributionSlot.length; c++) if (this.targetGroup[this.contributionSlot[c]!] === group) seen.add(this.contributionSlot[c]!);
+    return seen.size;
+  }
+
+  /** Whether the record's part of the chunk's group fits in the chunk's transaction. */
+  private fits(chunk: Chunk, local: number): boolean {
+    let targets = chunk.sums.size;
+    let bytes = chunk.bytes;
+    for (let c = this.contributionStart[local]!; c < this.contributionEnd(local); c++) {
+      const slot = this.contributionSlot[c]!;
+      if (this.targetGroup[slot] !== chunk.group || chunk.sums.has(slot)) continue;
+      targets += 1;
+      bytes += updateBytes(this.targets[slot]!.id, [this.contributionAttribute[c]!]);
+    }
+    return targets <= this.maxTargets && bytes <= MAX_TRANSACTION_BYTES;
+  }
+
+  private fold(chunk: Chunk, local: number): void {
+    chunk.records.push(local);
+    for (let c = this.contributionStart[local]!; c < this.contributionEnd(local); c++) {
+      const slot = this.contributionSlot[c]!;
+      if (this.targetGroup[slot] !== chunk.group) continue;
+      let sums = chunk.sums.get(slot);
+      if (sums === undefined) {
+        chunk.sums.set(slot, (sums = new Map()));
+        chunk.bytes += updateBytes(this.targets[slot]!.id, []);
+      }
+      const attribute = this.contributionAttribute[c]!;
+      let sum = sums.get(attribute);
+      if (sum === undefined) {
+        sums.set(attribute, (sum = new ExactSum()));
+        chunk.bytes += attribute.length * 2 + 60;
+      }
+      const amount = this.contributionAmount[c]!;
+      sum.add(amount, () => exactAmount(amount, attribute, this.targets[slot]!.table, this.recordIds[local]!, this.batch.sink));
+    }
+  }
+
+  /** The group's records among `records` (ascending local indices), cut into runs that fit a transaction each. */
+  private chunksOf(group: number, records: readonly number[]): Chunk[] {
+    const chunks: Chunk[] = [];
+    let chunk: Chunk | undefined;
+    for (const local of records) {
+      if (chunk !== undefined && !this.fits(chunk, local)) {
+        chunks.push(chunk);
+        chunk = undefined;
+      }
+      chunk ??= newChunk(group);
+      this.fold(chunk, local);
+    }
+    if (chunk !== undefined) chunks.push(chunk);
+    return chunks;
+  }
+
+  async flush(): Promise<void> {
+    if (this.outOfOrder !== undefined) throw this.notInOrder();
+    const chunks = [...this.closed];
+    for (const chunk of this.open) if (chunk !== undefined) chunks.push(chunk);
+    let queue = this.pack(chunks);
+    let retry = 0;
+    let built: { readonly transaction: readonly Chunk[]; readonly input: TransactionInput } | undefined;
+    while (queue.length > 0) {
+      if (this.batch.exhausted !== undefined) break;
+      const transaction = queue[0]!;
+      // Re-sends of one transaction carry the same ClientRequestToken: after a lost response, DynamoDB answers the
+      // re-send as the transaction that committed.
+      if (built?.transaction !== transaction) built = { transaction, input: this.transaction(transaction) };
+      const attempt = await this.batch.attempt(built.input);
+      if (attempt.committed) {
+        this.commit(transaction);
+        queue.shift();
+        retry = 0;
+        continue;
+      }
+      const stored = attempt.reasons?.[0]?.Code === CONDITION_FAILED ? attempt.reasons[0].Item : undefined;
+      if (attempt.reasons?.[0]?.Code === CONDITION_FAILED && this.learn(stored)) {
+        queue = this.replan(queue);
+        continue;
+      }
+      if (!attempt.retryable) {
+        queue = this.isolate(transaction, attempt.error, queue.slice(1));
+        continue;
+      }
+      retry += 1;
+      if (!(await this.batch.retry(retry, attempt.error))) {
+        for (const { records } of transaction) for (const local of records) this.batch.fail(this.batchIndex[local]!, this.recordIds[local]!, attempt.error, true);
+        break;
+      }
+    }
+    await this.settle();
+  }
+
+  /**
+   * Transactions in order: each holds at most one run per group (a group's runs must commit in order), within the
+   * item and size limits; runs in the order of their first record.
+   */
+  private pack(chunks: readonly Chunk[]): Chunk[][] {
+    const ordered = [...chunks].sort((a, b) => a.records[0]! - b.records[0]!);
+    const transactions: Chunk[][] = [];
+    let current: Chunk[] = [];
+    let targets = 0;
+    let bytes = 0;
+    for (const chunk of ordered) {
+      if (current.length > 0 && (current.some((other) => other.group === chunk.group) || targets + chunk.sums.size > this.maxTargets || bytes + chunk.bytes > MAX_TRANSACTION_BYTES)) {
+        transactions.push(current);
+        current = [];
+        targets = 0;
+        bytes = 0;
+      }
+      current.push(chunk);
+      targets += chunk.sums.size;
+      bytes += chunk.bytes;
+    }
+    if (current.length > 0) transactions.push(current);
+    return transactions;
+  }
+
+  /** The transaction: the checkpoint's update with its conditions first, then each target's ADDs. */
+  private transaction(chunks: readonly Chunk[]): TransactionInput {
+    const names: Record<string, string> = { '#expires': MARKER_TTL_ATTRIBUTE };
+    const values: Record<string, AttributeValue> = {
+      ':expires': { N: String(Math.floor(Date.now() / 1000) + this.settings.markerTtlSeconds) },
+    };
+    const sets = ['#expires = :expires'];
+    const conditions: string[] = [];
+    for (const { group, records } of chunks) {
+      const name = `#g${group}`;
+      names[name] = groupAttribute(group);
+      values[`:q${group}`] = { S: encodePosition(this.positionOf(records[records.length - 1]!)) };
+      sets.push(`${name} = :q${group}`);
+      const known = this.known[group];
+      if (known === undefined) {
+        // Under ParallelizationFactor 1 a batch starts right after what Lambda saw acknowledged, so a stored
+        // position below the run's first record is that of the record before it (or earlier, with no effects here).
+        values[`:f${group}`] = { S: encodePosition(this.positionOf(records[0]!)) };
+        conditions.push(`(attribute_not_exists(${name}) OR ${name} < :f${group})`);
+      } else if (known === null) {
+        conditions.push(`attribute_not_exists(${name})`);
+      } else {
+        values[`:k${group}`] = { S: encodePosition(known) };
+        conditions.push(`${name} = :k${group}`);
+      }
+    }
+    const items: TransactWriteItem[] = [
+      {
+        Update: {
+          TableName: this.settings.markerTable,
+          Key: { [MARKER_KEY_ATTRIBUTE]: { S: this.checkpointKey } },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          // A cancellation then carries the stored positions.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+    ];
+    const updates: [string, TransactWriteItem][] = [];
+    for (const chunk of chunks) {
+      for (const [slot, sums] of chunk.sums) {
+        const target = this.targets[slot]!;
+        const add = new Map<string, Decimal>();
+        for (const [attribute, sum] of sums) add.set(attribute, sum.value());
+        updates.push([target.id, updateAction(target, add)]);
+      }
+    }
+    updates.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [, update] of updates) items.push(update);
+    return { TransactItems: items, ClientRequestToken: randomUUID(), ReturnConsumedCapacity: 'TOTAL' };
+  }
+
+  private commit(chunks: readonly Chunk[]): void {
+    for (const { group, records } of chunks) {
+      this.known[group] = this.positionOf(records[records.length - 1]!);
+      for (const local of records) {
+        this.committedMask[local] = this.committedMask[local]! | (1 << group);
+        this.committed.add(this.batchIndex[local]!);
+      }
+    }
+  }
+
+  /**
+   * Takes in the stored positions a cancellation returned. Returns whether they changed what the sink knew (else
+   * the condition failed for another reason, and the same request must not be re-sent at once). Throws
+   * `DEPLOYMENT_ERROR` when a stored position lies inside this batch's records of its group but is none of them.
+   */
+  private learn(item: Record<string, AttributeValue> | undefined): boolean {
+    let changed = false;
+    for (let group = 0; group < CHECKPOINT_GROUPS; group++) {
+      const text = item?.[groupAttribute(group)]?.S;
+      const stored = text === undefined ? null : decodePosition(text);
+      if (stored === undefined) throw this.unreadable(group, text!);
+      const known = this.known[group];
+      if (known === undefined || (known === null) !== (stored === null) || (known !== null && stored !== null && comparePositions(known, stored) !== 0)) {
+        changed = true;
+        if (stored !== null) this.checkInside(group, stored);
+        this.known[group] = stored;
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * Under ParallelizationFactor 1 a delivery holds every record of its shard between its first and its last, so a
+   * stored position between this batch's first and last record of the group is one of them. One that is not means
+   * batches of the shard ran side by side (ParallelizationFactor above 1) or records that had effects on the group
+   * have none now; applying the batch could then skip records never applied.
+   */
+  private checkInside(group: number, stored: Position): void {
+    let first: number | undefined;
+    let last: number | undefined;
+    for (let local = 0; local < this.recordIds.length; local++) {
+      if ((this.groupsMask[local]! & (1 << group)) === 0) continue;
+      first ??= local;
+      last = local;
+      if (comparePositions(this.positionOf(local), stored) === 0) return;
+    }
+    if (first === undefined || last === undefined) return;
+    if (comparePositions(stored, this.positionOf(first)) < 0 || comparePositions(stored, this.positionOf(last)) >= 0) return;
+    throw new ShardflowError(
+      ErrorCode.DeploymentError,
+      `Sink ${this.batch.sink} found the checkpoint of ${this.streamArn} ${this.shardId} at a record this batch does not hold ` +
+        `(group ${group}, sequence number ${stored.sequence}${stored.sub >= 0 ? ` #${stored.sub}` : ''}, between ` +
+        `${this.recordIds[first]} and ${this.recordIds[last]}). Checkpoint mode needs one batch of a shard at a time: ` +
+        'set the event source mapping\'s ParallelizationFactor to 1 (ShardflowApp does for this mode). The whole batch fails and is retried.',
+    );
+  }
+
+  private unreadable(group: number, text: string): ShardflowError {
+    return new ShardflowError(
+      ErrorCode.DeploymentError,
+      `Sink ${this.batch.sink} cannot read the checkpoint of ${this.streamArn} ${this.shardId}: group ${group} holds ` +
+        `${JSON.stringify(text.slice(0, 80))}, which it did not write. Another writer shares the marker table's keys; the whole batch fails and is retried.`,
+    );
+  }
+
+  private notInOrder(): ShardflowError {
+    return new ShardflowError(
+      ErrorCode.DeploymentError,
+      `Sink ${this.batch.sink} got record ${this.outOfOrder} of ${this.streamArn} ${this.shardId} after a later record of its shard. ` +
+        'Checkpoint mode needs each shard\'s records in order (Lambda delivers them so with ParallelizationFactor 1). The whole batch fails and is retried.',
+    );
+  }
+
+  /** The queue again after a cancellation showed stored positions: each group's records above its position, in runs. */
+  private replan(queue: readonly Chunk[][]): Chunk[][] {
+    const pending = new Map<number, number[]>();
+    for (const transaction of queue) {
+      for (const { group, records } of transaction) {
+        let list = pending.get(group);
+        if (list === undefined) pending.set(group, (list = []));
+        list.push(...records);
+      }
+    }
+    const chunks: Chunk[] = [];
+    for (const [group, records] of pending) {
+      const known = this.known[group];
+      const stopped = this.stopped[group];
+      const above = records.filter((local) => {
+        if (stopped !== undefined && local > stopped) return false;
+        if (known === null || known === undefined || comparePositions(this.positionOf(local), known) > 0) return true;
+        this.skippedMask[local] = this.skippedMask[local]! | (1 << group);
+        return false;
+      });
+      chunks.push(...this.chunksOf(group, above.sort((a, b) => a - b)));
+    }
+    return this.pack(chunks);
+  }
+
+  /**
+   * A permanent error of a transaction does not say whose effects DynamoDB refused. Runs are tried alone, then a
+   * run's records one at a time; the first refused record of a group is the culprit, and the group's records after
+   * it are not sent (its position must not pass a record that is neither applied nor captured). Returns the queue to
+   * go on with, `rest` being what followed the transaction.
+   */
+  private isolate(transaction: readonly Chunk[], error: unknown, rest: readonly Chunk[][]): Chunk[][] {
+    if (transaction.length > 1) return [...transaction.map((chunk) => [chunk]), ...rest];
+    const [chunk] = transaction as [Chunk];
+    if (chunk.records.length > 1) return [...chunk.records.map((local) => this.chunksOf(chunk.group, [local])), ...rest];
+    const culprit = chunk.records[0]!;
+    this.refused.set(culprit, error);
+    this.stopped[chunk.group] = culprit;
+    const queue: Chunk[][] = [];
+    for (const transaction of rest) {
+      const kept = transaction.flatMap((other) =>
+        other.group === chunk.group ? this.chunksOf(other.group, other.records.filter((local) => local < culprit)) : [other],
+      );
+      if (kept.length > 0) queue.push(kept);
+    }
+    return queue;
+  }
+
+  /** After the writes: each record applied, skipped as applied before, refused, or failed for a later delivery. */
+  private async settle(): Promise<void> {
+    const markers: { local: number; group: number }[] = [];
+    for (let local = 0; local < this.recordIds.length; local++) {
+      const index = this.batchIndex[local]!;
+      const recordId = this.recordIds[local]!;
+      const parts = this.groupsMask[local]!;
+      const done = this.committedMask[local]! | this.skippedMask[local]!;
+      if (this.refused.has(local)) {
+        for (let group = 0; group < CHECKPOINT_GROUPS; group++) if ((done & (1 << group)) !== 0) markers.push({ local, group });
+        continue;
+      }
+      if ((done & parts) === parts) {
+        if (this.committedMask[local] === NOT_DONE_MASK && parts !== 0) this.batch.counters.duplicatesSkipped += 1;
+        continue;
+      }
+      const behind = this.stopped.find((culprit, group) => culprit !== undefined && culprit < local && (parts & (1 << group)) !== 0);
+      if (behind !== undefined) this.batch.failBehind(index, recordId, this.recordIds[behind]!);
+      else this.batch.failNotAttempted(index, recordId);
+    }
+    // The parts of a refused record that are applied get their markers, as a redrive of its fault (which applies
+    // through markers, a marker per group) must skip them. Until they are written, the record is only retried.
+    const written = markers.length === 0 || (await this.writeAppliedParts(markers));
+    for (const [local, error] of this.refused) {
+      const index = this.batchIndex[local]!;
+      this.batch.fail(index, this.recordIds[local]!, written ? error : this.batch.exhausted ?? error, !written);
+    }
+  }
+
+  /** Puts the markers of the applied parts of refused records; whether they were all written. */
+  private async writeAppliedParts(parts: readonly { local: number; group: number }[]): Promise<boolean> {
+    const expiresAt = String(Math.floor(Date.now() / 1000) + this.settings.markerTtlSeconds);
+    for (let from = 0; from < parts.length; from += MAX_ACTIONS) {
+      const input: TransactionInput = {
+        TransactItems: parts.slice(from, from + MAX_ACTIONS).map(({ local, group }) => ({
+          Put: {
+            TableName: this.settings.markerTable,
+            Item: {
+              [MARKER_KEY_ATTRIBUTE]: { S: markerKey(this.settings.scope, this.streamArn, this.recordIds[local]!, `group ${group}`) },
+              [MARKER_TTL_ATTRIBUTE]: { N: expiresAt },
+            },
+          },
+        })),
+        ClientRequestToken: randomUUID(),
+      };
+      for (let retry = 0; ; ) {
+        const attempt = await this.batch.attempt(input);
+        if (attempt.committed) break;
+        retry += 1;
+        if (!attempt.retryable || !(await this.batch.retry(retry, attempt.error))) return false;
+      }
+    }
+    return true;
+  }
+}
+
+function newChunk(group: number): Chunk {
+  return { group, records: [], sums: new Map(), bytes: 0 };
+}
