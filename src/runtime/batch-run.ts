@@ -12,7 +12,7 @@ import type { BatchOutcome } from './batch-outcome';
 import { ErrorCode, ShardflowError, errorMessage, isRetryable, isShardflowError } from './errors';
 import type { PipelineLogger } from './logging';
 import { provenanceData, type BatchItemFailure, type Provenance, type StreamRecord } from './model';
-import { decodeRecord, faultRaw, normalizeFailure, normalizeRecord, rawSequenceNumber, releaseRecord } from './normalize';
+import { decodeRecord, faultRaw, normalizeFailure, normalizeRecord, rawSequenceNumber, redriveStages, releaseRecord } from './normalize';
 import { InflationBudget } from './payload';
 import { NORMALIZE_STAGE, PermanentErrorAction, type PermanentFailure } from './pipeline-options';
 import { RecordValidation } from './record-schema';
@@ -436,13 +436,25 @@ export class BatchRun<E extends EffectBase> {
     }
     const perSink = this.perSink;
     if (perSink === undefined) return;
+    const onlyTo = this.redriveSinks(record);
     for (let s = 0; s < perSink.length; s++) {
       const list = perSink[s];
-      if (list !== undefined) {
+      if (list !== undefined && (onlyTo === undefined || onlyTo.has(this.setup.sinks[s].name))) {
         this.stages[s].add(record, list, ranIndex);
         this.effectsOut += list.length;
       }
     }
+  }
+
+  /**
+   * The sinks a redriven record goes to when its faults were all captured at sinks: only those, as the others applied
+   * it when it was captured (a sink that keeps a checkpoint would otherwise apply it again). Undefined: every sink.
+   */
+  private redriveSinks(record: StreamRecord): ReadonlySet<string> | undefined {
+    const stages = redriveStages(record);
+    if (stages === undefined) return undefined;
+    const sinks = new Set(this.setup.sinks.map((sink) => sink.name));
+    return stages.every((stage) => sinks.has(stage)) ? new Set(stages) : undefined;
   }
 
   /** Turns the sinks' failures into retries (reported, blocking their key) or faults (captured next). */

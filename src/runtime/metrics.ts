@@ -133,6 +133,9 @@ interface EmfMetric {
  */
 export class EmfWriter {
   private readonly disabled: boolean;
+  /** The dimension sets, `[["service"]]`, or `[]` when the service cannot be a dimension value. */
+  private readonly dimensionSets: string;
+  /** The `service` member (with its leading comma), or nothing. */
   private readonly dimension: string;
 
   constructor(
@@ -140,7 +143,9 @@ export class EmfWriter {
     service: string,
   ) {
     this.disabled = envFlag('POWERTOOLS_METRICS_DISABLED') ?? envFlag('POWERTOOLS_DEV') ?? false;
-    this.dimension = JSON.stringify(service);
+    const value = serviceDimension(service);
+    this.dimensionSets = value === undefined ? '[]' : '[["service"]]';
+    this.dimension = value === undefined ? '' : `,"service":${JSON.stringify(value)}`;
   }
 
   /** A batch's counts, its sinks' counts and (when known) its iterator age. */
@@ -180,10 +185,24 @@ export class EmfWriter {
       values += `,"${name}":${JSON.stringify(value)}`;
     }
     process.stdout.write(
-      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[{"Namespace":${JSON.stringify(this.namespace)},"Dimensions":[["service"]],` +
-        `"Metrics":[${directives}]}]},"service":${this.dimension}${values}}\n`,
+      `{"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[{"Namespace":${JSON.stringify(this.namespace)},"Dimensions":${this.dimensionSets},` +
+        `"Metrics":[${directives}]}]}${this.dimension}${values}}\n`,
     );
   }
+}
+
+/** What Powertools `Metrics` names a service it is not given (an empty name counts as none). */
+const POWERTOOLS_DEFAULT_SERVICE = 'service_undefined';
+
+/**
+ * The `service` dimension value Powertools `Metrics` writes for `service`: an empty name falls back to
+ * POWERTOOLS_SERVICE_NAME (trimmed), then `service_undefined`, as Powertools `Logger` does too; a value that is not
+ * a string or is only whitespace, which CloudWatch refuses as a dimension value, is left out (undefined), dimension
+ * and all, as Powertools leaves it out.
+ */
+function serviceDimension(service: unknown): string | undefined {
+  const value = service || process.env.POWERTOOLS_SERVICE_NAME?.trim() || POWERTOOLS_DEFAULT_SERVICE;
+  return typeof value === 'string' && value.trim().length > 0 ? value : undefined;
 }
 
 function count(name: string, value: number): EmfMetric {

@@ -79,15 +79,28 @@ export function releaseRecord(record: StreamRecord): void {
 }
 
 /**
- * The field `redriveEvents` sets on every record it replays: a sink that keeps a checkpoint per shard applies such a
- * record through markers, since the shard's checkpoint passed it when it was captured. Lambda's records never have
- * it (a producer controls a record's data and partition key, not the envelope).
+ * The field `redriveEvents` sets on every record it replays: the stages its faults were captured at (or `true`: every
+ * stage). A sink that keeps a checkpoint per shard applies such a record through markers, since the shard's checkpoint
+ * passed it when it was captured; and when every stage named is a sink, the other sinks had applied the record and do
+ * not get it again. Lambda's records never have it (a producer controls a record's data and partition key, not the
+ * envelope).
  */
 export const REDRIVE_FIELD = 'shardflowRedrive';
 
+function redriveMark(record: StreamRecord): unknown {
+  return (record.raw as Record<string, unknown> | null)?.[REDRIVE_FIELD];
+}
+
 /** Whether the record is a fault being redriven (see `REDRIVE_FIELD`). */
 export function isRedriven(record: StreamRecord): boolean {
-  return (record.raw as Record<string, unknown> | null)?.[REDRIVE_FIELD] === true;
+  const mark = redriveMark(record);
+  return mark === true || Array.isArray(mark);
+}
+
+/** The stages a redriven record's faults were captured at; undefined when it is not redriven or names none. */
+export function redriveStages(record: StreamRecord): readonly string[] | undefined {
+  const mark = redriveMark(record);
+  return Array.isArray(mark) && mark.length > 0 && mark.every((stage) => typeof stage === 'string') ? (mark as string[]) : undefined;
 }
 
 /**

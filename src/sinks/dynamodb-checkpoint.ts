@@ -124,6 +124,8 @@ export class CheckpointWrites {
   private readonly refused = new Map<number, unknown>();
   /** Per group, the first refused record: the group's later records are not sent in this batch. */
   private readonly stopped: (number | undefined)[] = new Array<number | undefined>(CHECKPOINT_GROUPS).fill(undefined);
+  /** Records whose effects were refused before anything was sent (record id to batch index): not in the log above. */
+  private readonly refusedOnArrival = new Map<string, number>();
   /** Second copies of a record in the same batch, to the batch index of the first copy. */
   readonly copies = new Map<number, number>();
   /** Batch indices of records some of whose parts were committed now. */
@@ -148,6 +150,14 @@ export class CheckpointWrites {
   /** Adds a record's effects: checked, logged, and folded into its groups' open runs. */
   add(index: number, record: KinesisStreamRecord, effects: readonly AddEffect[]): void {
     const position: Position = { sequence: record.sequenceNumber, sub: record.subSequenceNumber ?? -1 };
+    // A second copy of a record refused on arrival shares its refusal (it is not in the log, so `earlier` would
+    // take it for a record out of order and fail the whole batch).
+    const refusedCopy = this.refusedOnArrival.get(record.recordId);
+    if (refusedCopy !== undefined) {
+      this.batch.counters.duplicatesSkipped += 1;
+      this.copies.set(index, refusedCopy);
+      return;
+    }
     const count = this.recordIds.length;
     if (count > 0 && comparePositions(position, this.positionOf(count - 1)) <= 0) {
       this.earlier(index, record.recordId, position);
@@ -188,6 +198,7 @@ export class CheckpointWrites {
       this.contributionAttribute.length = start;
       this.contributionAmount.length = start;
       this.batch.failures.set(index, { recordId: record.recordId, error });
+      this.refusedOnArrival.set(record.recordId, index);
       return;
     }
     const local = this.recordIds.push(record.recordId) - 1;

@@ -32,8 +32,9 @@ export interface RedriveReport {
  * Groups faults into Lambda events, one per stream and shard, records in sequence order. Records that appear in
  * several faults (KPL sub-records of one aggregate, or one record failing at two stages) appear once: redriving a
  * whole aggregate re-applies the sub-records that had succeeded, which the idempotent DynamoDB sink skips. Each
- * record carries `REDRIVE_FIELD`, so a sink in checkpoint mode applies it through markers: the shard's checkpoint
- * passed it when it was captured.
+ * record carries `REDRIVE_FIELD` with the stages its faults were captured at: a sink in checkpoint mode applies it
+ * through markers (the shard's checkpoint passed it when it was captured), and a record that failed only in some
+ * sinks goes only to those (the others applied it, and a checkpoint leaves no marker to skip it by).
  */
 export function redriveEvents<F extends Fault>(faults: readonly F[]): { event: RedriveEvent; faults: F[] }[] {
   const groups = new Map<string, F[]>();
@@ -45,15 +46,22 @@ export function redriveEvents<F extends Fault>(faults: readonly F[]): { event: R
   }
   return [...groups.values()].map((group) => {
     const ordered = [...group].sort(compareStreamOrder);
-    const seen = new Set<string>();
-    const records: unknown[] = [];
+    // One record per raw record, marked with the stages of all its faults.
+    const stages = new Map<string, Set<string>>();
+    const records: { raw: unknown; stages: Set<string> }[] = [];
     for (const fault of ordered) {
       const identity = jsonText(fault.raw);
-      if (seen.has(identity)) continue;
-      seen.add(identity);
-      records.push(typeof fault.raw === 'object' && fault.raw !== null ? { ...fault.raw, [REDRIVE_FIELD]: true } : fault.raw);
+      let seen = stages.get(identity);
+      if (seen === undefined) {
+        stages.set(identity, (seen = new Set()));
+        records.push({ raw: fault.raw, stages: seen });
+      }
+      seen.add(fault.stage);
     }
-    return { event: { Records: records }, faults: ordered };
+    return {
+      event: { Records: records.map(({ raw, stages }) => (typeof raw === 'object' && raw !== null ? { ...raw, [REDRIVE_FIELD]: [...stages] } : raw)) },
+      faults: ordered,
+    };
   });
 }
 

@@ -79,9 +79,9 @@ const silent = { debug: () => undefined, info: () => undefined, warn: () => unde
 const strip = ({ faultId: _id, captureId: _capture, ...fault }: Fault & { faultId: string; captureId: string }) => fault;
 
 
-/** A record as a redrive replays it: as delivered, marked as redriven (a sink in checkpoint mode applies it through markers). */
-function redriven<T extends object>(raw: T): T & { [REDRIVE_FIELD]: true } {
-  return { ...raw, [REDRIVE_FIELD]: true };
+/** A record as a redrive replays it: as delivered, marked with the stages its faults were captured at. */
+function redriven<T extends object>(raw: T, stages: readonly string[] = ['scores']): T & { [REDRIVE_FIELD]: readonly string[] } {
+  return { ...raw, [REDRIVE_FIELD]: stages };
 }
 
 describe('fault sinks', () => {
@@ -225,7 +225,7 @@ describe('fault sinks', () => {
         },
         { streamArn: kinesisStreamArn('Redrive') },
       );
-      expect(replayed.map((event) => event.Records)).toEqual([shard0.map(redriven), [redriven(shard1)]]);
+      expect(replayed.map((event) => event.Records)).toEqual([shard0.map((raw) => redriven(raw)), [redriven(shard1)]]);
       expect(report).toEqual({ events: 2, deleted: 2, kept: 2, errors: [] });
       const left = await store.listFaults();
       expect(left.map((fault) => fault.recordId).sort()).toEqual([shard0[1]!.eventID, shard1.eventID, other.recordId].sort());
@@ -277,6 +277,12 @@ describe('fault sinks', () => {
       expect(report).toEqual({ events: 1, deleted: 0, kept: 1, errors: ['The handler crashed.'] });
       expect(await store.listFaults()).toHaveLength(1);
     });
+  });
+
+  it('marks a record redriven with the stages of all its faults', () => {
+    const raw = kinesisRecord({ json: { two: 'sinks' } });
+    const [group] = redriveEvents([kinesisFault(raw, 1_000, 'notes'), kinesisFault(raw, 2_000, 'audit')]);
+    expect(group?.event.Records).toEqual([redriven(raw, ['notes', 'audit'])]);
   });
 
   it('redrives the parent of several faulted KPL sub-records once', () => {
