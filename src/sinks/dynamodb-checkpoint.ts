@@ -557,7 +557,19 @@ export class CheckpointWrites {
     const written = markers.length === 0 || (await this.writeAppliedParts(markers));
     for (const [local, error] of this.refused) {
       const index = this.batchIndex[local]!;
-      this.batch.fail(index, this.recordIds[local]!, written ? error : this.batch.exhausted ?? error, !written);
+      const recordId = this.recordIds[local]!;
+      // A part neither refused nor known applied or skipped (behind another group's culprit, or not tried before the
+      // attempts ran out) may have been applied by an earlier delivery whose markers were not written: kept as a
+      // fault, its redrive could apply that part again. A later delivery learns the positions and settles it.
+      const refusedGroups = this.stopped.reduce<number>((mask, culprit, group) => (culprit === local ? mask | (1 << group) : mask), 0);
+      const open = this.groupsMask[local]! & ~(this.committedMask[local]! | this.skippedMask[local]! | refusedGroups);
+      if (open !== 0) {
+        const behind = this.stopped.find((culprit, group) => culprit !== undefined && culprit < local && (open & (1 << group)) !== 0);
+        if (behind !== undefined) this.batch.failBehind(index, recordId, this.recordIds[behind]!);
+        else this.batch.failNotAttempted(index, recordId);
+        continue;
+      }
+      this.batch.fail(index, recordId, written ? error : this.batch.exhausted ?? error, !written);
     }
   }
 
