@@ -49,6 +49,12 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
     if (sinkNames.has(sink.name)) throw optionsError(COMPONENT, `two sinks are named "${sink.name}"`);
     sinkNames.add(sink.name);
   }
+  // A fault names its stage, and a redrive hands a record whose faults all name sinks to those sinks only.
+  for (const processor of config.processors as readonly { name?: unknown }[]) {
+    if (typeof processor?.name === 'string' && sinkNames.has(processor.name)) {
+      throw optionsError(COMPONENT, `processor and sink are both named "${processor.name}"; a fault's stage must name one of them`);
+    }
+  }
   const faultSink = config.faultSink;
   if (faultSink !== undefined && (faultSink === null || typeof faultSink.capture !== 'function')) {
     throw optionsError(COMPONENT, 'option "faultSink" needs a capture() method');

@@ -628,6 +628,7 @@ describe('configuration errors', () => {
     [{ ...base, options: { onPermanentError: 'drop' } as unknown as PipelineOptions }, /option "onPermanentError" must be "capture", "retry" or a function, got "drop"/],
     [{ ...base, sink: [] } as unknown as typeof base, /definePipeline: unknown option "sink"/],
     [{ ...base, sinks: [new MemorySink('same'), new MemorySink('same')] }, /two sinks are named "same"/],
+    [{ ...base, sinks: [new MemorySink('p')] }, /processor and sink are both named "p"/],
     [{ ...base, processors: [new ScriptedProcessor('p', { kinds: [] })] }, /Processor "p" has an invalid selector: kinds is empty/],
     [{ ...base, processors: [new ScriptedProcessor('p', { sources: ['aws:sqs'] } as never)] }, /sources holds "aws:sqs"/],
     [{ ...base, processors: [new ScriptedProcessor('p'), new ScriptedProcessor('p')] }, /Two processors are named "p"/],
