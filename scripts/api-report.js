@@ -25,10 +25,7 @@ const exported = new Set();
 const mentioned = new Map();
 let failed = false;
 for (const [name, typesFile] of entries) {
-  if (!existsSync(typesFile)) {
-    console.error(`${typesFile} does not exist: run npm run build first.`);
-    process.exit(1);
-  }
+  if (!existsSync(typesFile)) throw new Error(`${typesFile} does not exist: run npm run build first.`);
   const config = ExtractorConfig.prepare({
     configObject: {
       projectFolder: root,
@@ -84,4 +81,5 @@ for (const [name, symbols] of mentioned) {
     console.error(`${name} mentions types no entry exports, so users cannot name them: ${unnamed.join(', ')}.`);
   }
 }
-process.exit(failed ? 1 : 0);
+// Set, not exit(): an exit now could cut off the errors written to a piped stderr.
+process.exitCode = failed ? 1 : 0;

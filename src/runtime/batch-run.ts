@@ -81,6 +81,8 @@ interface LateBlock {
 export interface PipelineSetup<E extends EffectBase> {
   readonly router: Router<AnyProcessor<E>>;
   readonly sinks: readonly Sink<E>[];
+  /** The sinks' names: a redriven record whose faults all name sinks goes to those only. */
+  readonly sinkNames: ReadonlySet<string>;
   readonly faultSink: FaultSink | undefined;
   /** `capture` or `retry` when it cannot depend on the failure, else the user's callback (checked). */
   readonly permanentAction: PermanentErrorAction | ((failure: PermanentFailure) => PermanentErrorAction);
@@ -453,8 +455,8 @@ export class BatchRun<E extends EffectBase> {
   private redriveSinks(record: StreamRecord): ReadonlySet<string> | undefined {
     const stages = redriveStages(record);
     if (stages === undefined) return undefined;
-    const sinks = new Set(this.setup.sinks.map((sink) => sink.name));
-    return stages.every((stage) => sinks.has(stage)) ? new Set(stages) : undefined;
+    const sinkNames = this.setup.sinkNames;
+    return stages.every((stage) => sinkNames.has(stage)) ? new Set(stages) : undefined;
   }
 
   /** Turns the sinks' failures into retries (reported, blocking their key) or faults (captured next). */

@@ -64,6 +64,7 @@ export function definePipeline<E extends EffectBase = Effect>(config: PipelineCo
   const setup: PipelineSetup<E> = {
     router: compileRouter(config.processors),
     sinks: config.sinks,
+    sinkNames,
     faultSink,
     // Without a fault sink there is nowhere to keep a record: only a retry keeps it.
     permanentAction:

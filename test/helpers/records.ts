@@ -1,7 +1,8 @@
 /**
- * Normalized records and effects for sink tests. Sinks read only provenance (stream ARN, recordId), so these are
- * built directly instead of going through the decoders.
+ * Normalized records, effects and target tables for sink tests. Sinks read only provenance (stream ARN, recordId), so
+ * these are built directly instead of going through the decoders.
  */
+import type { TableDefinition } from '../../src/app/types';
 import { provenanceOf, type DynamoDBStreamRecord, type KinesisStreamRecord, type Payload, type StreamRecord } from '../../src/runtime/model';
 import type { AddEffect, RecordEffects } from '../../src/runtime/types';
 import { DEFAULT_SHARD_ID, DEFAULT_STREAM_NAME, DEFAULT_TABLE_NAME, dynamodbStreamArn, kinesisStreamArn, REGION } from './factories';
@@ -86,4 +87,14 @@ export function add(
 
 export function effectsOf(record: StreamRecord, ...effects: AddEffect[]): RecordEffects<AddEffect> {
   return { record, effects };
+}
+
+/** A target table keyed by one string attribute, for `useDynamoDBLocal({ tables })`. */
+export function hashKeyTable(TableName: string, key: string): TableDefinition {
+  return {
+    TableName,
+    KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
 }

@@ -10,8 +10,7 @@
  * Runs: 100 per mode by default; set SHARDFLOW_MODEL_RUNS for more.
  */
 import fc from 'fast-check';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { localClientConfig } from '../../src/local/clients';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { isShardflowError } from '../../src/runtime/errors';
 import type { StreamRecord } from '../../src/runtime/model';
 import type { AddEffect, RecordEffects } from '../../src/runtime/types';
@@ -19,7 +18,7 @@ import { DynamoDBSink, ExactlyOnceMode, markerTableDefinition } from '../../src/
 import { useDynamoDBLocal } from '../../src/testing';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
 import { canonicalNumber, deliverShard, deliveryStats, invocationPlan, MODEL_RUNS } from './esm';
-import { add, dynamodbRecord, kinesisRecord } from '../helpers/records';
+import { add, dynamodbRecord, hashKeyTable, kinesisRecord } from '../helpers/records';
 
 const RUNS = MODEL_RUNS;
 const MARKERS = 'ModelMarkers';
@@ -68,23 +67,13 @@ function exercised() {
 
 describe.each([ExactlyOnceMode.Markers, ExactlyOnceMode.Checkpoint])('exactly-once model, %s mode', (mode) => {
   const seen = exercised();
-  const ddb = useDynamoDBLocal();
+  const ddb = useDynamoDBLocal({ tables: [markerTableDefinition(MARKERS), hashKeyTable(TARGET, 'k')] });
   let client: DynamoDBClient;
   let run = 0;
 
-  beforeAll(async () => {
-    client = new DynamoDBClient(localClientConfig(ddb.endpoint()));
-    await client.send(new CreateTableCommand(markerTableDefinition(MARKERS)));
-    await client.send(
-      new CreateTableCommand({
-        TableName: TARGET,
-        KeySchema: [{ AttributeName: 'k', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'k', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+  beforeAll(() => {
+    client = ddb.client();
   });
-  afterAll(() => client.destroy());
 
   /** Each Lambda record as the normalized records (one per user record) with their effects. */
   function build(ns: string, shards: readonly Shard[]): RecordEffects<AddEffect>[][][] {

@@ -4,9 +4,8 @@
  * redriven to that sink only, as the checkpoint applied it and keeps no marker to skip it by. Against DynamoDB Local,
  * with faults injected in the SDK's HTTP handler.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { localClientConfig } from '../../src/local/clients';
 import { ErrorCode, type ShardflowError } from '../../src/runtime/errors';
 import type { StreamRecord } from '../../src/runtime/model';
 import { REDRIVE_FIELD } from '../../src/runtime/normalize';
@@ -24,29 +23,19 @@ import { DynamoDBSink, ExactlyOnceMode, markerTableDefinition, type DynamoDBSink
 import { checkpointGroupOf } from '../../src/sinks/dynamodb-checkpoint';
 import { useDynamoDBLocal } from '../../src/testing';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
-import { add, effectsOf, kinesisRecord } from '../helpers/records';
+import { add, effectsOf, hashKeyTable, kinesisRecord } from '../helpers/records';
 
 const MARKERS = 'ReviewMarkers';
 const SCORES = 'ReviewScores';
 const TRANSACT = 'TransactWriteItems';
 
 describe('DynamoDBSink in checkpoint mode and faults', () => {
-  const ddb = useDynamoDBLocal();
+  const ddb = useDynamoDBLocal({ tables: [markerTableDefinition(MARKERS), hashKeyTable(SCORES, 'Username')] });
   let client: DynamoDBClient;
 
-  beforeAll(async () => {
-    client = new DynamoDBClient(localClientConfig(ddb.endpoint()));
-    await client.send(new CreateTableCommand(markerTableDefinition(MARKERS)));
-    await client.send(
-      new CreateTableCommand({
-        TableName: SCORES,
-        KeySchema: [{ AttributeName: 'Username', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'Username', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+  beforeAll(() => {
+    client = ddb.client();
   });
-  afterAll(() => client.destroy());
 
   function sink(options: Partial<DynamoDBSinkOptions> = {}, handler?: FaultInjectingHandler): DynamoDBSink {
     const sinkClient = handler === undefined ? client : new DynamoDBClient(faultyClientConfig(ddb.endpoint(), handler));

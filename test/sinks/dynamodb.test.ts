@@ -21,7 +21,7 @@ import { REDRIVE_FIELD } from '../../src/runtime/normalize';
 import { isDeploymentAwsError } from '../../src/sinks/retry';
 import { useDynamoDBLocal } from '../../src/testing';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
-import { add, dynamodbRecord, effectsOf, kinesisRecord } from '../helpers/records';
+import { add, dynamodbRecord, effectsOf, hashKeyTable, kinesisRecord } from '../helpers/records';
 
 const MARKERS = 'SinkMarkers';
 const quietLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -39,25 +39,15 @@ class UnknownHost extends NodeHttpHandler {
 }
 
 describe('DynamoDBSink', () => {
-  const ddb = useDynamoDBLocal();
+  const ddb = useDynamoDBLocal({ tables: [markerTableDefinition(MARKERS), hashKeyTable(SCORES, 'Username')] });
   let client: DynamoDBClient;
   let namespace = 0;
   /** A fresh user-name prefix per test, so tests share tables without sharing items. */
   let ns: string;
 
-  beforeAll(async () => {
-    client = new DynamoDBClient(localClientConfig(ddb.endpoint()));
-    await client.send(new CreateTableCommand(markerTableDefinition(MARKERS)));
-    await client.send(
-      new CreateTableCommand({
-        TableName: SCORES,
-        KeySchema: [{ AttributeName: 'Username', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'Username', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+  beforeAll(() => {
+    client = ddb.client();
   });
-  afterAll(() => client.destroy());
   beforeEach(() => {
     namespace += 1;
     ns = `t${namespace}-`;
