@@ -12,7 +12,7 @@ import type { BatchOutcome } from './batch-outcome';
 import { ErrorCode, ShardflowError, errorMessage, isRetryable, isShardflowError } from './errors';
 import type { PipelineLogger } from './logging';
 import { provenanceData, type BatchItemFailure, type Provenance, type StreamRecord } from './model';
-import { decodeRecord, faultRaw, normalizeFailure, normalizeRecord, rawSequenceNumber, redriveStages, releaseRecord } from './normalize';
+import { decodeRecord, faultRaw, isRedriven, normalizeFailure, normalizeRecord, rawSequenceNumber, redriveStages, releaseRecord } from './normalize';
 import { InflationBudget } from './payload';
 import { NORMALIZE_STAGE, PermanentErrorAction, type PermanentFailure } from './pipeline-options';
 import { RecordValidation } from './record-schema';
@@ -69,6 +69,8 @@ interface PendingFault {
   readonly ranIndex: number;
   /** Records that ran at this index and later come later in the batch. */
   readonly cursor: number;
+  /** A fault being redriven: no sink's checkpoint passes it now (`SinkSession.beforeFaults` is not told). */
+  readonly redriven: boolean;
 }
 
 /** A failure whose later same-key records already ran and must be reported too. */
@@ -308,6 +310,7 @@ export class BatchRun<E extends EffectBase> {
       partitionKey,
       ranIndex: -1,
       cursor: this.ranPositions.length,
+      redriven: isRedriven(record ?? { raw }),
     });
   }
 
@@ -520,17 +523,20 @@ export class BatchRun<E extends EffectBase> {
         partitionKey: record.partitionKey,
         ranIndex: i,
         cursor: i + 1,
+        redriven: isRedriven(record),
       });
     }
   }
 
   /**
-   * Captures the faults of processing before the sinks write (`stopAtFirstFailure`). One that cannot be kept fails
-   * the whole batch: reported instead, it would come back after the sinks had passed it, and a checkpoint that passed
-   * a record skips it on every later delivery.
+   * Captures the faults of processing before the sinks write (`stopAtFirstFailure`), once the sinks' sessions know of
+   * them (`SinkSession.beforeFaults`). One that cannot be kept fails the whole batch: reported instead, it would come
+   * back after the sinks had passed it, and a checkpoint that passed a record skips it on every later delivery.
    */
   private async captureFaultsBeforeSinks(): Promise<Fault[]> {
     if (this.pending.length === 0) return [];
+    const faults = this.pending.filter(({ redriven }) => !redriven).map(({ fault }) => fault);
+    if (faults.length > 0) for (const stage of this.stages) await stage.beforeFaults(faults);
     const captured = await this.captureFaults();
     if (captured.length === 0) {
       throw new ShardflowError(

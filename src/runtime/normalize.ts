@@ -87,12 +87,12 @@ export function releaseRecord(record: StreamRecord): void {
  */
 export const REDRIVE_FIELD = 'shardflowRedrive';
 
-function redriveMark(record: StreamRecord): unknown {
+function redriveMark(record: Pick<StreamRecord, 'raw'>): unknown {
   return (record.raw as Record<string, unknown> | null)?.[REDRIVE_FIELD];
 }
 
-/** Whether the record is a fault being redriven (see `REDRIVE_FIELD`). */
-export function isRedriven(record: StreamRecord): boolean {
+/** Whether the record (or a raw record that could not be decoded, as `{ raw }`) is a fault being redriven (see `REDRIVE_FIELD`). */
+export function isRedriven(record: Pick<StreamRecord, 'raw'>): boolean {
   const mark = redriveMark(record);
   return mark === true || Array.isArray(mark);
 }

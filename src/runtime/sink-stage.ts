@@ -4,7 +4,7 @@
  */
 import { ErrorCode, ShardflowError } from './errors';
 import type { StreamRecord } from './model';
-import type { EffectBase, RecordEffects, Sink, SinkResult, SinkSession } from './types';
+import type { EffectBase, Fault, RecordEffects, Sink, SinkResult, SinkSession } from './types';
 
 const EMPTY_FAILURES: SinkResult = { failed: [] };
 
@@ -49,6 +49,17 @@ export class SinkStage<E extends EffectBase> {
       throw new ShardflowError(ErrorCode.Unexpected, `Sink "${this.sink.name}" returned no session (add and flush) from open().`);
     }
     return session as SinkSession<E>;
+  }
+
+  /**
+   * Hands the faults about to be captured to the sink's session (`SinkSession.beforeFaults`), opening it if no record
+   * reached the sink. A session broken by `add` cannot say what it would have passed: the batch fails.
+   */
+  async beforeFaults(faults: readonly Fault[]): Promise<void> {
+    if (this.batch !== undefined) return;
+    if (this.broken) throw this.error;
+    const session = (this.session ??= this.open());
+    if (session.beforeFaults !== undefined) await session.beforeFaults(faults);
   }
 
   /** Applies the batch or flushes the session. If that throws (or the session threw), every record given fails. */

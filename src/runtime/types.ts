@@ -194,6 +194,14 @@ export interface SinkSession<E extends EffectBase = Effect> {
   add(record: StreamRecord, effects: readonly E[]): void;
   /** Applies what was staged and reports failures as `apply` does. Called once, after the last `add`. */
   flush(): Promise<SinkResult>;
+  /**
+   * Optional, for a sink with `stopAtFirstFailure`: called after the last `add` and before `flush` with the faults
+   * of decoding and processing the batch loop is about to capture, so a sink that keeps a checkpoint can remember
+   * that it passes them unapplied (a later delivery or a redrive may apply them). Faults of redriven records are
+   * left out: no checkpoint passes them now. Throwing fails the whole batch: nothing is written and no fault is
+   * captured. A session is opened for it if no record reached the sink.
+   */
+  beforeFaults?(faults: readonly Fault[]): Promise<void>;
 }
 
 /**

@@ -14,6 +14,10 @@
  *
  * It needs each shard's records in order without holes: ParallelizationFactor 1, and a batch loop that stops at the
  * first record it reports for retry (`DynamoDBSink.stopAtFirstFailure`).
+ *
+ * A record kept as a fault is passed unapplied, and may later be applied by a delivery and by its redrive. So the
+ * checkpoint item also holds the positions of such records (the captured set, with a version every transaction
+ * names in its condition), and those records go through markers, one per group, as a redrive does.
  */
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb';
@@ -21,8 +25,20 @@ import type { Decimal } from '../runtime/decimal';
 import { ErrorCode, ShardflowError } from '../runtime/errors';
 import { compareSequenceNumbers, type KinesisStreamRecord } from '../runtime/model';
 import type { AddEffect, Amount } from '../runtime/types';
-import { MARKER_KEY_ATTRIBUTE, MARKER_TTL_ATTRIBUTE, markerKey, type MarkerSettings } from './dynamodb-markers';
-import { ExactSum, exactAmount, refusedEffects, targetOf, updateAction, updateBytes, type Target } from './dynamodb-targets';
+import { MARKER_KEY_ATTRIBUTE, MARKER_TTL_ATTRIBUTE, markerKey, MarkerWrites, type MarkerSettings } from './dynamodb-markers';
+import {
+  ExactSum,
+  exactAmount,
+  mergeAdds,
+  refusedEffects,
+  targetOf,
+  targetUpdates,
+  updateAction,
+  updateBytes,
+  type MergedTarget,
+  type Target,
+  type TargetUpdate,
+} from './dynamodb-targets';
 import { CONDITION_FAILED, MAX_ACTIONS, MAX_TRANSACTION_BYTES, type BatchWrites, type TransactionInput } from './dynamodb-transactions';
 
 /** Groups of target items per checkpoint. Fixed: a target's group must be the same on every delivery. */
@@ -30,6 +46,13 @@ export const CHECKPOINT_GROUPS = 16;
 
 /** The checkpoint item's attribute holding group `g`'s position. */
 const groupAttribute = (group: number): string => `g${group}`;
+
+/**
+ * The checkpoint item's set of the positions of records kept as faults (`CheckpointWrites.addCaptured`), and a token
+ * that changes whenever the set does, which every checkpoint transaction names in its condition.
+ */
+const CAPTURED_ATTRIBUTE = 'captured';
+const CAPTURED_VERSION_ATTRIBUTE = 'capturedVersion';
 
 /**
  * A target's checkpoint group: FNV-1a (32 bits) of its canonical id, modulo 16. Part of the stored state's meaning:
@@ -82,6 +105,13 @@ export function decodePosition(text: string): Position | undefined {
 /** What the sink knows of a group's stored position: unknown, known absent (`null`), or a position. */
 type Known = Position | null | undefined;
 
+/** A record of the shard about to be kept as a fault. */
+export interface CapturedRecord {
+  readonly recordId: string;
+  /** Its position; a sub-sequence number of -1 for a whole KPL aggregate. */
+  readonly position: Position;
+}
+
 /** A run of one group's records with their summed effects: what one transaction applies for the group. */
 interface Chunk {
   readonly group: number;
@@ -124,14 +154,22 @@ export class CheckpointWrites {
   private readonly refused = new Map<number, unknown>();
   /** Per group, the first refused record: the group's later records are not sent in this batch. */
   private readonly stopped: (number | undefined)[] = new Array<number | undefined>(CHECKPOINT_GROUPS).fill(undefined);
-  /** Records whose effects were refused before anything was sent (record id to batch index): not in the log above. */
-  private readonly refusedOnArrival = new Map<string, number>();
+  /** Records whose effects were refused before anything was sent, by record id: not in the log above. */
+  private readonly refusedOnArrival = new Map<string, { readonly index: number; readonly position: Position }>();
   /** Second copies of a record in the same batch, to the batch index of the first copy. */
   readonly copies = new Map<number, number>();
   /** Batch indices of records some of whose parts were committed now. */
   readonly committed = new Set<number>();
   /** A record that came after a later one of its shard: the batch is not the shard's records in order. */
   private outOfOrder: string | undefined;
+  /** The checkpoint's captured set as last seen, and its version: unknown (undefined) or known absent (null). */
+  private captured: ReadonlySet<string> = new Set();
+  private capturedVersion: string | null | undefined = undefined;
+  /** The shard's first record the sink saw in this batch (given, or kept as a fault): Lambda never goes back before it. */
+  private firstSeen: Position | undefined;
+  /** Records in the captured set (local indices): applied through markers, a marker per group, by `marked`. */
+  private readonly viaMarkers = new Set<number>();
+  private readonly marked: MarkerWrites;
 
   constructor(
     private readonly settings: MarkerSettings,
@@ -141,6 +179,7 @@ export class CheckpointWrites {
   ) {
     this.checkpointKey = `${settings.scope}|${streamArn}|${shardId}|checkpoint`;
     this.maxTargets = Math.min(settings.maxItems, MAX_ACTIONS) - 1;
+    this.marked = new MarkerWrites(settings, batch);
   }
 
   private positionOf(local: number): Position {
@@ -150,12 +189,13 @@ export class CheckpointWrites {
   /** Adds a record's effects: checked, logged, and folded into its groups' open runs. */
   add(index: number, record: KinesisStreamRecord, effects: readonly AddEffect[]): void {
     const position: Position = { sequence: record.sequenceNumber, sub: record.subSequenceNumber ?? -1 };
+    this.firstSeen ??= position;
     // A second copy of a record refused on arrival shares its refusal (it is not in the log, so `earlier` would
     // take it for a record out of order and fail the whole batch).
     const refusedCopy = this.refusedOnArrival.get(record.recordId);
     if (refusedCopy !== undefined) {
       this.batch.counters.duplicatesSkipped += 1;
-      this.copies.set(index, refusedCopy);
+      this.copies.set(index, refusedCopy.index);
       return;
     }
     const count = this.recordIds.length;
@@ -198,7 +238,7 @@ export class CheckpointWrites {
       this.contributionAttribute.length = start;
       this.contributionAmount.length = start;
       this.batch.failures.set(index, { recordId: record.recordId, error });
-      this.refusedOnArrival.set(record.recordId, index);
+      this.refusedOnArrival.set(record.recordId, { index, position });
       return;
     }
     const local = this.recordIds.push(record.recordId) - 1;
@@ -296,20 +336,26 @@ export class CheckpointWrites {
 
   async flush(): Promise<void> {
     if (this.outOfOrder !== undefined) throw this.notInOrder();
+    // A record refused on arrival holds no group back, so it goes into the captured set before any group can pass it.
+    // If that cannot be written, the batch is exhausted: nothing of it is written, and all of it is retried.
+    const arrivals = [...this.refusedOnArrival].map(([recordId, { position }]) => ({ recordId, position }));
+    const refusedOnArrivalKept = arrivals.length === 0 || (await this.addCaptured(arrivals));
     const chunks = [...this.closed];
     for (const chunk of this.open) if (chunk !== undefined) chunks.push(chunk);
-    let queue = this.pack(chunks);
+    // The captured set, when known already (records were kept as faults before the sinks wrote), sends its records
+    // through markers.
+    let queue = this.captured.size > 0 ? this.replan(this.pack(chunks)) : this.pack(chunks);
     let retry = 0;
-    let built: { readonly transaction: readonly Chunk[]; readonly input: TransactionInput } | undefined;
+    let built: ({ readonly transaction: readonly Chunk[] } & BuiltTransaction) | undefined;
     while (queue.length > 0) {
       if (this.batch.exhausted !== undefined) break;
       const transaction = queue[0]!;
       // Re-sends of one transaction carry the same ClientRequestToken: after a lost response, DynamoDB answers the
       // re-send as the transaction that committed.
-      if (built?.transaction !== transaction) built = { transaction, input: this.transaction(transaction) };
+      if (built?.transaction !== transaction) built = { transaction, ...this.transaction(transaction) };
       const attempt = await this.batch.attempt(built.input);
       if (attempt.committed) {
-        this.commit(transaction);
+        this.commit(transaction, built.capturedAfter);
         queue.shift();
         retry = 0;
         continue;
@@ -329,7 +375,9 @@ export class CheckpointWrites {
         break;
       }
     }
-    await this.settle();
+    await this.marked.flush();
+    for (const index of this.marked.committed) this.committed.add(index);
+    await this.settle(refusedOnArrivalKept);
   }
 
   /**
@@ -357,46 +405,34 @@ export class CheckpointWrites {
     return transactions;
   }
 
-  /** The transaction: the checkpoint's update with its conditions first, then each target's ADDs. */
-  private transaction(chunks: readonly Chunk[]): TransactionInput {
-    const names: Record<string, string> = { '#expires': MARKER_TTL_ATTRIBUTE };
-    const values: Record<string, AttributeValue> = {
-      ':expires': { N: String(Math.floor(Date.now() / 1000) + this.settings.markerTtlSeconds) },
-    };
-    const sets = ['#expires = :expires'];
-    const conditions: string[] = [];
+  /**
+   * The transaction: the checkpoint's update with its conditions first, then each target's ADDs. The update also
+   * prunes the captured set of positions before the batch's first record, which Lambda never delivers again.
+   */
+  private transaction(chunks: readonly Chunk[]): BuiltTransaction {
+    const update = this.checkpointUpdate();
     for (const { group, records } of chunks) {
       const name = `#g${group}`;
-      names[name] = groupAttribute(group);
-      values[`:q${group}`] = { S: encodePosition(this.positionOf(records[records.length - 1]!)) };
-      sets.push(`${name} = :q${group}`);
-      const known = this.known[group];
-      if (known === undefined) {
-        // Under ParallelizationFactor 1 a batch starts right after what Lambda saw acknowledged, so a stored
-        // position below the run's first record is that of the record before it (or earlier, with no effects here).
-        values[`:f${group}`] = { S: encodePosition(this.positionOf(records[0]!)) };
-        conditions.push(`(attribute_not_exists(${name}) OR ${name} < :f${group})`);
-      } else if (known === null) {
-        conditions.push(`attribute_not_exists(${name})`);
-      } else {
-        values[`:k${group}`] = { S: encodePosition(known) };
-        conditions.push(`${name} = :k${group}`);
-      }
+      update.values[`:q${group}`] = { S: encodePosition(this.positionOf(records[records.length - 1]!)) };
+      update.sets.push(`${name} = :q${group}`);
+      update.conditions.push(this.groupCondition(group, this.positionOf(records[0]!), update));
     }
-    const items: TransactWriteItem[] = [
-      {
-        Update: {
-          TableName: this.settings.markerTable,
-          Key: { [MARKER_KEY_ATTRIBUTE]: { S: this.checkpointKey } },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          // A cancellation then carries the stored positions.
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
-    ];
+    let capturedAfter: CapturedState | undefined;
+    const pruned = this.prunable();
+    if (pruned.length > 0) {
+      update.names['#captured'] = CAPTURED_ATTRIBUTE;
+      update.values[':pruned'] = { SS: pruned };
+      update.deletes.push('#captured :pruned');
+      const left = new Set([...this.captured].filter((text) => !pruned.includes(text)));
+      const version = left.size === 0 ? null : randomUUID();
+      if (version === null) update.removes.push('#capturedVersion');
+      else {
+        update.values[':newVersion'] = { S: version };
+        update.sets.push('#capturedVersion = :newVersion');
+      }
+      capturedAfter = { captured: left, version };
+    }
+    const items: TransactWriteItem[] = [update.action()];
     const updates: [string, TransactWriteItem][] = [];
     for (const chunk of chunks) {
       for (const [slot, sums] of chunk.sums) {
@@ -408,10 +444,80 @@ export class CheckpointWrites {
     }
     updates.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [, update] of updates) items.push(update);
-    return { TransactItems: items, ClientRequestToken: randomUUID(), ReturnConsumedCapacity: 'TOTAL' };
+    return { input: { TransactItems: items, ClientRequestToken: randomUUID(), ReturnConsumedCapacity: 'TOTAL' }, capturedAfter };
   }
 
-  private commit(chunks: readonly Chunk[]): void {
+  /**
+   * The checkpoint's `Update`, to fill: it renews `expiresAt` and requires the captured set's version the sink knows
+   * (none, while it knows of none), so a set the sink has not seen cancels the transaction and is learned.
+   */
+  private checkpointUpdate(version: string | null | undefined = this.capturedVersion): CheckpointUpdate {
+    const names: Record<string, string> = { '#expires': MARKER_TTL_ATTRIBUTE, '#capturedVersion': CAPTURED_VERSION_ATTRIBUTE };
+    const values: Record<string, AttributeValue> = {
+      ':expires': { N: String(Math.floor(Date.now() / 1000) + this.settings.markerTtlSeconds) },
+    };
+    const sets = ['#expires = :expires'];
+    const adds: string[] = [];
+    const removes: string[] = [];
+    const deletes: string[] = [];
+    const conditions: string[] = [];
+    if (typeof version === 'string') {
+      values[':capturedVersion'] = { S: version };
+      conditions.push('#capturedVersion = :capturedVersion');
+    } else {
+      conditions.push('attribute_not_exists(#capturedVersion)');
+    }
+    const action = (): TransactWriteItem => ({
+      Update: {
+        TableName: this.settings.markerTable,
+        Key: { [MARKER_KEY_ATTRIBUTE]: { S: this.checkpointKey } },
+        UpdateExpression: [
+          `SET ${sets.join(', ')}`,
+          adds.length > 0 ? `ADD ${adds.join(', ')}` : '',
+          removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+          deletes.length > 0 ? `DELETE ${deletes.join(', ')}` : '',
+        ]
+          .filter((clause) => clause !== '')
+          .join(' '),
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        // A cancellation then carries the stored positions and captured set.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    });
+    return { names, values, sets, adds, removes, deletes, conditions, action };
+  }
+
+  /** The condition on group `group`'s stored position, for records from `first` on. */
+  private groupCondition(group: number, first: Position, update: CheckpointUpdate): string {
+    const name = `#g${group}`;
+    update.names[name] = groupAttribute(group);
+    const known = this.known[group];
+    if (known === undefined) {
+      // Under ParallelizationFactor 1 a batch starts right after what Lambda saw acknowledged, so a stored
+      // position below the run's first record is that of the record before it (or earlier, with no effects here).
+      update.values[`:f${group}`] = { S: encodePosition(first) };
+      return `(attribute_not_exists(${name}) OR ${name} < :f${group})`;
+    }
+    if (known === null) return `attribute_not_exists(${name})`;
+    update.values[`:k${group}`] = { S: encodePosition(known) };
+    return `${name} = :k${group}`;
+  }
+
+  /** Captured positions of sequence numbers before the batch's first record's: Lambda never delivers them again. */
+  private prunable(): string[] {
+    if (this.captured.size === 0 || this.firstSeen === undefined) return [];
+    // A whole aggregate's position is the prefix of its user records', so it stays while any of them may come back.
+    const first = encodePosition({ sequence: this.firstSeen.sequence, sub: -1 });
+    return [...this.captured].filter((text) => text < first);
+  }
+
+  private commit(chunks: readonly Chunk[], capturedAfter: CapturedState | undefined): void {
+    if (capturedAfter !== undefined) {
+      this.captured = capturedAfter.captured;
+      this.capturedVersion = capturedAfter.version;
+    }
     for (const { group, records } of chunks) {
       this.known[group] = this.positionOf(records[records.length - 1]!);
       for (const local of records) {
@@ -422,12 +528,19 @@ export class CheckpointWrites {
   }
 
   /**
-   * Takes in the stored positions a cancellation returned. Returns whether they changed what the sink knew (else
-   * the condition failed for another reason, and the same request must not be re-sent at once). Throws
-   * `DEPLOYMENT_ERROR` when a stored position lies inside this batch's records of its group but is none of them.
+   * Takes in the stored positions and captured set a cancellation returned. Returns whether they changed what the
+   * sink knew (else the condition failed for another reason, and the same request must not be re-sent at once).
+   * Throws `DEPLOYMENT_ERROR` when a stored position lies inside this batch's records of its group but is none of
+   * them (nor of the records being captured).
    */
-  private learn(item: Record<string, AttributeValue> | undefined): boolean {
+  private learn(item: Record<string, AttributeValue> | undefined, capturing: readonly CapturedRecord[] = []): boolean {
     let changed = false;
+    const version = item?.[CAPTURED_VERSION_ATTRIBUTE]?.S ?? null;
+    if (version !== this.capturedVersion) {
+      changed = true;
+      this.capturedVersion = version;
+      this.captured = new Set(version === null ? [] : (item?.[CAPTURED_ATTRIBUTE]?.SS ?? []));
+    }
     for (let group = 0; group < CHECKPOINT_GROUPS; group++) {
       const text = item?.[groupAttribute(group)]?.S;
       const stored = text === undefined ? null : decodePosition(text);
@@ -435,7 +548,7 @@ export class CheckpointWrites {
       const known = this.known[group];
       if (known === undefined || (known === null) !== (stored === null) || (known !== null && stored !== null && comparePositions(known, stored) !== 0)) {
         changed = true;
-        if (stored !== null) this.checkInside(group, stored);
+        if (stored !== null && !capturing.some(({ position }) => comparePositions(position, stored) === 0)) this.checkInside(group, stored);
         this.known[group] = stored;
       }
     }
@@ -449,6 +562,8 @@ export class CheckpointWrites {
    * have none now; applying the batch could then skip records never applied.
    */
   private checkInside(group: number, stored: Position): void {
+    // A record kept as a fault may have been the group's last applied record in an earlier delivery.
+    if (this.isCaptured(stored)) return;
     let first: number | undefined;
     let last: number | undefined;
     for (let local = 0; local < this.recordIds.length; local++) {
@@ -484,7 +599,10 @@ export class CheckpointWrites {
     );
   }
 
-  /** The queue again after a cancellation showed stored positions: each group's records above its position, in runs. */
+  /**
+   * The queue again after a cancellation showed stored positions (or the captured set): each group's records above
+   * its position, in runs; records in the captured set go through markers instead.
+   */
   private replan(queue: readonly Chunk[][]): Chunk[][] {
     const pending = new Map<number, number[]>();
     for (const transaction of queue) {
@@ -499,6 +617,7 @@ export class CheckpointWrites {
       const known = this.known[group];
       const stopped = this.stopped[group];
       const above = records.filter((local) => {
+        if (this.routedToMarkers(local)) return false;
         if (stopped !== undefined && local > stopped) return false;
         if (known === null || known === undefined || comparePositions(this.positionOf(local), known) > 0) return true;
         this.skippedMask[local] = this.skippedMask[local]! | (1 << group);
@@ -507,6 +626,32 @@ export class CheckpointWrites {
       chunks.push(...this.chunksOf(group, above.sort((a, b) => a - b)));
     }
     return this.pack(chunks);
+  }
+
+  /** Whether a position, or the whole aggregate a user record came in, is in the captured set. */
+  private isCaptured(position: Position): boolean {
+    if (this.captured.size === 0) return false;
+    return this.captured.has(encodePosition(position)) || (position.sub >= 0 && this.captured.has(encodePosition({ sequence: position.sequence, sub: -1 })));
+  }
+
+  /**
+   * Whether the record is in the captured set, and so applied through markers (one per group) instead of the
+   * checkpoint: its fault may be redriven, and the redrive must find what this delivery applies. Parts of it that
+   * groups passed before it was kept as a fault got their markers when it was (`addCaptured`).
+   */
+  private routedToMarkers(local: number): boolean {
+    if (this.viaMarkers.has(local)) return true;
+    if (!this.isCaptured(this.positionOf(local))) return false;
+    this.viaMarkers.add(local);
+    const merged = new Map<string, MergedTarget>();
+    for (let c = this.contributionStart[local]!; c < this.contributionEnd(local); c++) {
+      const target = this.targets[this.contributionSlot[c]!]!;
+      const attribute = this.contributionAttribute[c]!;
+      const amount = exactAmount(this.contributionAmount[c]!, attribute, target.table, this.recordIds[local]!, this.batch.sink);
+      mergeAdds(merged, target.id, target.table, target.key, [[attribute, amount]]);
+    }
+    this.marked.addByGroup(this.batchIndex[local]!, { recordId: this.recordIds[local]!, streamArn: this.streamArn }, targetUpdates(merged), groupOfUpdate);
+    return true;
   }
 
   /**
@@ -533,17 +678,13 @@ export class CheckpointWrites {
   }
 
   /** After the writes: each record applied, skipped as applied before, refused, or failed for a later delivery. */
-  private async settle(): Promise<void> {
-    const markers: { local: number; group: number }[] = [];
+  private async settle(refusedOnArrivalKept: boolean): Promise<void> {
     for (let local = 0; local < this.recordIds.length; local++) {
+      if (this.refused.has(local) || this.viaMarkers.has(local)) continue;
       const index = this.batchIndex[local]!;
       const recordId = this.recordIds[local]!;
       const parts = this.groupsMask[local]!;
       const done = this.committedMask[local]! | this.skippedMask[local]!;
-      if (this.refused.has(local)) {
-        for (let group = 0; group < CHECKPOINT_GROUPS; group++) if ((done & (1 << group)) !== 0) markers.push({ local, group });
-        continue;
-      }
       if ((done & parts) === parts) {
         if (this.committedMask[local] === NOT_DONE_MASK && parts !== 0) this.batch.counters.duplicatesSkipped += 1;
         continue;
@@ -552,52 +693,139 @@ export class CheckpointWrites {
       if (behind !== undefined) this.batch.failBehind(index, recordId, this.recordIds[behind]!);
       else this.batch.failNotAttempted(index, recordId);
     }
-    // The parts of a refused record that are applied get their markers, as a redrive of its fault (which applies
-    // through markers, a marker per group) must skip them. Until they are written, the record is only retried.
-    const written = markers.length === 0 || (await this.writeAppliedParts(markers));
-    for (const [local, error] of this.refused) {
-      const index = this.batchIndex[local]!;
-      const recordId = this.recordIds[local]!;
-      // A part neither refused nor known applied or skipped (behind another group's culprit, or not tried before the
-      // attempts ran out) may have been applied by an earlier delivery whose markers were not written: kept as a
-      // fault, its redrive could apply that part again. A later delivery learns the positions and settles it.
-      const refusedGroups = this.stopped.reduce<number>((mask, culprit, group) => (culprit === local ? mask | (1 << group) : mask), 0);
-      const open = this.groupsMask[local]! & ~(this.committedMask[local]! | this.skippedMask[local]! | refusedGroups);
-      if (open !== 0) {
-        const behind = this.stopped.find((culprit, group) => culprit !== undefined && culprit < local && (open & (1 << group)) !== 0);
-        if (behind !== undefined) this.batch.failBehind(index, recordId, this.recordIds[behind]!);
-        else this.batch.failNotAttempted(index, recordId);
-        continue;
+    if (!refusedOnArrivalKept) {
+      for (const [recordId, { index }] of this.refusedOnArrival) {
+        this.batch.failures.delete(index);
+        this.batch.fail(index, recordId, this.batch.exhausted, true);
       }
-      this.batch.fail(index, recordId, written ? error : this.batch.exhausted ?? error, !written);
     }
+    if (this.refused.size === 0) return;
+    // A record DynamoDB refused is kept as a fault only once it is in the captured set, with markers for its parts
+    // that groups passed: until then it is only retried (its groups stopped before it).
+    const kept = await this.addCaptured([...this.refused.keys()].map((local) => ({ recordId: this.recordIds[local]!, position: this.positionOf(local) })));
+    for (const [local, error] of this.refused) this.batch.fail(this.batchIndex[local]!, this.recordIds[local]!, kept ? error : (this.batch.exhausted ?? error), !kept);
   }
 
-  /** Puts the markers of the applied parts of refused records; whether they were all written. */
-  private async writeAppliedParts(parts: readonly { local: number; group: number }[]): Promise<boolean> {
-    const expiresAt = String(Math.floor(Date.now() / 1000) + this.settings.markerTtlSeconds);
-    for (let from = 0; from < parts.length; from += MAX_ACTIONS) {
-      const input: TransactionInput = {
-        TransactItems: parts.slice(from, from + MAX_ACTIONS).map(({ local, group }) => ({
-          Put: {
-            TableName: this.settings.markerTable,
-            Item: {
-              [MARKER_KEY_ATTRIBUTE]: { S: markerKey(this.settings.scope, this.streamArn, this.recordIds[local]!, `group ${group}`) },
-              [MARKER_TTL_ATTRIBUTE]: { N: expiresAt },
-            },
-          },
-        })),
-        ClientRequestToken: randomUUID(),
-      };
-      for (let retry = 0; ; ) {
-        const attempt = await this.batch.attempt(input);
-        if (attempt.committed) break;
-        retry += 1;
-        if (!attempt.retryable || !(await this.batch.retry(retry, attempt.error))) return false;
+  /**
+   * Puts records about to be kept as faults into the checkpoint's captured set (their positions, with a new version),
+   * and, in the same transaction, a marker for each group that passed a record's position (that part was applied by
+   * an earlier delivery). From then on every delivery applies them through markers, as a redrive of their faults
+   * does, so neither applies a part the other applied. Conditions on the stored positions and version make the
+   * markers right: a cancellation teaches them, and the transaction is built again. Returns whether it was written;
+   * when it was not, the batch is marked exhausted, so nothing else of it is written.
+   */
+  async addCaptured(records: readonly CapturedRecord[]): Promise<boolean> {
+    for (const { position } of records) if (this.firstSeen === undefined || comparePositions(position, this.firstSeen) < 0) this.firstSeen = position;
+    let retry = 0;
+    for (let plan = this.capturedTransactions(records); plan.length > 0; ) {
+      const { input, capturedAfter } = plan[0]!;
+      const attempt = await this.batch.attempt(input);
+      if (attempt.committed) {
+        this.captured = capturedAfter.captured;
+        this.capturedVersion = capturedAfter.version;
+        plan.shift();
+        continue;
       }
+      const stored = attempt.reasons?.[0]?.Code === CONDITION_FAILED ? attempt.reasons[0].Item : undefined;
+      // A record being captured may have been a group's last applied record, in an earlier delivery.
+      if (attempt.reasons?.[0]?.Code === CONDITION_FAILED && this.learn(stored, records)) {
+        plan = this.capturedTransactions(records);
+        continue;
+      }
+      retry += 1;
+      if (!attempt.retryable) {
+        this.batch.exhausted ??= attempt.error;
+        return false;
+      }
+      if (!(await this.batch.retry(retry, attempt.error))) return false;
     }
     return true;
   }
+
+  /**
+   * `addCaptured`'s transactions from what the sink knows: markers, at most as many per transaction as the sink's
+   * transactions hold, each record's position added in the transaction holding its last marker.
+   */
+  private capturedTransactions(records: readonly CapturedRecord[]): BuiltCapture[] {
+    const pending = records.filter(({ position }) => !this.captured.has(encodePosition(position)));
+    if (pending.length === 0) return [];
+    const first = pending.reduce((min, { position }) => (comparePositions(position, min) < 0 ? position : min), pending[0]!.position);
+    const room = this.settings.maxItems - 1;
+    const plans: { markers: string[]; added: string[] }[] = [{ markers: [], added: [] }];
+    for (const { recordId, position } of pending) {
+      for (let group = 0; group < CHECKPOINT_GROUPS; group++) {
+        const known = this.known[group];
+        if (known === null || known === undefined || comparePositions(known, position) < 0) continue;
+        if (plans[plans.length - 1]!.markers.length >= room) plans.push({ markers: [], added: [] });
+        plans[plans.length - 1]!.markers.push(markerKey(this.settings.scope, this.streamArn, recordId, `group ${group}`));
+      }
+      plans[plans.length - 1]!.added.push(encodePosition(position));
+    }
+    const expiresAt = String(Math.floor(Date.now() / 1000) + this.settings.markerTtlSeconds);
+    let captured = this.captured;
+    let version = this.capturedVersion;
+    return plans.map(({ markers, added }) => {
+      // Each transaction expects the version the one before it sets.
+      const update = this.checkpointUpdate(version);
+      // Unknown positions must be below every record added, or an earlier delivery applied part of it unseen.
+      for (let group = 0; group < CHECKPOINT_GROUPS; group++) update.conditions.push(this.groupCondition(group, first, update));
+      version = randomUUID();
+      update.values[':newVersion'] = { S: version };
+      update.sets.push('#capturedVersion = :newVersion');
+      if (added.length > 0) {
+        update.names['#captured'] = CAPTURED_ATTRIBUTE;
+        update.values[':added'] = { SS: added };
+        update.adds.push('#captured :added');
+        captured = new Set([...captured, ...added]);
+      }
+      const items: TransactWriteItem[] = [update.action()];
+      for (const marker of markers) {
+        // An Update, not a Put: a marker a redrive wrote keeps its digest.
+        items.push({
+          Update: {
+            TableName: this.settings.markerTable,
+            Key: { [MARKER_KEY_ATTRIBUTE]: { S: marker } },
+            UpdateExpression: 'SET #expires = :expires',
+            ExpressionAttributeNames: { '#expires': MARKER_TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ':expires': { N: expiresAt } },
+          },
+        });
+      }
+      return { input: { TransactItems: items, ClientRequestToken: randomUUID() }, capturedAfter: { captured, version } };
+    });
+  }
+}
+
+/** A checkpoint group of a target, for markers. */
+const groupOfUpdate = (target: TargetUpdate): number => checkpointGroupOf(target.id);
+
+/** The checkpoint's captured set and its version after a transaction. */
+interface CapturedState {
+  readonly captured: ReadonlySet<string>;
+  readonly version: string | null;
+}
+
+interface BuiltTransaction {
+  readonly input: TransactionInput;
+  /** The captured set after the transaction commits, when it changes it. */
+  readonly capturedAfter: CapturedState | undefined;
+}
+
+interface BuiltCapture {
+  readonly input: TransactionInput;
+  readonly capturedAfter: CapturedState;
+}
+
+/** The checkpoint item's `Update` being built: the clauses of its expressions, and the action they make. */
+interface CheckpointUpdate {
+  readonly names: Record<string, string>;
+  readonly values: Record<string, AttributeValue>;
+  readonly sets: string[];
+  readonly adds: string[];
+  readonly removes: string[];
+  readonly deletes: string[];
+  readonly conditions: string[];
+  action(): TransactWriteItem;
 }
 
 function newChunk(group: number): Chunk {

@@ -41,6 +41,9 @@ interface Unit {
   readonly digest: string;
 }
 
+/** What names a record's markers. */
+export type MarkedRecord = Pick<StreamRecord, 'recordId' | 'streamArn'>;
+
 /** The marker of a record (`part` names one part of it: a part that did not fit a transaction, a checkpoint group). */
 export function markerKey(scope: string, streamArn: string, recordId: string, part?: string): string {
   return part === undefined ? `${scope}|${streamArn}|${recordId}` : `${scope}|${streamArn}|${recordId}|${part}`;
@@ -69,8 +72,7 @@ export class MarkerWrites {
    * Adds a record's effects: aggregated per target item, cut into units and packed. `groupOf` splits them into the
    * parts of a checkpoint-mode record redriven through markers (a marker per checkpoint group).
    */
-  add(index: number, record: StreamRecord, effects: readonly AddEffect[], groupOf?: (target: TargetUpdate) => number): void {
-    const { scope, maxItems } = this.settings;
+  add(index: number, record: MarkedRecord, effects: readonly AddEffect[], groupOf?: (target: TargetUpdate) => number): void {
     let targets: TargetUpdate[] | undefined;
     let error: unknown;
     try {
@@ -78,7 +80,7 @@ export class MarkerWrites {
     } catch (caught) {
       error = caught;
     }
-    const marker = markerKey(scope, record.streamArn, record.recordId);
+    const marker = markerKey(this.settings.scope, record.streamArn, record.recordId);
     const digest = targets === undefined ? 'invalid' : digestOf(targets);
     // The same record twice in one batch (a caller concatenating deliveries): one marker cannot be put twice in a
     // transaction, and the second copy is a duplicate anyway.
@@ -94,6 +96,30 @@ export class MarkerWrites {
       this.batch.failures.set(index, { recordId: record.recordId, error });
       return;
     }
+    this.addParts(index, record, targets, marker, digest, groupOf);
+  }
+
+  /**
+   * Adds a checkpoint-mode record through markers, one per checkpoint group (`groupOf`), from its targets already
+   * summed: a record the checkpoint keeps in its captured set.
+   */
+  addByGroup(index: number, record: MarkedRecord, targets: readonly TargetUpdate[], groupOf: (target: TargetUpdate) => number): void {
+    this.addParts(index, record, targets, markerKey(this.settings.scope, record.streamArn, record.recordId), undefined, groupOf);
+  }
+
+  /**
+   * Cuts a record's targets into units, one per part, and packs them. `marker` is the record's own; `digest`, of all
+   * its targets, when already computed.
+   */
+  private addParts(
+    index: number,
+    record: MarkedRecord,
+    targets: readonly TargetUpdate[],
+    marker: string,
+    digest: string | undefined,
+    groupOf: ((target: TargetUpdate) => number) | undefined,
+  ): void {
+    const { scope, maxItems } = this.settings;
     for (const [part, partTargets] of partsOf(targets, groupOf)) {
       const pieces = split(partTargets, maxItems);
       pieces.forEach((piece, pieceIndex) => {
@@ -105,7 +131,7 @@ export class MarkerWrites {
           marker: name === '' ? marker : markerKey(scope, record.streamArn, record.recordId, name),
           targets: piece,
           bytes: piece.reduce((sum, target) => sum + target.bytes, marker.length + 100),
-          digest: name === '' ? digest : digestOf(piece),
+          digest: name === '' ? (digest ?? digestOf(piece)) : digestOf(piece),
         });
       });
     }

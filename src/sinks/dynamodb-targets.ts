@@ -119,6 +119,11 @@ export function aggregate(effects: readonly AddEffect[], recordId: string, sink:
     ]);
     mergeAdds(targets, target.id, target.table, target.key, amounts);
   }
+  return targetUpdates(targets);
+}
+
+/** Merged targets as updates, sorted by target; a target nothing is added to is left out. */
+export function targetUpdates(targets: ReadonlyMap<string, MergedTarget>): TargetUpdate[] {
   return [...targets.entries()]
     .filter(([, target]) => target.add.size > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -10,11 +10,12 @@
  */
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { sharedLogger, type PipelineLogger } from '../runtime/logging';
-import { RecordSource, type KinesisStreamRecord, type StreamRecord } from '../runtime/model';
+import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
+import { RecordSource, type StreamRecord } from '../runtime/model';
 import { isRedriven } from '../runtime/normalize';
 import { checkInteger, checkName, checkNames, checkOneOf, resolveOptions } from '../runtime/options';
-import type { AddEffect, EffectBase, RecordEffects, RecordFailure, Sink, SinkResult, SinkSession } from '../runtime/types';
-import { CheckpointWrites, checkpointGroupOf } from './dynamodb-checkpoint';
+import type { AddEffect, EffectBase, Fault, RecordEffects, RecordFailure, Sink, SinkResult, SinkSession } from '../runtime/types';
+import { CheckpointWrites, checkpointGroupOf, type CapturedRecord } from './dynamodb-checkpoint';
 import { MARKER_KEY_ATTRIBUTE, MARKER_TTL_ATTRIBUTE, MarkerWrites, type MarkerSettings } from './dynamodb-markers';
 import { BatchWrites, MAX_ACTIONS, zeroCounters, type Counters, type DynamoDBSinkMetrics } from './dynamodb-transactions';
 import { resolveBackoff, type BackoffOptions } from './retry';
@@ -205,16 +206,44 @@ class DynamoDBSinkSession implements SinkSession<AddEffect> {
       // of a record refused by DynamoDB that were applied before are skipped.
       this.markers.add(index, record, effects, (target) => checkpointGroupOf(target.id));
     } else {
-      this.shardOf(record).add(index, record, effects);
+      this.shardOf(record.streamArn, record.shardId).add(index, record, effects);
     }
   }
 
-  private shardOf(record: KinesisStreamRecord): CheckpointWrites {
-    const key = `${record.streamArn}|${record.shardId}`;
+  /**
+   * In checkpoint mode, the Kinesis records about to be kept as faults go into their shard's captured set first (see
+   * `CheckpointWrites.addCaptured`): the checkpoint passes them, and a later delivery or a redrive may apply them.
+   */
+  async beforeFaults(faults: readonly Fault[]): Promise<void> {
+    if (this.mode !== ExactlyOnceMode.Checkpoint) return;
+    const byShard = new Map<CheckpointWrites, CapturedRecord[]>();
+    for (const { recordId, provenance } of faults) {
+      const { source, streamArn, shardId, sequenceNumber, subSequenceNumber } = provenance;
+      // A record without these cannot be applied through a checkpoint on any delivery.
+      if (source !== RecordSource.Kinesis || streamArn === undefined || shardId === undefined || sequenceNumber === undefined) continue;
+      const writes = this.shardOf(streamArn, shardId);
+      const records = byShard.get(writes) ?? [];
+      byShard.set(writes, records);
+      records.push({ recordId, position: { sequence: sequenceNumber, sub: subSequenceNumber ?? -1 } });
+    }
+    for (const [writes, records] of byShard) {
+      if (!(await writes.addCaptured(records))) {
+        throw new ShardflowError(
+          ErrorCode.FaultCaptureFailed,
+          `Sink ${this.batch.sink} could not note records ${records.map(({ recordId }) => recordId).join(', ')} in their shard's checkpoint ` +
+            `before they are kept as faults (${errorMessage(this.batch.exhausted)}); the whole batch must be retried.`,
+          { cause: this.batch.exhausted },
+        );
+      }
+    }
+  }
+
+  private shardOf(streamArn: string, shardId: string): CheckpointWrites {
+    const key = `${streamArn}|${shardId}`;
     if (this.lastShard?.key === key) return this.lastShard.writes;
     let writes = this.shards.get(key);
     if (writes === undefined) {
-      writes = new CheckpointWrites(this.settings, this.batch, record.streamArn, record.shardId);
+      writes = new CheckpointWrites(this.settings, this.batch, streamArn, shardId);
       this.shards.set(key, writes);
     }
     this.lastShard = { key, writes };

@@ -5,6 +5,9 @@
  * so every shard finishes.
  */
 import fc from 'fast-check';
+import type { DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
+import type { Pipeline } from '../../src/runtime/pipeline';
+import type { StreamEvent } from '../../src/runtime/types';
 
 /** What happens around one invocation. */
 export interface InvocationPlan {
@@ -95,6 +98,52 @@ export async function deliverShard(shard: ShardDelivery, stats: DeliveryStats): 
   while (checkpoint < shard.records) {
     checkpoint = await deliver(checkpoint, Math.min(shard.records, checkpoint + shard.batchSize));
   }
+}
+
+/** A record as Lambda delivers it. */
+export type RawRecord = DynamoDBRecord | KinesisStreamRecord;
+
+export function sequenceOf(raw: RawRecord): string {
+  return 'kinesis' in raw ? raw.kinesis.sequenceNumber : (raw.dynamodb?.SequenceNumber ?? '');
+}
+
+/** A shard delivered to a pipeline; `secondary` runs the duplicate deliveries, at the same time as `primary`. */
+export interface PipelineDelivery extends Pick<ShardDelivery, 'batchSize' | 'bisect' | 'plans'> {
+  readonly records: readonly RawRecord[];
+  readonly primary: Pipeline;
+  readonly secondary: Pipeline;
+}
+
+/**
+ * Delivers a shard's raw records through a pipeline (`deliverShard`): a pipeline that throws failed as a whole, and
+ * the lowest record its partial response names is where Lambda resumes. Resolves how many records were reported.
+ */
+export async function deliverToPipeline(shard: PipelineDelivery, stats: DeliveryStats): Promise<number> {
+  const { records, primary, secondary } = shard;
+  let reported = 0;
+  await deliverShard(
+    {
+      records: records.length,
+      batchSize: shard.batchSize,
+      bisect: shard.bisect,
+      plans: shard.plans,
+      invoke: async (from, to, duplicate) => {
+        const event = { Records: records.slice(from, to) } as StreamEvent;
+        let outcome;
+        try {
+          [outcome] = await Promise.all([primary.run(event), ...(duplicate ? [secondary.run(event)] : [])]);
+        } catch {
+          return 'error';
+        }
+        const failed = new Set(outcome.response.batchItemFailures.map((failure) => failure.itemIdentifier));
+        reported += failed.size;
+        const lowest = records.findIndex((raw, index) => index >= from && failed.has(sequenceOf(raw)));
+        return lowest < 0 ? undefined : lowest;
+      },
+    },
+    stats,
+  );
+  return reported;
 }
 
 /** DynamoDB Local keeps the scale of decimal sums ("-1.0"); the service does not. The digits still must match. */

@@ -12,8 +12,6 @@
  */
 import fc from 'fast-check';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBRecord, KinesisStreamRecord } from 'aws-lambda';
-import type { StreamEvent } from '../../src/runtime/types';
 import { localClientConfig } from '../../src/local/clients';
 import { createScoreAggregator } from '../../src/processors/scores';
 import { createTagTotal } from '../../src/processors/tags';
@@ -25,7 +23,7 @@ import { LogSink } from '../../src/sinks/log';
 import { dynamodbRecord, kinesisRecord, kplAggregateRecord } from '../helpers/factories';
 import { useDynamoDBLocal } from '../../src/testing';
 import { Fault, FaultInjectingHandler, faultyClientConfig } from '../helpers/fault-injection';
-import { canonicalNumber, deliverShard, deliveryStats, invocationPlan, MODEL_RUNS, type DeliveryStats } from './esm';
+import { canonicalNumber, deliverToPipeline, deliveryStats, invocationPlan, MODEL_RUNS, type DeliveryStats, type RawRecord } from './esm';
 
 const MARKERS = 'SeedMarkers';
 const SCORE_RECORDS = 'GameScoreRecords';
@@ -68,7 +66,6 @@ const scenario = fc.record({
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 type Delivery = Scenario['deliveries'][number];
-type RawRecord = DynamoDBRecord | KinesisStreamRecord;
 
 interface Expected {
   readonly scores: ReadonlyMap<string, number>;
@@ -148,10 +145,6 @@ function history(ns: string, s: Scenario): { streams: RawRecord[][]; expected: E
   };
 }
 
-function sequenceOf(raw: RawRecord): string {
-  return 'kinesis' in raw ? raw.kinesis.sequenceNumber : (raw.dynamodb?.SequenceNumber ?? '');
-}
-
 const silent: PipelineLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('seed systems under at-least-once delivery', () => {
@@ -217,28 +210,7 @@ describe('seed systems under at-least-once delivery', () => {
     handler.queue('TransactWriteItems', spec.network);
     const primary = pipeline(ns, new DynamoDBClient(faultyClientConfig(ddb.endpoint(), handler)), spec.maxAttempts);
     const secondary = pipeline(ns, client, 3);
-    await deliverShard(
-      {
-        records: records.length,
-        batchSize: spec.batchSize,
-        bisect: spec.bisect,
-        plans: spec.plans,
-        invoke: async (from, to, duplicate) => {
-          const event = { Records: records.slice(from, to) } as StreamEvent;
-          let outcome;
-          try {
-            [outcome] = await Promise.all([primary.run(event), ...(duplicate ? [secondary.run(event)] : [])]);
-          } catch {
-            return 'error';
-          }
-          const failed = new Set(outcome.response.batchItemFailures.map((failure) => failure.itemIdentifier));
-          seen.reported += failed.size;
-          const lowest = records.findIndex((raw, index) => index >= from && failed.has(sequenceOf(raw)));
-          return lowest < 0 ? undefined : lowest;
-        },
-      },
-      seen,
-    );
+    seen.reported += await deliverToPipeline({ records, primary, secondary, batchSize: spec.batchSize, bisect: spec.bisect, plans: spec.plans }, seen);
     seen.lostResponses += handler.count('TransactWriteItems', Fault.LoseResponse);
   }
 

@@ -1,8 +1,9 @@
 /**
  * Checkpoint mode and faults: a record DynamoDB refuses is kept as a fault (and later redriven through markers, one per
- * checkpoint group) only when the sink knows which of its other parts are applied; a record another sink refuses is
- * redriven to that sink only, as the checkpoint applied it and keeps no marker to skip it by. Against DynamoDB Local,
- * with faults injected in the SDK's HTTP handler.
+ * checkpoint group) only once it is in its shard's captured set; a record that failed in its processor and went
+ * through on a later delivery is applied once with its redrive; a record another sink refuses is redriven to that
+ * sink only, as the checkpoint applied it and keeps no marker to skip it by. Against DynamoDB Local, with faults
+ * injected in the SDK's HTTP handler.
  */
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -28,6 +29,7 @@ import { add, effectsOf, hashKeyTable, kinesisRecord } from '../helpers/records'
 const MARKERS = 'ReviewMarkers';
 const SCORES = 'ReviewScores';
 const TRANSACT = 'TransactWriteItems';
+const SILENT = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('DynamoDBSink in checkpoint mode and faults', () => {
   const ddb = useDynamoDBLocal({ tables: [markerTableDefinition(MARKERS), hashKeyTable(SCORES, 'Username')] });
@@ -105,6 +107,57 @@ describe('DynamoDBSink in checkpoint mode and faults', () => {
     ]);
     expect(await scores(ns)).toEqual({ [`${ns}u`]: 4 });
   });
+  it('applies once a record that failed in its processor, was delivered again and went through, and was redriven', async () => {
+    const ns = 'flaky-';
+    let failing = true;
+    const processor: Processor<AddEffect> = {
+      name: 'scores',
+      select: {},
+      process(record) {
+        const { user, points } = record.payload.json() as { user: string; points: number };
+        // Fails on "flaky" until a fix is deployed, between two deliveries.
+        if (failing && user === 'flaky') throw new Error(`No score for ${user} yet`);
+        return [{ type: 'add', provenance: provenanceOf(record), table: SCORES, key: { Username: `${ns}${user}` }, add: { Score: points } }];
+      },
+    };
+    const directory = mkdtempSync(join(tmpdir(), 'shardflow-checkpoint-faults-'));
+    try {
+      const faults = new FileFaultSink({ path: join(directory, 'faults.jsonl') });
+      const pipeline = definePipeline<AddEffect>({ processors: [processor], sinks: [sink()], faultSink: faults, options: { logger: SILENT } });
+      const records = [
+        { user: 'good', points: 1 },
+        { user: 'flaky', points: 10 },
+        { user: 'good', points: 100 },
+        { user: 'good', points: 1000 },
+      ].map((json) => rawKinesisRecord({ json, streamName: `${ns}stream` }));
+      // The first delivery keeps "flaky" as a fault; another part of the function fails (the response names the
+      // first record), so Lambda delivers the batch again, after the fix.
+      let outcome = await pipeline.run({ Records: records.slice(0, 3) });
+      expect(outcome.faults.map(({ recordId }) => recordId)).toEqual([records[1]!.eventID]);
+      failing = false;
+      outcome = await pipeline.run({ Records: records.slice(0, 3) });
+      expect(outcome.response.batchItemFailures).toEqual([]);
+      expect(await scores(ns)).toEqual({ [`${ns}good`]: 101, [`${ns}flaky`]: 10 });
+
+      // The redrive of the old fault finds what the second delivery applied.
+      const report = await redriveFaults(faults, async (event) => (await pipeline.run(event as StreamEvent)).response);
+      expect(report).toMatchObject({ deleted: 1, kept: 0 });
+      expect(await scores(ns)).toEqual({ [`${ns}good`]: 101, [`${ns}flaky`]: 10 });
+
+      // The next batch starts after it: the checkpoint forgets it, and its transactions go back to naming no set.
+      outcome = await pipeline.run({ Records: records.slice(3) });
+      expect(outcome.response.batchItemFailures).toEqual([]);
+      expect(await scores(ns)).toEqual({ [`${ns}good`]: 1101, [`${ns}flaky`]: 10 });
+      const { Items = [] } = await client.send(new ScanCommand({ TableName: MARKERS, ConsistentRead: true }));
+      const checkpoint = Items.map((item) => unmarshall(item)).find((item) => String(item.pk).includes(`${ns}stream`) && String(item.pk).endsWith('|checkpoint'));
+      expect(checkpoint).toBeDefined();
+      expect(checkpoint).not.toHaveProperty('captured');
+      expect(checkpoint).not.toHaveProperty('capturedVersion');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('redrives a record another sink refused to that sink only: the checkpoint applied it once', async () => {
     const ns = 'other-sink-';
     interface NoteEffect extends EffectBase {
@@ -144,7 +197,7 @@ describe('DynamoDBSink in checkpoint mode and faults', () => {
         processors: [processor],
         sinks: [sink() as Sink<AddEffect | NoteEffect>, noteSink as Sink<AddEffect | NoteEffect>],
         faultSink: faults,
-        options: { logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } },
+        options: { logger: SILENT },
       });
       const records = [
         { user: 'good', points: 1 },

@@ -312,7 +312,10 @@ describe('DynamoDBSink', () => {
       const result = await target.apply([effectsOf(record, add(record, SCORES, { Username: `${ns}n` }, { Score: Number.NaN }))]);
       expect(result.failed).toHaveLength(1);
       expect(String(result.failed[0]?.error)).toMatch(/attribute Score on table SinkScores would get NaN added, which is not an exact number/);
-      expect(target.metrics().requests).toBe(0);
+      // Nothing of it is sent; checkpoint mode notes it in its shard's captured set, so a redrive and a later
+      // delivery that applies it cannot both apply it.
+      expect(target.metrics().requests).toBe(mode === ExactlyOnceMode.Markers ? 0 : 1);
+      expect(await scores()).not.toHaveProperty(`${ns}n`);
     });
 
     describe('a broken deployment is not a poison record', () => {
