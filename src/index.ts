@@ -103,8 +103,8 @@ export type { Route, Router } from './runtime/router';
 // Lambda handlers, logging and metrics
 export { createHandler } from './runtime/handler';
 export type { DynamoDBBatchHandler, HandlerOptions, KinesisBatchHandler } from './runtime/handler';
-export { DEFAULT_SERVICE_NAME, createLogger, defaultLogger } from './runtime/logging';
-export type { LoggerOptions, PipelineLogger } from './runtime/logging';
+export { DEFAULT_SERVICE_NAME, JsonLogger, createLogger, defaultLogger } from './runtime/logging';
+export type { HandlerLogger, LoggerOptions, PipelineLogger } from './runtime/logging';
 export { METRICS_NAMESPACE, MetricName, addBatchMetrics, addSinkMetrics, lastArrivalTime, publishBatchStats } from './runtime/metrics';
 
 // Powertools interop (for users migrating from @aws-lambda-powertools/batch)

@@ -3,8 +3,7 @@
  * a partial batch response, logs structured lines and publishes EMF metrics (the batch's and its sinks') once per
  * invocation.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type {
   Context,
   DynamoDBBatchResponse,
@@ -14,8 +13,8 @@ import type {
   KinesisStreamEvent,
 } from 'aws-lambda';
 import { ErrorCode, ShardflowError, errorMessage, isShardflowError } from './errors';
-import { createLogger, defaultLogger, resolveServiceName } from './logging';
-import { EmfWriter, METRICS_NAMESPACE, MetricName, addBatchMetrics, addSinkMetrics, lastArrivalTime } from './metrics';
+import { createLogger, defaultLogger, resolveServiceName, type HandlerLogger } from './logging';
+import { EmfWriter, METRICS_NAMESPACE, MetricName, MetricUnit, addBatchMetrics, addSinkMetrics, lastArrivalTime } from './metrics';
 import { localInvocationOf } from './local-invocation';
 import { resolveOptions } from './options';
 import { lendLogger, type Pipeline } from './pipeline';
@@ -36,11 +35,11 @@ export interface HandlerOptions {
    */
   readonly serviceName?: string;
   /**
-   * Structured logger. A pipeline built without a logger logs through this one too, so its record failures carry
-   * the handler's service name and the Lambda context.
+   * Structured logger, e.g. a Powertools `Logger`. A pipeline built without a logger logs through this one too, so
+   * its record failures carry the handler's service name and the Lambda context.
    * @default the shared logger of `defaultLogger()` (or a new one named `serviceName` when that is given)
    */
-  readonly logger?: Logger;
+  readonly logger?: HandlerLogger;
   /**
    * A Powertools `Metrics` for the batch metrics, when they should carry your namespace, dimensions or metadata;
    * flushed at the end of every invocation.

@@ -3,9 +3,12 @@
  * `EmfWriter` or through a Powertools `Metrics` the user gives) and the infrastructure code graphs and alarms on the
  * same names.
  */
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { BatchStats } from './batch-outcome';
 import type { SinkCounts, StreamEvent } from './types';
+
+/** The units shardflow's metrics use, spelled as Powertools' `MetricUnit` spells them (its import is type-only here). */
+export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds' } as const;
 
 /** The CloudWatch namespace shardflow publishes to unless told otherwise. */
 export const METRICS_NAMESPACE = 'shardflow';
@@ -111,7 +114,8 @@ export function addSinkMetrics(metrics: Metrics, counts: SinkCounts): void {
 /** The truthy spellings Powertools accepts in its boolean environment variables. */
 const TRUTHY = new Set(['1', 'y', 'yes', 't', 'true', 'on']);
 
-function envFlag(name: string): boolean | undefined {
+/** A Powertools boolean environment variable: true, false, or undefined when unset. */
+export function envFlag(name: string): boolean | undefined {
   const value = process.env[name];
   return value === undefined ? undefined : TRUTHY.has(value.trim().toLowerCase());
 }

@@ -63,7 +63,7 @@ export interface PipelineOptions {
   readonly inflationBudgetBytes?: number;
   /**
    * Where per-record failures are logged. A Powertools `Logger` fits; give the handler the same one.
-   * @default the logger of the handler that runs the pipeline (`createHandler` lends it), else the shared Powertools
+   * @default the logger of the handler that runs the pipeline (`createHandler` lends it), else the shared JSON
    * logger of `defaultLogger()` (service from POWERTOOLS_SERVICE_NAME)
    * @example { logger: new Logger({ serviceName: 'checkout' }) }
    */

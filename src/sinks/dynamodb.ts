@@ -101,7 +101,7 @@ export interface DynamoDBSinkOptions {
   /**
    * Where the sink warns about records dropped as duplicates although their effects differ from the first
    * application's.
-   * @default the shared Powertools logger of `defaultLogger()`
+   * @default the shared JSON logger of `defaultLogger()`
    */
   readonly logger?: PipelineLogger;
 }

@@ -1,6 +1,6 @@
 /**
- * A sink for `LogEffect`s: one structured line per effect through a Powertools Logger, with the record's
- * provenance next to the processor's fields. Logging is at-least-once: a re-delivered record is logged again,
+ * A sink for `LogEffect`s: one structured line per effect through a JSON logger (shardflow's or a Powertools
+ * `Logger`), with the record's provenance next to the processor's fields. Logging is at-least-once: a re-delivered record is logged again,
  * with the same recordId, so duplicates can be told apart downstream.
  */
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
@@ -29,7 +29,7 @@ export interface LogSinkLogger {
 export interface LogSinkOptions {
   /**
    * Where lines go.
-   * @default the shared Powertools logger of `defaultLogger()`
+   * @default the shared JSON logger of `defaultLogger()`
    * @example { logger: new Logger({ serviceName: 'checkout' }) }
    */
   readonly logger?: LogSinkLogger;
