@@ -42,12 +42,16 @@ const LEVEL_THRESHOLDS: Readonly<Record<string, number>> = { TRACE: 6, DEBUG: 8,
 /** Keys of the line itself; attributes of these names are dropped, as Powertools drops them. */
 const RESERVED_KEYS = new Set(['level', 'message', 'sampling_rate', 'service', 'timestamp']);
 
-/** Lambda's advanced logging controls win, then POWERTOOLS_LOG_LEVEL, then LOG_LEVEL, as in Powertools; INFO by default. */
+/**
+ * The level as Powertools reads it: Lambda's advanced logging controls win, else POWERTOOLS_LOG_LEVEL (or, when that
+ * is unset or empty, LOG_LEVEL); a value that is not an upper-case level name means INFO.
+ */
 function configuredThreshold(): number {
-  const lambdaLevel = process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase();
-  const levels = [lambdaLevel === 'FATAL' ? 'CRITICAL' : lambdaLevel, process.env.POWERTOOLS_LOG_LEVEL?.toUpperCase(), process.env.LOG_LEVEL?.toUpperCase()];
-  const level = levels.find((name) => name !== undefined && name in LEVEL_THRESHOLDS);
-  return LEVEL_THRESHOLDS[level ?? 'INFO']!;
+  const lambdaLevel = process.env.AWS_LAMBDA_LOG_LEVEL?.trim();
+  const controlled = lambdaLevel === 'FATAL' ? 'CRITICAL' : lambdaLevel;
+  if (controlled !== undefined && controlled in LEVEL_THRESHOLDS) return LEVEL_THRESHOLDS[controlled]!;
+  const level = process.env.POWERTOOLS_LOG_LEVEL?.trim() || process.env.LOG_LEVEL?.trim();
+  return LEVEL_THRESHOLDS[level !== undefined && level in LEVEL_THRESHOLDS ? level : 'INFO']!;
 }
 
 /** POWERTOOLS_LOGGER_SAMPLE_RATE, a number from 0 to 1; 0 when unset or invalid. */
