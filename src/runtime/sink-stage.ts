@@ -52,11 +52,12 @@ export class SinkStage<E extends EffectBase> {
   }
 
   /**
-   * Hands the faults about to be captured to the sink's session (`SinkSession.beforeFaults`), opening it if no record
-   * reached the sink. A session broken by `add` cannot say what it would have passed: the batch fails.
+   * Hands the faults about to be captured to the session of a sink with `stopAtFirstFailure`
+   * (`SinkSession.beforeFaults`), opening it if no record reached the sink. A session broken by `add` cannot say what
+   * it would have passed: the batch fails.
    */
   async beforeFaults(faults: readonly Fault[]): Promise<void> {
-    if (this.batch !== undefined) return;
+    if (this.batch !== undefined || this.sink.stopAtFirstFailure !== true) return;
     if (this.broken) throw this.error;
     const session = (this.session ??= this.open());
     if (session.beforeFaults !== undefined) await session.beforeFaults(faults);

@@ -8,11 +8,11 @@ import { ErrorCode, ShardflowError } from '../../src/runtime/errors';
 import { definePipeline } from '../../src/runtime/pipeline';
 import type { PermanentFailure, PipelineOptions } from '../../src/runtime/pipeline-options';
 import { RecordKind, RecordSource, type StreamRecord } from '../../src/runtime/model';
-import type { Effect, Fault, LogEffect, Processor } from '../../src/runtime/types';
+import type { AddEffect, Effect, Fault, LogEffect, Processor, RecordEffects, SinkSession } from '../../src/runtime/types';
 import { normalizeAll } from '../helpers/normalize';
 import { FileFaultSink } from '../../src/sinks/file-faults';
 import { jsonText } from '../../src/runtime/json-text';
-import { normalizeRecord, releaseRecord } from '../../src/runtime/normalize';
+import { normalizeRecord, REDRIVE_FIELD, releaseRecord } from '../../src/runtime/normalize';
 import { badInput, readStage } from '../helpers/bad-input';
 import {
   dynamodbEvent,
@@ -968,5 +968,54 @@ describe('properties of the batch loop', () => {
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
     );
+  });
+});
+
+describe('a sink that stops at its first failure is told of the faults before they are kept', () => {
+  /** Sums in memory through a session that records what `beforeFaults` was given, and when. */
+  class CheckpointLikeSink extends MemorySink {
+    override readonly stopAtFirstFailure = true;
+    readonly events: string[] = [];
+    failBeforeFaults: unknown = undefined;
+
+    constructor(private readonly faultSink: MemoryFaultSink) {
+      super('checkpoint-like');
+    }
+
+    open(): SinkSession<AddEffect> {
+      const entries: RecordEffects<AddEffect>[] = [];
+      return {
+        add: (record, effects) => void entries.push({ record, effects }),
+        beforeFaults: async (faults) => {
+          this.events.push(`told of ${faults.map((fault) => fault.recordId).join(', ')} with ${this.faultSink.faults.length} kept`);
+          if (this.failBeforeFaults !== undefined) throw this.failBeforeFaults;
+        },
+        flush: () => this.apply(entries),
+      };
+    }
+  }
+
+  const processor = new ScriptedProcessor('scores', {}, (id) => (id.startsWith('bad') ? Behaviour.Permanent : Behaviour.Ok));
+
+  it('gets the faults of processing, not those of redriven records, before the fault sink keeps them', async () => {
+    const faults = new MemoryFaultSink();
+    const sink = new CheckpointLikeSink(faults);
+    const records = [rec('good', 'a'), rec('bad-1', 'b'), { ...rec('bad-2', 'c'), [REDRIVE_FIELD]: ['scores'] }];
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: faults, options: quiet() });
+    const outcome = await pipeline.run(kinesisEvent(records));
+    expect(outcome.response.batchItemFailures).toEqual([]);
+    expect(sink.events).toEqual([`told of ${records[1]!.eventID} with 0 kept`]);
+    expect(faults.faults.map((fault) => fault.recordId)).toEqual([records[1]!.eventID, records[2]!.eventID]);
+    expect(sink.applied).toEqual([records[0]!.eventID]);
+  });
+
+  it('fails the whole batch, keeping no fault and writing nothing, when it throws', async () => {
+    const faults = new MemoryFaultSink();
+    const sink = new CheckpointLikeSink(faults);
+    sink.failBeforeFaults = new ShardflowError(ErrorCode.FaultCaptureFailed, 'The checkpoint could not note the faults.');
+    const pipeline = definePipeline({ processors: [processor], sinks: [sink], faultSink: faults, options: quiet() });
+    await expect(pipeline.run(kinesisEvent([rec('good', 'a'), rec('bad', 'b')]))).rejects.toThrow('The checkpoint could not note the faults.');
+    expect(faults.faults).toEqual([]);
+    expect(sink.applied).toEqual([]);
   });
 });
