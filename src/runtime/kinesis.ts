@@ -172,7 +172,12 @@ const STREAM_MARKER = ':stream/';
  */
 function streamNameFromArn(arn: string): string | undefined {
   // A batch comes from one stream: parse its ARN once.
-  if (arn === lastArn) return lastStreamName;
+  if (arn === lastArn) {
+    // Each record brings its own copy of the ARN: keeping the latest makes the record's next read (the router's)
+    // a comparison of references rather than of characters.
+    lastArn = arn;
+    return lastStreamName;
+  }
   const name = parseStreamName(arn);
   lastArn = arn;
   lastStreamName = name;

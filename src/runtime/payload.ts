@@ -2,6 +2,9 @@
  * Payloads: bytes with lazy, cached text and JSON decoders. This is on the hot path, so decoders live on the
  * prototype (no closures per record) and each decodes at most once.
  */
+// Imported rather than read as globals: Node defines the globals `Buffer` and `atob` as getters, so every use
+// of them on the per-record path would call a getter.
+import { Buffer, atob } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { ErrorCode, decodeError, errorMessage, type ShardflowError } from './errors';
 import { inexactJsonNumber } from './json-numbers';
