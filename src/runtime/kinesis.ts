@@ -2,7 +2,7 @@
  * Kinesis records as Lambda delivers them -> `KinesisStreamRecord`s: strict base64, gzip, KPL deaggregation.
  */
 import { ErrorCode } from './errors';
-import { MAGIC as KPL_MAGIC, deaggregate, isKplAggregate, type KplUserRecord } from './kpl';
+import { MAGIC as KPL_MAGIC, isKplAggregate, parseAggregate, type KplAggregate } from './kpl';
 import { aggregate } from './kpl-writer';
 import { RecordKind, RecordSource, type KinesisStreamRecord, type Payload } from './model';
 import {
@@ -15,7 +15,7 @@ import {
   type InflationBudget,
 } from './payload';
 import {
-  RecordFields,
+  RawRecordGetters,
   isSequenceNumber,
   missingField,
   optionalString,
@@ -42,17 +42,19 @@ const SUB_SEQUENCE_FIELD = 'subSequenceNumber';
  * the sinks ran, so each field costs memory the garbage collector has to copy. Constants, and what follows from
  * the raw record checked at normalization (stream ARN and name, shard id, region, arrival time), are getters.
  */
-abstract class KinesisRecordBase extends RecordFields implements KinesisStreamRecord {
-  declare readonly partitionKey: string;
+abstract class KinesisRecordBase extends RawRecordGetters implements KinesisStreamRecord {
+  abstract readonly eventID: string;
+  abstract readonly sequenceNumber: string;
+  abstract readonly position: number;
+  abstract readonly partitionKey: string;
   abstract readonly recordId: string;
   abstract readonly explicitHashKey: string | undefined;
   abstract readonly subSequenceNumber: number | undefined;
   /** Made on first read; undefined again after `release()` when it can be decoded again from the raw record. */
   declare protected cachedPayload: CachedPayload | undefined;
 
-  constructor(eventID: string, partitionKey: string, sequenceNumber: string, position: number, raw: unknown, payload: CachedPayload | undefined) {
-    super(eventID, sequenceNumber, position, raw);
-    this.partitionKey = partitionKey;
+  constructor(payload: CachedPayload | undefined) {
+    super();
     this.cachedPayload = payload;
   }
 
@@ -108,6 +110,21 @@ abstract class KinesisRecordBase extends RecordFields implements KinesisStreamRe
 
 /** A record that is not a KPL aggregate: its id is its eventID. */
 class KinesisRecord extends KinesisRecordBase {
+  declare readonly eventID: string;
+  declare readonly sequenceNumber: string;
+  declare readonly position: number;
+  declare readonly raw: unknown;
+  declare readonly partitionKey: string;
+
+  constructor(eventID: string, partitionKey: string, sequenceNumber: string, position: number, raw: unknown, payload: CachedPayload) {
+    super(payload);
+    this.eventID = eventID;
+    this.sequenceNumber = sequenceNumber;
+    this.position = position;
+    this.raw = raw;
+    this.partitionKey = partitionKey;
+  }
+
   get recordId(): string {
     return this.eventID;
   }
@@ -127,40 +144,75 @@ class KinesisRecord extends KinesisRecordBase {
   }
 }
 
+/** What the user records of one aggregate share: the record Lambda delivered them in, and the aggregate. */
+class KplParent {
+  constructor(
+    readonly eventID: string,
+    readonly sequenceNumber: string,
+    readonly position: number,
+    readonly raw: unknown,
+    readonly budget: InflationBudget,
+    readonly aggregate: KplAggregate,
+    /** The sub-sequence number of the aggregate's first user record: 0, unless it holds one user record on its own. */
+    readonly firstSubSequenceNumber: number,
+  ) {}
+}
+
 /**
- * One user record of a KPL aggregate. Its payload is made (and inflated, for gzip data) only when read, so an
- * aggregate of a thousand gzip records holds one inflated payload at a time, not a thousand.
+ * One user record of a KPL aggregate: its parent and its index in the aggregate, and the payload once read. Its
+ * fields are read from these when asked for (the partition key decoded again each time), so a batch keeping a
+ * thousand user records until its sinks ran keeps three fields of each. The payload is made (and inflated, for
+ * gzip data) only when read, so an aggregate of a thousand gzip records holds one inflated payload at a time.
  */
 class KplSubRecord extends KinesisRecordBase {
-  declare readonly explicitHashKey: string | undefined;
-  declare readonly subSequenceNumber: number;
-  /** The user record's data: a view into the aggregate's bytes. */
-  declare readonly data: Uint8Array;
-  declare private readonly budget: InflationBudget;
+  declare private readonly parent: KplParent;
+  declare private readonly index: number;
 
-  constructor(
-    eventID: string,
-    user: KplUserRecord,
-    sequenceNumber: string,
-    subSequenceNumber: number,
-    position: number,
-    raw: unknown,
-    budget: InflationBudget,
-  ) {
-    super(eventID, user.partitionKey, sequenceNumber, position, raw, undefined);
-    this.explicitHashKey = user.explicitHashKey;
-    this.subSequenceNumber = subSequenceNumber;
-    this.data = user.data;
-    this.budget = budget;
+  constructor(parent: KplParent, index: number) {
+    super(undefined);
+    this.parent = parent;
+    this.index = index;
   }
 
-  // Made when read: a sink's `apply` batch keeps a thousand user records of an aggregate alive, not their ids.
+  get eventID(): string {
+    return this.parent.eventID;
+  }
+
+  get sequenceNumber(): string {
+    return this.parent.sequenceNumber;
+  }
+
+  get position(): number {
+    return this.parent.position;
+  }
+
+  get raw(): unknown {
+    return this.parent.raw;
+  }
+
+  get partitionKey(): string {
+    return this.parent.aggregate.partitionKey(this.index);
+  }
+
+  get explicitHashKey(): string | undefined {
+    return this.parent.aggregate.explicitHashKey(this.index);
+  }
+
+  get subSequenceNumber(): number {
+    return this.parent.firstSubSequenceNumber + this.index;
+  }
+
+  /** The user record's data: a view into the aggregate's bytes. */
+  get data(): Uint8Array {
+    return this.parent.aggregate.data(this.index);
+  }
+
   get recordId(): string {
     return `${this.eventID}#${this.subSequenceNumber}`;
   }
 
   protected decodePayload(): CachedPayload {
-    return bytesPayload(this.data, this.recordId, this.budget);
+    return bytesPayload(this.data, this.recordId, this.parent.budget);
   }
 }
 
@@ -262,9 +314,9 @@ export function decodeKinesisRecord(
   if (first !== KPL_MAGIC[0] && first !== GZIP_MAGIC_0) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, new BinaryPayload(binary, eventID));
   const bytes = Buffer.from(binary, 'latin1');
   if (!isKplAggregate(bytes)) return new KinesisRecord(eventID, partitionKey, sequenceNumber, position, raw, bytesPayload(bytes, eventID, budget));
-  const userRecords = deaggregate(bytes, eventID);
-  const records = new Array<KinesisStreamRecord>(userRecords.length);
-  for (let i = 0; i < userRecords.length; i++) records[i] = new KplSubRecord(eventID, userRecords[i]!, sequenceNumber, i, position, raw, budget);
+  const parent = new KplParent(eventID, sequenceNumber, position, raw, budget, parseAggregate(bytes, eventID), 0);
+  const records = new Array<KinesisStreamRecord>(parent.aggregate.count);
+  for (let i = 0; i < records.length; i++) records[i] = new KplSubRecord(parent, i);
   return records;
 }
 
@@ -285,9 +337,9 @@ function decodeUserRecordAlone(
   const bytes = Buffer.from(binary, 'latin1');
   const reason = `its kinesis.${SUB_SEQUENCE_FIELD} says it is one KPL user record, so its data must be a KPL aggregate of exactly one`;
   if (!isKplAggregate(bytes)) throw recordError(ErrorCode.InvalidKplAggregate, eventID, position, reason);
-  const userRecords = deaggregate(bytes, eventID);
-  if (userRecords.length !== 1) throw recordError(ErrorCode.InvalidKplAggregate, eventID, position, `${reason}, not ${userRecords.length}`);
-  return [new KplSubRecord(eventID, userRecords[0]!, sequenceNumber, subSequenceNumber, position, raw, budget)];
+  const aggregate = parseAggregate(bytes, eventID);
+  if (aggregate.count !== 1) throw recordError(ErrorCode.InvalidKplAggregate, eventID, position, `${reason}, not ${aggregate.count}`);
+  return [new KplSubRecord(new KplParent(eventID, sequenceNumber, position, raw, budget, aggregate, subSequenceNumber), 0)];
 }
 
 /**

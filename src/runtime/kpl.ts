@@ -18,6 +18,7 @@
  * The protobuf reader is hand-written: the format uses four wire types and no dependency is needed. The writer is
  * kpl-writer.ts.
  */
+import { Buffer, isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ErrorCode, decodeError, type ShardflowError } from './errors';
 
@@ -44,9 +45,6 @@ export function isKplAggregate(bytes: Uint8Array): boolean {
     bytes[3] === MAGIC[3]
   );
 }
-
-// Partition keys must be valid UTF-8 (protobuf `string`); a malformed one means a malformed aggregate.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class Reader {
   pos: number;
@@ -87,15 +85,16 @@ class Reader {
     return this.pos + length;
   }
 
-  string(): string {
+  /**
+   * Reads a `string` field and returns its start; it ends where the reader is now. Partition keys must be valid
+   * UTF-8 (protobuf `string`): a malformed one means a malformed aggregate.
+   */
+  string(): number {
     const end = this.lengthDelimitedEnd();
     const start = this.pos;
     this.pos = end;
-    try {
-      return utf8.decode(this.buf.subarray(start, end));
-    } catch {
-      throw this.invalid(`has a string at byte ${start} that is not valid UTF-8`);
-    }
+    if (!isUtf8(this.buf.subarray(start, end))) throw this.invalid(`has a string at byte ${start} that is not valid UTF-8`);
+    return start;
   }
 
   skip(wireType: number, field: number): void {
@@ -150,39 +149,84 @@ class UserRecord implements KplUserRecord {
 }
 
 interface RawRecord {
-  readonly at: number;
   readonly partitionKeyIndex: number;
   readonly explicitHashKeyIndex: number | undefined;
-  readonly data: Uint8Array;
+  readonly dataStart: number;
+  readonly dataEnd: number;
 }
 
 function readRecord(reader: Reader, end: number): RawRecord {
   const at = reader.pos;
   let partitionKeyIndex: number | undefined;
   let explicitHashKeyIndex: number | undefined;
-  let data: Uint8Array | undefined;
+  let dataStart = -1;
+  let dataEnd = -1;
   while (reader.pos < end) {
     const { field, wireType } = reader.key(RECORD_FIELDS);
     if (field === 1) partitionKeyIndex = reader.varint();
     else if (field === 2) explicitHashKeyIndex = reader.varint();
     else if (field === 3) {
-      const dataEnd = reader.lengthDelimitedEnd();
-      data = reader.buf.subarray(reader.pos, dataEnd);
+      dataEnd = reader.lengthDelimitedEnd();
+      dataStart = reader.pos;
       reader.pos = dataEnd;
     } else reader.skip(wireType, field); // tags (field 4) and unknown fields: protobuf readers must skip them
     if (reader.pos > end) throw reader.invalid(`has a user record at byte ${at} whose fields overrun it`);
   }
   if (partitionKeyIndex === undefined) throw reader.invalid(`has a user record at byte ${at} without a partition key index`);
-  if (data === undefined) throw reader.invalid(`has a user record at byte ${at} without data`);
-  return { at, partitionKeyIndex, explicitHashKeyIndex, data };
+  if (dataStart === -1) throw reader.invalid(`has a user record at byte ${at} without data`);
+  return { partitionKeyIndex, explicitHashKeyIndex, dataStart, dataEnd };
+}
+
+// A user record's slots in `KplAggregate`'s table: where its data, partition key and explicit hash key are.
+const DATA_START = 0;
+const DATA_END = 1;
+const KEY_START = 2;
+const KEY_END = 3;
+const HASH_KEY_START = 4;
+const HASH_KEY_END = 5;
+const SLOTS = 6;
+const NO_HASH_KEY = -1;
+
+/**
+ * A checked aggregate whose user records are read when asked for: it keeps the aggregate's bytes and where each
+ * user record's fields are in them, not an object, a data view and a partition key string per user record. A
+ * batch that keeps its records until the sinks ran keeps this instead of all that.
+ */
+export class KplAggregate {
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly table: Int32Array,
+  ) {}
+
+  get count(): number {
+    return this.table.length / SLOTS;
+  }
+
+  /** Decoded on every read: the aggregate checked it is UTF-8. */
+  partitionKey(index: number): string {
+    const at = index * SLOTS;
+    return this.bytes.toString('utf8', this.table[at + KEY_START], this.table[at + KEY_END]);
+  }
+
+  explicitHashKey(index: number): string | undefined {
+    const at = index * SLOTS;
+    const start = this.table[at + HASH_KEY_START]!;
+    return start === NO_HASH_KEY ? undefined : this.bytes.toString('utf8', start, this.table[at + HASH_KEY_END]);
+  }
+
+  /** A view into the aggregate's bytes, not a copy. */
+  data(index: number): Uint8Array {
+    const at = index * SLOTS;
+    return this.bytes.subarray(this.table[at + DATA_START], this.table[at + DATA_END]);
+  }
 }
 
 /**
- * Splits a KPL aggregate into its user records, in order. Throws `INVALID_KPL_AGGREGATE` for a truncated or
- * malformed aggregate (including one without user records) and `KPL_CHECKSUM_MISMATCH` when the trailing MD5
- * does not match; both name `recordId`. Call only when `isKplAggregate(bytes)`.
+ * Reads a KPL aggregate's user records, in order. Throws `INVALID_KPL_AGGREGATE` for a truncated or malformed
+ * aggregate (including one without user records) and `KPL_CHECKSUM_MISMATCH` when the trailing MD5 does not
+ * match; both name `recordId`. Call only when `isKplAggregate(bytes)`.
  */
-export function deaggregate(bytes: Uint8Array, recordId: string): KplUserRecord[] {
+export function parseAggregate(bytes: Uint8Array, recordId: string): KplAggregate {
   const end = bytes.length - DIGEST_LENGTH;
   if (!isKplAggregate(bytes) || end < MAGIC_LENGTH) {
     throw decodeError(
@@ -193,13 +237,14 @@ export function deaggregate(bytes: Uint8Array, recordId: string): KplUserRecord[
   }
   // Structure first, so a truncated aggregate is reported as truncated rather than as a checksum mismatch.
   const reader = new Reader(bytes, MAGIC_LENGTH, end, recordId);
-  const partitionKeys: string[] = [];
-  const explicitHashKeys: string[] = [];
+  // Each table entry as its start and end in the bytes.
+  const partitionKeys: number[] = [];
+  const explicitHashKeys: number[] = [];
   const raws: RawRecord[] = [];
   while (reader.pos < end) {
     const { field, wireType } = reader.key(AGGREGATE_FIELDS);
-    if (field === 1) partitionKeys.push(reader.string());
-    else if (field === 2) explicitHashKeys.push(reader.string());
+    if (field === 1) partitionKeys.push(reader.string(), reader.pos);
+    else if (field === 2) explicitHashKeys.push(reader.string(), reader.pos);
     else if (field === 3) {
       const recordEnd = reader.lengthDelimitedEnd();
       raws.push(readRecord(reader, recordEnd));
@@ -219,27 +264,37 @@ export function deaggregate(bytes: Uint8Array, recordId: string): KplUserRecord[
   }
 
   if (raws.length === 0) throw reader.invalid('contains no user records');
-  const records = new Array<KplUserRecord>(raws.length);
+  const table = new Int32Array(raws.length * SLOTS);
   for (let i = 0; i < raws.length; i++) {
     const raw = raws[i]!;
-    const partitionKey = partitionKeys[raw.partitionKeyIndex];
-    if (partitionKey === undefined) {
+    const at = i * SLOTS;
+    if (raw.partitionKeyIndex >= partitionKeys.length / 2) {
       throw reader.invalid(
         `has user record ${i} with partition key index ${raw.partitionKeyIndex}, ` +
-          `but the partition key table has ${partitionKeys.length} entries`,
+          `but the partition key table has ${partitionKeys.length / 2} entries`,
       );
     }
-    let explicitHashKey: string | undefined;
+    table[at + DATA_START] = raw.dataStart;
+    table[at + DATA_END] = raw.dataEnd;
+    table[at + KEY_START] = partitionKeys[2 * raw.partitionKeyIndex]!;
+    table[at + KEY_END] = partitionKeys[2 * raw.partitionKeyIndex + 1]!;
+    table[at + HASH_KEY_START] = NO_HASH_KEY;
     if (raw.explicitHashKeyIndex !== undefined) {
-      explicitHashKey = explicitHashKeys[raw.explicitHashKeyIndex];
-      if (explicitHashKey === undefined) {
+      if (raw.explicitHashKeyIndex >= explicitHashKeys.length / 2) {
         throw reader.invalid(
           `has user record ${i} with explicit hash key index ${raw.explicitHashKeyIndex}, ` +
-            `but the explicit hash key table has ${explicitHashKeys.length} entries`,
+            `but the explicit hash key table has ${explicitHashKeys.length / 2} entries`,
         );
       }
+      table[at + HASH_KEY_START] = explicitHashKeys[2 * raw.explicitHashKeyIndex]!;
+      table[at + HASH_KEY_END] = explicitHashKeys[2 * raw.explicitHashKeyIndex + 1]!;
     }
-    records[i] = new UserRecord(partitionKey, explicitHashKey, raw.data);
   }
-  return records;
+  return new KplAggregate(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), table);
+}
+
+/** A KPL aggregate's user records as objects, in order; throws as `parseAggregate` does. */
+export function deaggregate(bytes: Uint8Array, recordId: string): KplUserRecord[] {
+  const aggregate = parseAggregate(bytes, recordId);
+  return Array.from({ length: aggregate.count }, (_, i) => new UserRecord(aggregate.partitionKey(i), aggregate.explicitHashKey(i), aggregate.data(i)));
 }

@@ -104,23 +104,9 @@ interface RawEventRecord {
   readonly awsRegion?: string | null;
 }
 
-/**
- * What every normalized record keeps, and the getters over its raw record that the sources share. Fields are
- * `declare`d and assigned in the constructor: with ES2022 class fields, initializers would define each field
- * twice per record.
- */
-export abstract class RecordFields {
-  declare readonly eventID: string;
-  declare readonly sequenceNumber: string;
-  declare readonly position: number;
-  declare readonly raw: unknown;
-
-  constructor(eventID: string, sequenceNumber: string, position: number, raw: unknown) {
-    this.eventID = eventID;
-    this.sequenceNumber = sequenceNumber;
-    this.position = position;
-    this.raw = raw;
-  }
+/** The getters over its raw record that every normalized record shares. */
+export abstract class RawRecordGetters {
+  abstract readonly raw: unknown;
 
   get streamArn(): string {
     return (this.raw as RawEventRecord).eventSourceARN;
@@ -128,5 +114,24 @@ export abstract class RecordFields {
 
   get awsRegion(): string | undefined {
     return (this.raw as RawEventRecord).awsRegion ?? undefined;
+  }
+}
+
+/**
+ * What a normalized record keeps, except a KPL user record (which reads its parent's). Fields are `declare`d and
+ * assigned in the constructor: with ES2022 class fields, initializers would define each field twice per record.
+ */
+export abstract class RecordFields extends RawRecordGetters {
+  declare readonly eventID: string;
+  declare readonly sequenceNumber: string;
+  declare readonly position: number;
+  declare readonly raw: unknown;
+
+  constructor(eventID: string, sequenceNumber: string, position: number, raw: unknown) {
+    super();
+    this.eventID = eventID;
+    this.sequenceNumber = sequenceNumber;
+    this.position = position;
+    this.raw = raw;
   }
 }
