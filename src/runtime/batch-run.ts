@@ -15,6 +15,7 @@ import { provenanceData, type BatchItemFailure, type Provenance, type StreamReco
 import { decodeRecord, faultRaw, isRedriven, normalizeFailure, normalizeRecord, rawSequenceNumber, redriveStages, releaseRecord } from './normalize';
 import { InflationBudget } from './payload';
 import { NORMALIZE_STAGE, PermanentErrorAction, type PermanentFailure } from './pipeline-options';
+import { RanRecords } from './ran-records';
 import { RecordValidation } from './record-schema';
 import type { Route, Router } from './router';
 import { callProcessor } from './run-processor';
@@ -65,7 +66,7 @@ interface PendingFault {
   readonly sequenceNumber: string | undefined;
   /** Partition key, `undefined` when unknown (the record could not be decoded). */
   readonly partitionKey: string | undefined;
-  /** Index among the records that ran through processors (`BatchRun.ranPositions`), -1 otherwise. */
+  /** Index among the records that ran through processors (`BatchRun.ran`), -1 otherwise. */
   readonly ranIndex: number;
   /** Records that ran at this index and later come later in the batch. */
   readonly cursor: number;
@@ -123,12 +124,11 @@ export class BatchRun<E extends EffectBase> {
   /** Reported sequence numbers by raw position, so the response comes out in batch order; made on first use. */
   private reportedAt: (string | undefined)[] | undefined;
   /**
-   * Records that ran through processors successfully, in batch order, as their raw position and KPL user record
-   * index (-1 for other records). Not the records: a batch keeping 10,000 of them alive until its sinks ran pays
-   * for them in every scavenge. The rare paths that need one again (sink failures, late blocks) decode it again.
+   * Where the records that ran through processors successfully came from. Not the records: a batch keeping 10,000
+   * of them alive until its sinks ran pays for them in every scavenge. The rare paths that need one again (sink
+   * failures, late blocks) decode it again.
    */
-  private readonly ranPositions: number[] = [];
-  private readonly ranUserRecords: number[] = [];
+  private readonly ran = new RanRecords();
   /** Raw records decoded again, by position. */
   private redecoded: Map<number, StreamRecord | StreamRecord[]> | undefined;
   /** States of the records that ran, made when the sink stage first changes one (APPLIED until then). */
@@ -231,19 +231,19 @@ export class BatchRun<E extends EffectBase> {
   }
 
   private ranState(): Uint8Array {
-    return (this.ranStates ??= new Uint8Array(this.ranPositions.length));
+    return (this.ranStates ??= new Uint8Array(this.ran.length));
   }
 
   /** The record at `i` of the records that ran, decoded again (it decoded before, so it does again). */
   private ranRecord(i: number): StreamRecord {
-    const position = this.ranPositions[i];
+    const position = this.ran.position(i);
     this.redecoded ??= new Map();
     let decoded = this.redecoded.get(position);
     if (decoded === undefined) {
       decoded = decodeRecord(this.rawRecords[position], position, this.inflation);
       this.redecoded.set(position, decoded);
     }
-    return Array.isArray(decoded) ? decoded[this.ranUserRecords[i]] : decoded;
+    return Array.isArray(decoded) ? decoded[this.ran.userRecord(i)] : decoded;
   }
 
   /** A raw record reached after the deadline: reported without running; decoded only if that is the only way. */
@@ -309,7 +309,7 @@ export class BatchRun<E extends EffectBase> {
       sequenceNumber,
       partitionKey,
       ranIndex: -1,
-      cursor: this.ranPositions.length,
+      cursor: this.ran.length,
       redriven: isRedriven(record ?? { raw }),
     });
   }
@@ -431,8 +431,7 @@ export class BatchRun<E extends EffectBase> {
       this.unrouted++;
       return;
     }
-    const ranIndex = this.ranPositions.push(record.position) - 1;
-    this.ranUserRecords.push(record.subSequenceNumber ?? -1);
+    const ranIndex = this.ran.push(record.position, record.subSequenceNumber ?? -1);
     const only = this.only;
     if (only !== undefined) {
       this.stages[0].add(record, only, ranIndex);
@@ -469,7 +468,7 @@ export class BatchRun<E extends EffectBase> {
       if (deployment !== undefined) throw deployment.error;
     }
     const { sinks, logger } = this.setup;
-    const ranCount = this.ranPositions.length;
+    const ranCount = this.ran.length;
     let ranIndexById: Map<string, number[]> | undefined;
     const sinkFaults = new Map<number, { error: unknown; stage: string }>();
     for (let s = 0; s < sinks.length; s++) {
@@ -610,7 +609,7 @@ export class BatchRun<E extends EffectBase> {
       if (partitionKey === undefined || this.setup.stopAtFirstFailure) allFrom = Math.min(allFrom, cursor);
       else keyFrom.set(partitionKey, Math.min(keyFrom.get(partitionKey) ?? Infinity, cursor));
     }
-    for (let i = from; i < this.ranPositions.length; i++) {
+    for (let i = from; i < this.ran.length; i++) {
       if (this.ranState()[i] !== APPLIED) continue;
       const record = this.ranRecord(i);
       if (i >= allFrom || i >= (keyFrom.get(record.partitionKey) ?? Infinity)) {
@@ -621,7 +620,7 @@ export class BatchRun<E extends EffectBase> {
   }
 
   private outcome(captured: readonly Fault[], sinkCounts: SinkCounts): BatchOutcome {
-    let processed = this.ranPositions.length;
+    let processed = this.ran.length;
     let failed = this.failed;
     let skipped = this.skipped;
     const ranStates = this.ranStates;
