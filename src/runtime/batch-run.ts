@@ -243,7 +243,11 @@ export class BatchRun<E extends EffectBase> {
       decoded = decodeRecord(this.rawRecords[position], position, this.inflation);
       this.redecoded.set(position, decoded);
     }
-    return Array.isArray(decoded) ? decoded[this.ran.userRecord(i)] : decoded;
+    if (!Array.isArray(decoded)) return decoded;
+    // An aggregate's user records are in sub-sequence order from 0; a user record delivered on its own (a redriven
+    // fault) is the only one, whatever its sub-sequence number.
+    const sub = this.ran.userRecord(i);
+    return decoded[sub]?.subSequenceNumber === sub ? decoded[sub] : decoded.find((record) => record.subSequenceNumber === sub)!;
   }
 
   /** A raw record reached after the deadline: reported without running; decoded only if that is the only way. */

@@ -12,6 +12,7 @@ import type { AddEffect, Effect, Fault, LogEffect, Processor, RecordEffects, Sin
 import { normalizeAll } from '../helpers/normalize';
 import { FileFaultSink } from '../../src/sinks/file-faults';
 import { jsonText } from '../../src/runtime/json-text';
+import { userRecordRaw } from '../../src/runtime/kinesis';
 import { normalizeRecord, REDRIVE_FIELD, releaseRecord } from '../../src/runtime/normalize';
 import { badInput, readStage } from '../helpers/bad-input';
 import {
@@ -1017,5 +1018,23 @@ describe('a sink that stops at its first failure is told of the faults before th
     await expect(pipeline.run(kinesisEvent([rec('good', 'a'), rec('bad', 'b')]))).rejects.toThrow('The checkpoint could not note the faults.');
     expect(faults.faults).toEqual([]);
     expect(sink.applied).toEqual([]);
+  });
+});
+
+describe('a KPL user record delivered on its own (a redriven fault)', () => {
+  it('is reported for retry when a sink fails it, like any other record', async () => {
+    const aggregate = kplAggregateRecord([
+      { partitionKey: 'a', data: JSON.stringify({ id: 'u0' }) },
+      { partitionKey: 'b', data: JSON.stringify({ id: 'u1' }) },
+    ]);
+    const decoded = normalizeRecord(aggregate, 0);
+    if (!decoded.ok) throw new Error('the aggregate must decode');
+    // As a fault keeps it: the parent record whose data is an aggregate of that user record, sub-sequence number 1.
+    const alone = userRecordRaw(decoded.records[1] as Parameters<typeof userRecordRaw>[0]) as KinesisStreamRecord;
+    const sink = new MemorySink('memory', () => SinkBehaviour.Retryable);
+    const pipeline = definePipeline({ processors: [new ScriptedProcessor('scores')], sinks: [sink], options: quiet() });
+    const outcome = await pipeline.run(kinesisEvent([alone]));
+    expect(ids(outcome.response)).toEqual([seq(aggregate)]);
+    expect(outcome.stats).toMatchObject({ failed: 1 });
   });
 });
