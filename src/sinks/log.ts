@@ -1,7 +1,7 @@
 /**
  * A sink for `LogEffect`s: one structured line per effect through a JSON logger (shardflow's or a Powertools
- * `Logger`), with the record's provenance next to the processor's fields. Logging is at-least-once: a re-delivered record is logged again,
- * with the same recordId, so duplicates can be told apart downstream.
+ * `Logger`), with the record's provenance next to the processor's fields. Logging is at-least-once: a re-delivered
+ * record is logged again, with the same recordId, so duplicates can be told apart downstream.
  */
 import { ErrorCode, errorMessage, ShardflowError } from '../runtime/errors';
 import { MAX_RENDERED_DEPTH, jsonText, nestsDeeperThan } from '../runtime/json-text';
