@@ -155,6 +155,8 @@ export class BatchRun<E extends EffectBase> {
   private perSink: (E[] | undefined)[] | undefined;
   private routed = false;
   private stage = '';
+  /** Its index among the user records of its raw record (`RanRecords`), -1 when it is not a KPL user record. */
+  private userRecord = -1;
 
   constructor(
     private readonly setup: PipelineSetup<E>,
@@ -189,7 +191,7 @@ export class BatchRun<E extends EffectBase> {
         continue;
       }
       if (!Array.isArray(decoded)) {
-        const running = this.runRecord(decoded);
+        const running = this.runRecord(decoded, -1);
         if (running !== undefined) await running;
         continue;
       }
@@ -199,7 +201,7 @@ export class BatchRun<E extends EffectBase> {
           this.skipForDeadline(decoded[i]);
           continue;
         }
-        const running = this.runRecord(decoded[i]);
+        const running = this.runRecord(decoded[i], i);
         if (running !== undefined) await running;
       }
     }
@@ -243,11 +245,7 @@ export class BatchRun<E extends EffectBase> {
       decoded = decodeRecord(this.rawRecords[position], position, this.inflation);
       this.redecoded.set(position, decoded);
     }
-    if (!Array.isArray(decoded)) return decoded;
-    // An aggregate's user records are in sub-sequence order from 0; a user record delivered on its own (a redriven
-    // fault) is the only one, whatever its sub-sequence number.
-    const sub = this.ran.userRecord(i);
-    return decoded[sub]?.subSequenceNumber === sub ? decoded[sub] : decoded.find((record) => record.subSequenceNumber === sub)!;
+    return Array.isArray(decoded) ? decoded[this.ran.userRecord(i)] : decoded;
   }
 
   /** A raw record reached after the deadline: reported without running; decoded only if that is the only way. */
@@ -347,7 +345,8 @@ export class BatchRun<E extends EffectBase> {
     this.setup.logger.warn('Record reported for retry', { recordId, stage, position, sequenceNumber, partitionKey, error: errorSummary(error) });
   }
 
-  private runRecord(record: StreamRecord): Promise<void> | undefined {
+  /** Runs one record: `userRecord` is its index among the user records its raw record decoded to, else -1. */
+  private runRecord(record: StreamRecord, userRecord: number): Promise<void> | undefined {
     this.records++;
     if (this.blockAll || (this.blocked.size !== 0 && this.blocked.has(record.partitionKey))) {
       this.skipped++;
@@ -358,6 +357,7 @@ export class BatchRun<E extends EffectBase> {
     this.perSink = undefined;
     this.routed = false;
     this.stage = '';
+    this.userRecord = userRecord;
     return this.step(record, this.setup.router.candidates(record), 0);
   }
 
@@ -435,7 +435,7 @@ export class BatchRun<E extends EffectBase> {
       this.unrouted++;
       return;
     }
-    const ranIndex = this.ran.push(record.position, record.subSequenceNumber ?? -1);
+    const ranIndex = this.ran.push(record.position, this.userRecord);
     const only = this.only;
     if (only !== undefined) {
       this.stages[0].add(record, only, ranIndex);

@@ -1,8 +1,9 @@
 /**
  * Where the records that ran through processors came from, in batch order: each as its raw position and KPL user
- * record (its sub-sequence number, -1 for other records). Kept as runs, not a pair of numbers per record: records
- * that ran one after the other are usually the next raw record, or the next user record of the same aggregate, so
- * a batch of 10,000 aggregates keeps 10,000 runs rather than 100,000 pairs until its sinks ran.
+ * record (its index among the user records its raw record decoded to, -1 for other records). Kept as runs, not a
+ * pair of numbers per record: records that ran one after the other are usually the next raw record, or the next user
+ * record of the same aggregate, so a batch of 10,000 aggregates keeps 10,000 runs rather than 100,000 pairs until
+ * its sinks ran.
  */
 export class RanRecords {
   private count = 0;
@@ -38,7 +39,7 @@ export class RanRecords {
     return this.userRecords[run] === -1 ? this.positions[run] + index - this.starts[run] : this.positions[run];
   }
 
-  /** The user record (sub-sequence number) of the record at `index`, -1 when it is not a KPL user record. */
+  /** The user record (index among its raw record's) of the record at `index`, -1 when it is not a KPL user record. */
   userRecord(index: number): number {
     const run = this.runOf(index);
     const first = this.userRecords[run];
